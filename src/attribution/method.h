@@ -1,0 +1,38 @@
+#pragma once
+// One interface for every attribution method: model, input batch and target classes in; a tensor of
+// the input's shape out. Methods are built from a MethodSpec by the registry (registry.h).
+#include <map>
+#include <memory>
+#include <string>
+
+#include "attribution/spec.h"
+#include "models/graph.h"
+
+namespace sanity {
+
+struct AttributionContext {
+  const Graph& model;
+  int64_t batch_size = 64;  // most inputs through the network at once (SmoothGrad samples, IG steps)
+  uint64_t seed = 0;        // noise-based methods draw per image from (seed, image id)
+  Tensor image_ids;         // [N] int64: ids of the images in x, so results do not depend on batching
+  // Optional per-image diagnostics a method reports, [N] each ("completeness_gap" for IG, ...).
+  std::map<std::string, Tensor>* diagnostics = nullptr;
+};
+
+class Method {
+ public:
+  virtual ~Method() = default;
+  // The canonical spec with every default filled in: what results record.
+  virtual MethodSpec spec() const = 0;
+  // x: [N, C, H, W] on the model's device; targets: [N] int64 classes to explain.
+  virtual Tensor attribute(const AttributionContext& ctx, const Tensor& x, const Tensor& targets) const = 0;
+  // False for baselines that ignore the model (sobel, noise, constant).
+  virtual bool uses_model() const { return true; }
+};
+
+using MethodPtr = std::shared_ptr<const Method>;
+
+// The argmax class of each input (the default target).
+Tensor predicted_classes(const Graph& model, const Tensor& x, int64_t batch_size = 256);
+
+}  // namespace sanity

@@ -1,0 +1,32 @@
+#pragma once
+// Method options in one syntax everywhere (CLI, config files, results):
+//   name(key=value, ...)   e.g. integrated_gradients(steps=64, baseline=zero)
+// Wrappers take the wrapped method as their first, positional argument:
+//   smoothgrad(guided_backprop, n=50, sigma=0.15)    vargrad(integrated_gradients(steps=16))
+#include <map>
+#include <string>
+#include <vector>
+
+namespace sanity {
+
+struct MethodSpec {
+  std::string name;
+  std::vector<MethodSpec> methods;            // positional (wrapped) methods
+  std::map<std::string, std::string> options;  // key=value, values as written
+
+  // Canonical text: options sorted by key, no spaces after the name ("gradcam(layer=conv2)").
+  std::string str() const;
+  bool has(const std::string& key) const { return options.count(key) > 0; }
+  // Typed option access; throw InputError naming the method, the option and what was expected.
+  double get_double(const std::string& key, double fallback) const;
+  int64_t get_int(const std::string& key, int64_t fallback) const;
+  std::string get_string(const std::string& key, const std::string& fallback) const;
+  bool get_bool(const std::string& key, bool fallback) const;
+};
+
+// Parses one spec; throws InputError pointing at the offending character.
+MethodSpec parse_method_spec(const std::string& text);
+// Splits a comma-separated list at top level ("gradient,smoothgrad(gradient, n=10)") and parses each.
+std::vector<MethodSpec> parse_method_list(const std::string& text);
+
+}  // namespace sanity

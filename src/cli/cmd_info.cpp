@@ -1,0 +1,30 @@
+// sanity info: print a model's layers, input and parameterized layers (the randomization order).
+#include "cli/commands.h"
+#include "models/builtin.h"
+#include "models/model_io.h"
+
+namespace sanity::cli {
+
+Command make_info_command() {
+  auto model = std::make_shared<std::string>();
+  Command c;
+  c.add = [model](CLI::App& app) {
+    auto* s = app.add_subcommand("info", "Show a model's layers (names for --layer options), input and output");
+    s->add_option("--model", *model, "an .onnx file, or cnn / mlp for the built-in architectures")->required();
+    return s;
+  };
+  c.execute = [model] {
+    Graph g = load_model(*model);
+    std::printf("model %s\ninput '%s' [N", model->c_str(), g.input_spec().name.c_str());
+    for (auto d : g.input_spec().shape) std::printf(", %lld", (long long)d);
+    std::printf("]\nexplained output: %s\nlayers:\n%s", g.node(g.logits()).name.c_str(), g.summary().c_str());
+    std::printf("parameterized layers, output to input (cascading randomization order):");
+    for (int k : g.layers_top_down()) std::printf(" %s", g.node(k).name.c_str());
+    std::printf("\n");
+    for (const auto& [k, v] : g.metadata) std::printf("metadata %s = %s\n", k.c_str(), v.c_str());
+    return 0;
+  };
+  return c;
+}
+
+}  // namespace sanity::cli

@@ -1,0 +1,63 @@
+#include "data/idx.h"
+
+#include <zlib.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <vector>
+
+#include "core/error.h"
+
+namespace sanity {
+namespace {
+
+// Whole file contents; zlib's gzread reads plain files unchanged, so one path serves both.
+std::vector<unsigned char> read_all(const std::string& path) {
+  if (!std::filesystem::exists(path)) throw InputError(path + ": file not found");
+  gzFile f = gzopen(path.c_str(), "rb");
+  if (!f) throw InputError(path + ": cannot open");
+  std::vector<unsigned char> out;
+  std::vector<unsigned char> buf(1 << 20);
+  int n;
+  while ((n = gzread(f, buf.data(), static_cast<unsigned>(buf.size()))) > 0) out.insert(out.end(), buf.begin(), buf.begin() + n);
+  int err = 0;
+  const char* msg = gzerror(f, &err);
+  const std::string message = msg ? msg : "";
+  gzclose(f);
+  if (n < 0 || (err != Z_OK && err != Z_STREAM_END))
+    throw InputError(path + ": corrupt gzip stream (" + message + ")");
+  return out;
+}
+
+uint32_t be32(const unsigned char* p) { return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3]; }
+
+}  // namespace
+
+torch::Tensor read_idx_ubyte(const std::string& path, int expected_dims) {
+  const std::vector<unsigned char> bytes = read_all(path);
+  if (bytes.size() < 4) throw InputError(path + ": IDX header: file is " + std::to_string(bytes.size()) + " bytes, too short for a header");
+  const uint32_t magic = be32(bytes.data());
+  const uint32_t expected_magic = 0x0800u | static_cast<uint32_t>(expected_dims);
+  if (magic != expected_magic) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, ": IDX magic number 0x%08x, expected 0x%08x (unsigned bytes, %d dimensions)", magic,
+                  expected_magic, expected_dims);
+    throw InputError(path + buf);
+  }
+  const size_t header = 4 + 4 * static_cast<size_t>(expected_dims);
+  if (bytes.size() < header) throw InputError(path + ": IDX header: truncated dimension sizes");
+  std::vector<int64_t> dims;
+  size_t count = 1;
+  for (int i = 0; i < expected_dims; ++i) {
+    dims.push_back(be32(bytes.data() + 4 + 4 * i));
+    count *= static_cast<size_t>(dims.back());
+  }
+  if (bytes.size() != header + count)
+    throw InputError(path + ": IDX data: header promises " + std::to_string(count) + " bytes of data, file holds " +
+                     std::to_string(bytes.size() - header));
+  torch::Tensor t = torch::empty(dims, torch::kUInt8);
+  std::memcpy(t.data_ptr<uint8_t>(), bytes.data() + header, count);
+  return t;
+}
+
+}  // namespace sanity

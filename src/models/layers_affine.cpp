@@ -1,0 +1,108 @@
+// Conv2d, Linear and BatchNorm: the layers with weights.
+#include <sstream>
+
+#include "models/layers.h"
+
+namespace sanity {
+namespace {
+
+std::vector<Param> weight_and_bias(Tensor w, Tensor b) {
+  std::vector<Param> p{{"weight", std::move(w)}};
+  if (b.defined()) p.push_back({"bias", std::move(b)});
+  return p;
+}
+
+}  // namespace
+
+Conv2d::Conv2d(Tensor w, Tensor b, std::vector<int64_t> stride_, Pads2d pads_, std::vector<int64_t> dilation_,
+               int64_t groups_)
+    : stride(std::move(stride_)), dilation(std::move(dilation_)), pads(pads_), groups(groups_) {
+  params_ = weight_and_bias(std::move(w), std::move(b));
+}
+
+Tensor Conv2d::apply(const Tensor& x, const Tensor& w, const Tensor& b) const {
+  if (pads.symmetric()) return at::conv2d(x, w, b, stride, at::IntArrayRef({pads.top, pads.left}), dilation, groups);
+  // Asymmetric (SAME_UPPER-style) padding: pad explicitly, then convolve without padding.
+  Tensor padded = at::constant_pad_nd(x, {pads.left, pads.right, pads.top, pads.bottom}, 0.0);
+  return at::conv2d(padded, w, b, stride, at::IntArrayRef({0, 0}), dilation, groups);
+}
+
+Tensor Conv2d::apply_transpose(const Tensor& g, const Tensor& w, at::IntArrayRef input_shape) const {
+  // W^T g is the transposed convolution; output_padding recovers the rows/columns the strided
+  // forward dropped, so the result has exactly the input's shape.
+  const int64_t ph = pads.symmetric() ? pads.top : 0, pw = pads.symmetric() ? pads.left : 0;
+  const int64_t in_h = input_shape[2] + (pads.symmetric() ? 0 : pads.top + pads.bottom);
+  const int64_t in_w = input_shape[3] + (pads.symmetric() ? 0 : pads.left + pads.right);
+  const int64_t kh = w.size(2), kw = w.size(3);
+  const int64_t out_h = g.size(2), out_w = g.size(3);
+  const int64_t op_h = in_h - ((out_h - 1) * stride[0] - 2 * ph + dilation[0] * (kh - 1) + 1);
+  const int64_t op_w = in_w - ((out_w - 1) * stride[1] - 2 * pw + dilation[1] * (kw - 1) + 1);
+  Tensor r;
+  const bool ok_h = op_h >= 0 && (op_h < stride[0] || op_h < dilation[0]);
+  const bool ok_w = op_w >= 0 && (op_w < stride[1] || op_w < dilation[1]);
+  if (ok_h && ok_w) {
+    r = at::conv_transpose2d(g, w, {}, stride, {ph, pw}, {op_h, op_w}, groups, dilation);
+  } else {
+    // output_padding must be smaller than the stride; fall back to the generic kernel.
+    auto res = at::convolution_backward(g, at::empty({input_shape[0], input_shape[1], in_h, in_w}, g.options()), w,
+                                        c10::nullopt, stride, {ph, pw}, dilation, false, {0, 0}, groups,
+                                        {true, false, false});
+    r = std::get<0>(res);
+  }
+  if (!pads.symmetric())
+    r = r.narrow(2, pads.top, input_shape[2]).narrow(3, pads.left, input_shape[3]);
+  return r;
+}
+
+Tensors Conv2d::backward(const Tensors& in, const Tensor&, const Tensor& grad_out) const {
+  return {apply_transpose(grad_out, weight(), in.at(0).sizes())};
+}
+
+int64_t Conv2d::fan_in() const { return weight().size(1) * weight().size(2) * weight().size(3); }
+
+std::string Conv2d::describe() const {
+  std::ostringstream s;
+  s << weight().size(2) << "x" << weight().size(3) << " s" << stride[0] << " p" << pads.top << ", "
+    << weight().size(1) * groups << "->" << weight().size(0);
+  if (groups > 1) s << " g" << groups;
+  return s.str();
+}
+
+Linear::Linear(Tensor w, Tensor b) { params_ = weight_and_bias(std::move(w), std::move(b)); }
+
+Tensor Linear::apply(const Tensor& x, const Tensor& w, const Tensor& b) const { return at::linear(x, w, b); }
+
+Tensor Linear::apply_transpose(const Tensor& g, const Tensor& w, at::IntArrayRef) const { return at::matmul(g, w); }
+
+int64_t Linear::fan_in() const { return weight().size(1); }
+
+std::string Linear::describe() const {
+  return std::to_string(weight().size(1)) + "->" + std::to_string(weight().size(0));
+}
+
+BatchNorm::BatchNorm(Tensor w, Tensor b, Tensor mean, Tensor var, double eps_, double momentum_)
+    : eps(eps_), momentum(momentum_) {
+  params_ = {{"weight", std::move(w)},
+             {"bias", std::move(b)},
+             {"running_mean", std::move(mean), false},
+             {"running_var", std::move(var), false}};
+}
+
+Tensor BatchNorm::forward(const Tensors& in, bool training) const {
+  return at::batch_norm(in.at(0), params_[0].value, params_[1].value, params_[2].value, params_[3].value, training,
+                        momentum, eps, /*cudnn_enabled=*/true);
+}
+
+Tensor BatchNorm::scale() const { return params_[0].value / at::sqrt(params_[3].value + eps); }
+
+Tensor BatchNorm::shift() const { return params_[1].value - params_[2].value * scale(); }
+
+Tensors BatchNorm::backward(const Tensors& in, const Tensor&, const Tensor& grad_out) const {
+  std::vector<int64_t> shape(in.at(0).dim(), 1);
+  shape[1] = -1;
+  return {grad_out * scale().view(shape)};
+}
+
+std::string BatchNorm::describe() const { return std::to_string(params_[0].value.size(0)) + " channels"; }
+
+}  // namespace sanity

@@ -1,0 +1,110 @@
+#include "models/train.h"
+
+#include <chrono>
+
+#include "core/error.h"
+#include "core/progress.h"
+#include "core/rng.h"
+
+namespace sanity {
+
+Tensor predict_logits(const Graph& graph, const Tensor& images, int64_t batch) {
+  torch::NoGradGuard no_grad;
+  const auto device = graph.device();
+  Tensors out;
+  for (int64_t i = 0; i < images.size(0); i += batch) {
+    Tensor x = images.narrow(0, i, std::min(batch, images.size(0) - i)).to(device);
+    out.push_back(graph.forward(x).to(torch::kCPU));
+  }
+  return torch::cat(out, 0);
+}
+
+double accuracy(const Graph& graph, const Tensor& images, const Tensor& labels, int64_t batch) {
+  if (images.size(0) == 0) return 0.0;
+  Tensor pred = predict_logits(graph, images, batch).argmax(1);
+  return pred.eq(labels.to(pred.device())).to(torch::kFloat64).mean().item<double>();
+}
+
+TrainResult train_classifier(Graph& graph, const Dataset& train, const TrainOptions& o) {
+  if (o.epochs < 1) throw InputError("--epochs " + std::to_string(o.epochs) + ": expected at least 1");
+  if (o.batch_size < 1) throw InputError("--batch-size " + std::to_string(o.batch_size) + ": expected at least 1");
+  const int64_t n = train.size();
+  const int64_t n_val = std::min<int64_t>(std::max<int64_t>(o.validation, 0), n / 2);
+  TrainResult result;
+
+  // Split: the first n_val images validate; a seeded subset of the rest trains.
+  at::Generator gen = make_generator(derive_seed(o.seed, "train"));
+  Tensor pool = torch::arange(n_val, n, torch::kInt64);
+  if (o.subset > 0 && o.subset < pool.size(0))
+    pool = std::get<0>(pool.index_select(0, torch::randperm(pool.size(0), gen).narrow(0, 0, o.subset)).sort());
+  Tensor x_train = train.images.index_select(0, pool);
+  Tensor y_train = train.labels.index_select(0, pool);
+  if (o.permute_labels) y_train = y_train.index_select(0, torch::randperm(y_train.size(0), gen));
+  Tensor x_val = train.images.narrow(0, 0, n_val), y_val = train.labels.narrow(0, 0, n_val);
+  result.train_size = x_train.size(0);
+  result.validation_size = n_val;
+
+  // Weights that get the L2 penalty: every weight but the logits layer's.
+  Tensors decayed;
+  const int logits = graph.logits();
+  for (int k = 0; k < graph.size(); ++k)
+    if (k != logits)
+      if (auto* w = graph.layer(k).find_param("weight"); w && graph.layer(k).has_trainable_params() &&
+                                                          graph.node(k).layer->kind() != LayerKind::BatchNorm)
+        decayed.push_back(*w);
+
+  graph.set_requires_grad(true);
+  torch::optim::Adam adam(graph.trainable_parameters(), torch::optim::AdamOptions(o.lr));
+  const auto device = graph.device();
+  const auto start = std::chrono::steady_clock::now();
+  const int64_t m = x_train.size(0);
+  const int64_t steps = (m + o.batch_size - 1) / o.batch_size;
+  for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+    const auto epoch_start = std::chrono::steady_clock::now();
+    Tensor order = torch::randperm(m, gen);
+    double loss_sum = 0;
+    int64_t correct = 0, seen = 0;
+    Progress bar("epoch " + std::to_string(epoch) + "/" + std::to_string(o.epochs), steps, o.progress);
+    int64_t reported = 0;
+    for (int64_t s = 0; s < steps; ++s) {
+      Tensor idx = order.narrow(0, s * o.batch_size, std::min(o.batch_size, m - s * o.batch_size));
+      Tensor xb = x_train.index_select(0, idx).to(device), yb = y_train.index_select(0, idx).to(device);
+      adam.zero_grad();
+      Tensor logits_b = graph.forward(xb, /*training=*/true);
+      Tensor loss = torch::nn::functional::cross_entropy(logits_b, yb);
+      if (o.l2 > 0)
+        for (const auto& w : decayed) loss = loss + 0.5 * o.l2 * w.pow(2).sum();
+      loss.backward();
+      adam.step();
+      loss_sum += loss.item<double>() * idx.size(0);
+      correct += logits_b.argmax(1).eq(yb).sum().item<int64_t>();
+      seen += idx.size(0);
+      if (s % 20 == 0 || s + 1 == steps) {
+        char status[96];
+        std::snprintf(status, sizeof status, "loss %.4f acc %.2f%%", loss_sum / seen, 100.0 * correct / seen);
+        bar.advance(s + 1 - reported, status);
+        reported = s + 1;
+      }
+    }
+    graph.set_requires_grad(false);
+    EpochStats st;
+    st.epoch = epoch;
+    st.loss = loss_sum / seen;
+    st.train_accuracy = double(correct) / seen;
+    st.val_accuracy = n_val > 0 ? accuracy(graph, x_val, y_val) : -1;
+    st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
+    graph.set_requires_grad(true);
+    char status[128];
+    std::snprintf(status, sizeof status, "loss %.4f train %.2f%% val %.2f%%", st.loss, 100 * st.train_accuracy,
+                  100 * st.val_accuracy);
+    bar.finish(status);
+    result.history.push_back(st);
+  }
+  graph.set_requires_grad(false);
+  result.train_accuracy = accuracy(graph, x_train, y_train);
+  result.val_accuracy = n_val > 0 ? accuracy(graph, x_val, y_val) : -1;
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+}  // namespace sanity

@@ -1,0 +1,133 @@
+// The layer graph: the backward sweep equals LibTorch autograd, export/import round trips, cloning.
+#include <torch/torch.h>
+
+#include "core/error.h"
+#include "models/backprop.h"
+#include "models/builtin.h"
+#include "models/layers.h"
+#include "models/model_io.h"
+#include "test_util.h"
+
+using namespace sanity;
+
+namespace {
+
+Tensor autograd_input_gradient(const Graph& g, const Tensor& x, const Tensor& classes) {
+  Tensor xi = x.clone().requires_grad_(true);
+  Tensor logits = g.forward(xi);
+  Tensor sel = logits.gather(1, classes.view({-1, 1})).sum();
+  return torch::autograd::grad({sel}, {xi})[0];
+}
+
+Tensor sweep_input_gradient(const Graph& g, const Tensor& x, const Tensor& classes) {
+  Tensors acts = g.forward_all(x);
+  return backprop(g, acts, g.logits(), one_hot_seed(acts[g.logits()], classes));
+}
+
+}  // namespace
+
+TEST(Graph, BackwardSweepEqualsAutogradOnCnnAndMlp) {
+  for (const char* arch : {"cnn", "mlp"}) {
+    Graph g = build_builtin(arch, 3);
+    torch::manual_seed(0);
+    Tensor x = torch::rand({5, 1, 28, 28});
+    Tensor classes = torch::tensor({0, 3, 9, 1, 7}, torch::kInt64);
+    Tensor a = autograd_input_gradient(g, x, classes), b = sweep_input_gradient(g, x, classes);
+    EXPECT_LT(test::max_rel_error(b, a), 1e-5) << arch;
+  }
+}
+
+TEST(Graph, BackwardSweepEqualsAutogradOnEveryLayerKind) {
+  // A small graph with asymmetric padding, strides, average pooling, batchnorm, concat, add, clip,
+  // global pooling: each hand-written backward must match autograd.
+  torch::manual_seed(1);
+  Graph g;
+  int x = g.add_input({"input", {3, 13, 11}});
+  auto conv = [](int64_t in, int64_t out, int64_t k, int64_t s, Pads2d p) {
+    return std::make_unique<Conv2d>(torch::randn({out, in, k, k}) * 0.3, torch::randn({out}) * 0.1,
+                                    std::vector<int64_t>{s, s}, p, std::vector<int64_t>{1, 1}, 1);
+  };
+  int a = g.add("c1", conv(3, 4, 3, 2, Pads2d{0, 1, 1, 0}), {x});
+  a = g.add("bn", std::make_unique<BatchNorm>(torch::rand({4}) + 0.5, torch::randn({4}), torch::randn({4}),
+                                              torch::rand({4}) + 0.5, 1e-5),
+            {a});
+  a = g.add("r1", std::make_unique<ReLU>(), {a});
+  int b = g.add("c2", conv(4, 4, 3, 1, Pads2d{1, 1, 1, 1}), {a});
+  b = g.add("clip", std::make_unique<Clip>(0.0, 1.5), {b});
+  int s = g.add("sum", std::make_unique<Add>(), {a, b});
+  int cat = g.add("cat", std::make_unique<Concat>(1), {s, a});
+  int p = g.add("avg", std::make_unique<AvgPool2d>(std::vector<int64_t>{3, 3}, std::vector<int64_t>{2, 2},
+                                                   Pads2d{1, 1, 1, 1}, true, false),
+                {cat});
+  int m = g.add("max", std::make_unique<MaxPool2d>(std::vector<int64_t>{2, 2}, std::vector<int64_t>{1, 1}, Pads2d{},
+                                                   std::vector<int64_t>{1, 1}, false),
+                {p});
+  int gp = g.add("gap", std::make_unique<GlobalAvgPool>(), {m});
+  int f = g.add("flat", std::make_unique<Flatten>(1), {gp});
+  g.add("fc", std::make_unique<Linear>(torch::randn({5, 8}), torch::randn({5})), {f});
+  Tensor in = torch::randn({4, 3, 13, 11});
+  Tensor classes = torch::tensor({0, 1, 2, 4}, torch::kInt64);
+  EXPECT_LT(test::max_rel_error(sweep_input_gradient(g, in, classes), autograd_input_gradient(g, in, classes)), 1e-5);
+}
+
+TEST(Graph, ObserverSeesEveryNodeOnThePath) {
+  Graph g = build_cnn(0);
+  Tensors acts = g.forward_all(torch::rand({2, 1, 28, 28}));
+  std::vector<int> seen;
+  BackpropOptions o;
+  o.observe = [&](int k, const Tensor& s) {
+    seen.push_back(k);
+    EXPECT_EQ(s.sizes(), acts[k].sizes()) << g.node(k).name;
+  };
+  backprop(g, acts, g.logits(), one_hot_seed(acts[g.logits()], torch::tensor({1, 2})), o);
+  EXPECT_EQ(static_cast<int>(seen.size()), g.size());
+  EXPECT_EQ(seen.front(), g.logits());
+  EXPECT_EQ(seen.back(), 0);
+}
+
+TEST(Graph, ExportThenImportGivesIdenticalLogits) {
+  const std::string dir = test::temp_dir("roundtrip");
+  for (const char* arch : {"cnn", "mlp"}) {
+    Graph g = build_builtin(arch, 7);
+    g.metadata["dataset"] = "mnist";
+    save_onnx(g, dir + "/" + arch + ".onnx");
+    Graph h = load_onnx(dir + "/" + arch + ".onnx");
+    Tensor x = torch::rand({8, 1, 28, 28});
+    EXPECT_TRUE(torch::equal(g.forward(x), h.forward(x))) << arch;
+    EXPECT_EQ(h.metadata.at("dataset"), "mnist");
+    // Same randomization order and names survive the round trip.
+    std::vector<std::string> a, b;
+    for (int k : g.layers_top_down()) a.push_back(g.node(k).name);
+    for (int k : h.layers_top_down()) b.push_back(h.node(k).name);
+    EXPECT_EQ(a, b);
+  }
+}
+
+TEST(Graph, CloneIsDeep) {
+  Graph g = build_cnn(0);
+  Graph h = g.clone();
+  h.layer(h.find("fc2")).params()[0].value.zero_();
+  EXPECT_GT(g.layer(g.find("fc2")).params()[0].value.abs().sum().item<double>(), 0.0);
+}
+
+TEST(Graph, TopDownOrderIsThePapersOrder) {
+  Graph cnn = build_cnn(0), mlp = build_mlp(0);
+  std::vector<std::string> c, m;
+  for (int k : cnn.layers_top_down()) c.push_back(cnn.node(k).name);
+  for (int k : mlp.layers_top_down()) m.push_back(mlp.node(k).name);
+  EXPECT_EQ(c, (std::vector<std::string>{"fc2", "fc1", "conv2", "conv1"}));
+  EXPECT_EQ(m, (std::vector<std::string>{"logits", "hidden3", "hidden2", "hidden1"}));
+}
+
+TEST(Graph, WrongInputShapeIsAClearError) {
+  Graph g = build_cnn(0);
+  try {
+    g.check_input(torch::rand({2, 3, 28, 28}), "images.npy");
+    FAIL() << "expected an error";
+  } catch (const InputError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("images.npy"), std::string::npos) << m;
+    EXPECT_NE(m.find("[2, 3, 28, 28]"), std::string::npos) << m;
+    EXPECT_NE(m.find("[N, 1, 28, 28]"), std::string::npos) << m;
+  }
+}
