@@ -12,6 +12,7 @@ APT_PACKAGES=(
   googletest libgtest-dev libbenchmark-dev
   dataset-fashion-mnist                     # Fashion-MNIST IDX files
   python3-torch python3-torchvision         # reference implementation in tests, model export
+  python3-scipy python3-skimage             # reference SSIM, HOG and rank correlations in tests
   chromium                                  # headless browser test of the HTML report
 )
 missing=()
