@@ -1,5 +1,8 @@
 #include "cli/commands.h"
 
+#include <sstream>
+
+#include "core/error.h"
 #include "core/runtime.h"
 #include "data/sources.h"
 
@@ -15,6 +18,60 @@ void add_common_options(CLI::App* sub, CommonOptions& o) {
 void apply_common_options(const CommonOptions& o) {
   configure_threads(o.threads);
   parse_device(o.device);
+}
+
+void add_data_options(CLI::App* sub, DataArgs& d, int64_t default_count) {
+  d.options.testbed.count = default_count;
+  sub->add_option("--data", d.options.spec, "mnist, fashion-mnist, an image folder, or a .npy array (N x C x H x W float32)");
+  sub->add_option("--split", d.options.split, "train or test (built-in datasets)")->capture_default_str();
+  sub->add_option("--count", d.options.testbed.count, "number of images in the test bed (0: all)")->capture_default_str();
+  sub->add_option("--seed", d.options.testbed.seed, "seed of the test-bed selection and of every random draw")
+      ->capture_default_str();
+  sub->add_flag("--balanced", d.options.testbed.balanced, "balance the test bed across classes");
+  sub->add_option("--labels", d.options.labels, "labels file (image folder) or labels .npy (with a .npy --data)");
+  sub->add_option("--resize", d.options.preprocess.resize, "image folders: resize the shorter side to N pixels");
+  sub->add_option("--crop", d.options.preprocess.crop, "image folders: center crop to N x N");
+  sub->add_option("--channels", d.options.preprocess.channels, "image folders: 3 (RGB) or 1 (grayscale)")
+      ->capture_default_str();
+  sub->add_option("--mean", d.mean, "image folders: per-channel mean subtracted after scaling to [0, 1], e.g. 0.485,0.456,0.406");
+  sub->add_option("--std", d.std, "image folders: per-channel standard deviation, e.g. 0.229,0.224,0.225");
+  sub->add_flag("--imagenet", d.imagenet, "image folders: resize 256, crop 224, torchvision's ImageNet mean and std");
+}
+
+static std::vector<double> parse_doubles(const std::string& text, const char* option) {
+  std::vector<double> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    try {
+      size_t used = 0;
+      out.push_back(std::stod(item, &used));
+      if (used != item.size()) throw std::invalid_argument(item);
+    } catch (const std::exception&) {
+      throw InputError(std::string(option) + " " + text + ": expected comma-separated numbers");
+    }
+  }
+  return out;
+}
+
+DataOptions finish_data_options(DataArgs& d, const CommonOptions& common) {
+  DataOptions o = d.options;
+  o.data_dir = common.data_dir;
+  const size_t c = static_cast<size_t>(std::max<int64_t>(o.preprocess.channels, 1));
+  o.preprocess.mean.assign(c, 0.0);
+  o.preprocess.std.assign(c, 1.0);
+  if (d.imagenet) {
+    const ImagePreprocess in = imagenet_preprocess();
+    o.preprocess.mean = in.mean;
+    o.preprocess.std = in.std;
+    if (o.preprocess.resize < 0) o.preprocess.resize = in.resize;
+    if (o.preprocess.crop < 0) o.preprocess.crop = in.crop;
+  }
+  if (!d.mean.empty()) o.preprocess.mean = parse_doubles(d.mean, "--mean");
+  if (!d.std.empty()) o.preprocess.std = parse_doubles(d.std, "--std");
+  for (double s : o.preprocess.std)
+    if (s <= 0) throw InputError("--std " + d.std + ": values must be positive");
+  return o;
 }
 
 std::vector<Command> all_commands() {

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "data/load.h"
+
 namespace sanity::cli {
 
 struct Command {
@@ -28,8 +30,19 @@ struct CommonOptions {
   bool quiet = false;
 };
 void add_common_options(CLI::App* sub, CommonOptions& o);
-// Applies threads and device; returns the device.
+// Applies threads and device.
 void apply_common_options(const CommonOptions& o);
+
+// --data and the options that shape it (split, count, seed, balanced, labels, image preprocessing).
+// Image preprocessing options are strings, parsed by finish_data_options().
+struct DataArgs {
+  DataOptions options;
+  std::string mean, std;  // comma-separated per-channel values
+  bool imagenet = false;
+};
+void add_data_options(CLI::App* sub, DataArgs& d, int64_t default_count = 200);
+// Fills options.preprocess from the parsed strings and the data dir; throws InputError on bad values.
+DataOptions finish_data_options(DataArgs& d, const CommonOptions& common);
 
 Command make_train_command();
 Command make_info_command();

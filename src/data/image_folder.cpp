@@ -1,0 +1,135 @@
+#include "data/image_folder.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <set>
+#include <sstream>
+
+#include "core/error.h"
+
+namespace fs = std::filesystem;
+
+namespace sanity {
+namespace {
+
+const std::set<std::string> kImageExtensions = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm"};
+
+bool is_image(const fs::path& p) {
+  std::string ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+  return kImageExtensions.count(ext) > 0;
+}
+
+std::vector<fs::path> images_in(const fs::path& dir) {
+  std::vector<fs::path> out;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.is_regular_file() && is_image(e.path())) out.push_back(e.path());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+ImagePreprocess imagenet_preprocess() {
+  ImagePreprocess p;
+  p.resize = 256;
+  p.crop = 224;
+  p.mean = {0.485, 0.456, 0.406};
+  p.std = {0.229, 0.224, 0.225};
+  return p;
+}
+
+torch::Tensor load_image(const std::string& path, const ImagePreprocess& pre) {
+  if (pre.channels != 1 && pre.channels != 3)
+    throw InputError("--channels " + std::to_string(pre.channels) + ": expected 1 or 3");
+  if (static_cast<int64_t>(pre.mean.size()) != pre.channels || static_cast<int64_t>(pre.std.size()) != pre.channels)
+    throw InputError("--mean/--std: expected " + std::to_string(pre.channels) + " values each");
+  cv::Mat img = cv::imread(path, pre.channels == 1 ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);
+  if (img.empty()) throw InputError(path + ": cannot decode image (not a readable JPEG/PNG/... file)");
+  if (pre.channels == 3) cv::cvtColor(img, img, cv::COLOR_BGR2RGB);
+  if (pre.resize > 0) {
+    const double scale = double(pre.resize) / std::min(img.rows, img.cols);
+    const int w = std::max(1, int(std::lround(img.cols * scale))), h = std::max(1, int(std::lround(img.rows * scale)));
+    cv::resize(img, img, cv::Size(w, h), 0, 0, cv::INTER_LINEAR);
+  }
+  if (pre.crop > 0) {
+    if (img.rows < pre.crop || img.cols < pre.crop)
+      throw InputError(path + ": image is " + std::to_string(img.cols) + "x" + std::to_string(img.rows) +
+                       " after resizing, smaller than --crop " + std::to_string(pre.crop));
+    const int top = (img.rows - int(pre.crop)) / 2, left = (img.cols - int(pre.crop)) / 2;
+    img = img(cv::Rect(left, top, int(pre.crop), int(pre.crop))).clone();
+  }
+  cv::Mat f;
+  img.convertTo(f, CV_32F, 1.0 / 255.0);
+  torch::Tensor t = torch::from_blob(f.data, {f.rows, f.cols, pre.channels}, torch::kFloat32).clone();
+  t = t.permute({2, 0, 1}).contiguous();
+  for (int64_t c = 0; c < pre.channels; ++c) t[c].sub_(pre.mean[c]).div_(pre.std[c]);
+  return t;
+}
+
+Dataset load_image_folder(const std::string& root, const ImagePreprocess& pre, const std::string& labels_file) {
+  if (!fs::is_directory(root)) throw InputError("--data " + root + ": image folder does not exist");
+  std::vector<std::pair<fs::path, int64_t>> items;
+  std::vector<std::string> classes;
+  if (!labels_file.empty()) {
+    std::ifstream in(labels_file);
+    if (!in) throw InputError("--labels " + labels_file + ": cannot open labels file");
+    std::map<std::string, int64_t> class_index;
+    std::string line;
+    for (int line_no = 1; std::getline(in, line); ++line_no) {
+      if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+      std::istringstream ss(line);
+      std::string file, label;
+      if (!(ss >> file)) continue;
+      if (!(ss >> label))
+        throw InputError(labels_file + ":" + std::to_string(line_no) + ": expected '<file name> <label>'");
+      int64_t id;
+      if (std::all_of(label.begin(), label.end(), ::isdigit)) {
+        id = std::stoll(label);
+      } else {
+        auto [it, added] = class_index.emplace(label, static_cast<int64_t>(class_index.size()));
+        if (added) classes.push_back(label);
+        id = it->second;
+      }
+      const fs::path p = fs::path(root) / file;
+      if (!fs::exists(p)) throw InputError(labels_file + ":" + std::to_string(line_no) + ": " + p.string() + " does not exist");
+      items.emplace_back(p, id);
+    }
+  } else {
+    std::vector<fs::path> dirs;
+    for (const auto& e : fs::directory_iterator(root))
+      if (e.is_directory()) dirs.push_back(e.path());
+    std::sort(dirs.begin(), dirs.end());
+    if (!dirs.empty()) {
+      for (size_t c = 0; c < dirs.size(); ++c) {
+        classes.push_back(dirs[c].filename().string());
+        for (const auto& p : images_in(dirs[c])) items.emplace_back(p, static_cast<int64_t>(c));
+      }
+    } else {
+      for (const auto& p : images_in(root)) items.emplace_back(p, -1);  // unlabelled: explain the prediction
+    }
+  }
+  if (items.empty()) throw InputError("--data " + root + ": no images found (expected <class>/<image> or images + --labels)");
+  std::vector<torch::Tensor> images;
+  for (const auto& [p, label] : items) {
+    images.push_back(load_image(p.string(), pre));
+    if (images.back().sizes() != images.front().sizes())
+      throw InputError(p.string() + ": size " + std::to_string(images.back().size(2)) + "x" +
+                       std::to_string(images.back().size(1)) + " differs from " + items.front().first.string() +
+                       "; give --resize and --crop so all images match the model's input");
+  }
+  Dataset d;
+  d.name = root;
+  d.images = torch::stack(images);
+  std::vector<int64_t> labels;
+  for (const auto& it : items) labels.push_back(it.second);
+  d.labels = torch::tensor(labels, torch::kInt64);
+  d.class_names = classes;
+  return d;
+}
+
+}  // namespace sanity
