@@ -1,0 +1,137 @@
+// Parameter randomization: stage plans, re-initialization distributions, determinism.
+#include <torch/torch.h>
+
+#include "core/error.h"
+#include "models/builtin.h"
+#include "models/layers.h"
+#include "randomization/stages.h"
+#include "test_util.h"
+
+using namespace sanity;
+
+namespace {
+
+bool same_params(const Graph& a, const Graph& b, int node) {
+  const auto &pa = a.node(node).layer->params(), &pb = b.node(node).layer->params();
+  for (size_t i = 0; i < pa.size(); ++i)
+    if (!torch::equal(pa[i].value, pb[i].value)) return false;
+  return true;
+}
+
+std::vector<std::string> names(const Graph& g, const std::vector<int>& nodes) {
+  std::vector<std::string> out;
+  for (int k : nodes) out.push_back(g.node(k).name);
+  return out;
+}
+
+}  // namespace
+
+TEST(Randomization, CascadingRandomizesTheTopLayersOnly) {
+  Graph trained = build_cnn(1);
+  auto stages = plan_stages(layer_groups(trained), RandomizationOrder::Cascading);
+  ASSERT_EQ(stages.size(), 5u);
+  EXPECT_EQ(stages[0].name, "original");
+  EXPECT_EQ(stages[2].name, "fc1");
+  EXPECT_EQ(names(trained, stages[2].randomized), (std::vector<std::string>{"fc2", "fc1"}));
+  ReinitOptions o;
+  Graph g = stage_model(trained, stages[2], o);
+  for (const char* n : {"fc2", "fc1"}) EXPECT_FALSE(same_params(trained, g, trained.find(n))) << n;
+  for (const char* n : {"conv2", "conv1"}) EXPECT_TRUE(same_params(trained, g, trained.find(n))) << n;
+}
+
+TEST(Randomization, BottomUpAndIndependentOrders) {
+  Graph trained = build_mlp(1);
+  auto groups = layer_groups(trained);
+  auto up = plan_stages(groups, RandomizationOrder::BottomUp);
+  EXPECT_EQ(names(trained, up[1].randomized), (std::vector<std::string>{"hidden1"}));
+  EXPECT_EQ(names(trained, up[2].randomized), (std::vector<std::string>{"hidden1", "hidden2"}));
+  auto ind = plan_stages(groups, RandomizationOrder::Independent);
+  ASSERT_EQ(ind.size(), 5u);
+  for (int s = 1; s <= 4; ++s) EXPECT_EQ(ind[s].randomized.size(), 1u);
+  EXPECT_EQ(ind[3].name, "hidden2");
+}
+
+TEST(Randomization, ALayerGetsTheSameValuesAtEveryStageAndEqualShapesDiffer) {
+  Graph trained = build_cnn(1);
+  auto stages = plan_stages(layer_groups(trained), RandomizationOrder::Cascading);
+  ReinitOptions o;
+  o.seed = 42;
+  Graph s2 = stage_model(trained, stages[2], o), s4 = stage_model(trained, stages[4], o);
+  EXPECT_TRUE(same_params(s2, s4, trained.find("fc2")));
+  EXPECT_TRUE(same_params(s2, s4, trained.find("fc1")));
+  o.seed = 43;
+  Graph other = stage_model(trained, stages[2], o);
+  EXPECT_FALSE(same_params(s2, other, trained.find("fc2")));
+}
+
+TEST(Randomization, OriginalInitializerMatchesTheAuthorsTruncatedNormal) {
+  Graph trained = build_cnn(1);
+  trained.layer(trained.find("fc1")).params()[0].value.mul_(7.0);  // "training" changed the scale
+  ReinitOptions o;
+  randomize_layer(trained, trained.find("fc1"), o);
+  const Tensor w = trained.layer(trained.find("fc1")).params()[0].value;
+  const Tensor b = trained.layer(trained.find("fc1")).params()[1].value;
+  // N(0, 0.1) cut at 2 sd has sd 0.1 * 0.8796.
+  EXPECT_NEAR(w.std().item<double>(), 0.08796, 0.001);
+  EXPECT_LE(w.abs().max().item<double>(), 0.2 + 1e-6);
+  EXPECT_TRUE(torch::allclose(b, torch::full_like(b, 0.1)));
+}
+
+TEST(Randomization, DefaultIsUniformInPlusMinusOneOverSqrtFanIn) {
+  Graph trained = build_mlp(1);
+  ReinitOptions o;
+  o.distribution = ReinitDistribution::Default;
+  const int k = trained.find("hidden2");
+  randomize_layer(trained, k, o);
+  const Tensor w = trained.layer(k).params()[0].value;
+  const double bound = 1.0 / std::sqrt(2500.0);
+  EXPECT_LE(w.abs().max().item<double>(), bound);
+  EXPECT_NEAR(w.std().item<double>(), bound / std::sqrt(3.0), 0.02 * bound);
+}
+
+TEST(Randomization, PermuteKeepsTheWeightDistributionExactly) {
+  Graph trained = build_cnn(1);
+  const int k = trained.find("conv2");
+  Tensor before = trained.layer(k).params()[0].value.clone();
+  ReinitOptions o;
+  o.distribution = ReinitDistribution::Permute;
+  randomize_layer(trained, k, o);
+  Tensor after = trained.layer(k).params()[0].value;
+  EXPECT_FALSE(torch::equal(before, after));
+  EXPECT_TRUE(torch::equal(std::get<0>(before.reshape({-1}).sort()), std::get<0>(after.reshape({-1}).sort())));
+}
+
+TEST(Randomization, BatchNormStatisticsAreKeptUnlessAskedOtherwise) {
+  Graph g;
+  int x = g.add_input({"input", {2, 4, 4}});
+  x = g.add("bn", std::make_unique<BatchNorm>(torch::rand({2}), torch::rand({2}), torch::tensor({3.0f, 4.0f}),
+                                              torch::tensor({5.0f, 6.0f}), 1e-5),
+            {x});
+  ReinitOptions o;
+  o.distribution = ReinitDistribution::Default;
+  Graph a = g.clone();
+  randomize_layer(a, 1, o);
+  EXPECT_TRUE(torch::equal(*a.layer(1).find_param("running_mean"), torch::tensor({3.0f, 4.0f})));
+  EXPECT_TRUE(torch::equal(*a.layer(1).find_param("weight"), torch::ones({2})));
+  o.reset_batchnorm_stats = true;
+  Graph b = g.clone();
+  randomize_layer(b, 1, o);
+  EXPECT_TRUE(torch::equal(*b.layer(1).find_param("running_var"), torch::ones({2})));
+}
+
+TEST(Randomization, BlockGroupsByModulePath) {
+  Graph g;
+  int x = g.add_input({"input", {1, 4, 4}});
+  auto conv = [] {
+    return std::make_unique<Conv2d>(torch::randn({1, 1, 1, 1}), torch::Tensor(), std::vector<int64_t>{1, 1}, Pads2d{},
+                                    std::vector<int64_t>{1, 1}, 1);
+  };
+  x = g.add("/Mixed_5b/conv/Conv", conv(), {x});
+  x = g.add("/Mixed_6a/branch/conv/Conv", conv(), {x});
+  x = g.add("/Mixed_6a/other/conv/Conv", conv(), {x});
+  auto groups = layer_groups(g, {"Mixed_6a", "Mixed_5b"});
+  ASSERT_EQ(groups.size(), 2u);
+  EXPECT_EQ(groups[0].nodes.size(), 2u);
+  EXPECT_EQ(groups[1].nodes.size(), 1u);
+  EXPECT_THROW(layer_groups(g, {"Mixed_7c"}), InputError);
+}
