@@ -82,13 +82,8 @@ class HogMetric : public Metric {
     if (options_.cell < 1 || options_.block < 1 || options_.orientations < 1)
       throw InputError("metric hog: options cell, block and bins must be positive integers (cell may be auto)");
     auto_cell_ = spec.get_string("cell", "auto") == "auto";
-    const std::string corr = spec.get_string("corr", "spearman"), impl = spec.get_string("impl", "skimage");
-    if (corr != "spearman" && corr != "pearson")
-      throw InputError("metric hog: option corr=" + corr + " is not one of spearman, pearson");
-    if (impl != "skimage" && impl != "opencv")
-      throw InputError("metric hog: option impl=" + impl + " is not one of skimage, opencv");
-    pearson_ = corr == "pearson";
-    opencv_ = impl == "opencv";
+    pearson_ = option_choice(spec, "corr", "spearman", {"spearman", "pearson"}) == "pearson";
+    opencv_ = option_choice(spec, "impl", "skimage", {"skimage", "opencv"}) == "opencv";
   }
 
   MetricSpec spec_for(at::IntArrayRef shape) const override {

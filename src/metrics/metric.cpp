@@ -6,12 +6,6 @@
 namespace sanity {
 namespace {
 
-std::string shape_str(at::IntArrayRef s) {
-  std::string out = "[";
-  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-  return out + "]";
-}
-
 // Names the first image whose map holds a NaN or Inf: the usual cause is an exploding attribution.
 void check_finite(const MetricSpec& spec, const torch::Tensor& maps, const char* which) {
   torch::Tensor bad = ~torch::isfinite(maps).reshape({maps.size(0), -1}).all(1);
@@ -30,10 +24,10 @@ const char* direction_name(Direction d) {
 torch::Tensor Metric::compare(const torch::Tensor& original, const torch::Tensor& other) const {
   if (original.dim() != 4 || !original.is_floating_point())
     throw InputError("metric " + spec_.name + ": expected original maps [N, C, H, W] of floats, got " +
-                     shape_str(original.sizes()));
+                     c10::str(original.sizes()));
   if (original.sizes() != other.sizes() || !other.is_floating_point())
     throw InputError("metric " + spec_.name + ": the maps to compare must have the original's shape " +
-                     shape_str(original.sizes()) + ", got " + shape_str(other.sizes()));
+                     c10::str(original.sizes()) + ", got " + c10::str(other.sizes()));
   if (original.size(0) == 0) return torch::empty({0}, torch::kFloat64);
   check_finite(spec_, original, "original");
   check_finite(spec_, other, "compared");
@@ -44,13 +38,21 @@ torch::Tensor RowwiseMetric::score(const torch::Tensor& original, const torch::T
   return f_(prepare_maps(original, prep_).flatten(1), prepare_maps(other, prep_).flatten(1));
 }
 
+std::string option_choice(const MetricSpec& spec, const std::string& key, const std::string& fallback,
+                          const std::vector<std::string>& valid) {
+  const std::string v = spec.get_string(key, fallback);
+  if (std::find(valid.begin(), valid.end(), v) != valid.end()) return v;
+  std::string list;
+  for (const auto& s : valid) list += (list.empty() ? "" : ", ") + s;
+  throw InputError("metric " + spec.name + ": option " + key + "=" + v + " is not one of " + list);
+}
+
 Preparation parse_preparation(const MetricSpec& spec, const std::string& fallback) {
-  const std::string p = spec.get_string("prep", fallback);
+  const std::string p = option_choice(spec, "prep", fallback, {"absolute", "signed", "unit", "raw"});
   if (p == "absolute") return Preparation::Absolute;
   if (p == "signed") return Preparation::Signed;
   if (p == "unit") return Preparation::Unit;
-  if (p == "raw") return Preparation::Raw;
-  throw InputError("metric " + spec.name + ": option prep=" + p + " is not one of absolute, signed, unit, raw");
+  return Preparation::Raw;
 }
 
 const char* preparation_name(Preparation p) {

@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <torch/types.h>
 
@@ -30,6 +31,10 @@ using MetricSpec = MethodSpec;
 // Which way a score points: the papers' curves fall from 1 (similar) as randomization proceeds.
 enum class Direction { HigherIsMoreSimilar, LowerIsMoreSimilar };
 const char* direction_name(Direction d);  // "higher = more similar" / "lower = more similar"
+
+// The value of option `key`, which must be one of `valid`; throws InputError listing them.
+std::string option_choice(const MetricSpec& spec, const std::string& key, const std::string& fallback,
+                          const std::vector<std::string>& valid);
 
 // Which map preparation (attribution/prepare.h) a metric applies before comparing.
 enum class Preparation {

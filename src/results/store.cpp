@@ -2,6 +2,8 @@
 
 #include <torch/version.h>
 
+#include <variant>
+
 #include "core/error.h"
 #include "results/sqlite.h"
 
@@ -85,37 +87,23 @@ void open_schema(const sql::Database& db, bool read_only) {
 // WHERE clause and its parameters for a filter.
 struct Where {
   std::string sql;
-  std::vector<std::string> texts;
-  std::vector<int64_t> ints;
-  std::vector<std::pair<bool, size_t>> order;  // (is_text, index) in bind order
+  std::vector<std::variant<int64_t, std::string>> params;
 
   explicit Where(const RowFilter& f) {
-    auto add_int = [&](const char* col, const std::optional<int64_t>& v) {
+    auto add = [&](const char* col, const auto& v) {
       if (!v) return;
       sql += std::string(sql.empty() ? " WHERE " : " AND ") + col + " = ?";
-      order.push_back({false, ints.size()});
-      ints.push_back(*v);
+      params.emplace_back(*v);
     };
-    auto add_text = [&](const char* col, const std::optional<std::string>& v) {
-      if (!v) return;
-      sql += std::string(sql.empty() ? " WHERE " : " AND ") + col + " = ?";
-      order.push_back({true, texts.size()});
-      texts.push_back(*v);
-    };
-    add_int("run_id", f.run);
-    add_text("check_name", f.check);
-    add_int("stage", f.stage);
-    add_text("method", f.method);
-    add_text("metric", f.metric);
+    add("run_id", f.run);
+    add("check_name", f.check);
+    add("stage", f.stage);
+    add("method", f.method);
+    add("metric", f.metric);
   }
   void bind(sql::Statement& s) const {
-    for (size_t i = 0; i < order.size(); ++i) {
-      const int p = static_cast<int>(i + 1);
-      if (order[i].first)
-        s.bind(p, texts[order[i].second]);
-      else
-        s.bind(p, ints[order[i].second]);
-    }
+    for (size_t i = 0; i < params.size(); ++i)
+      std::visit([&](const auto& v) { s.bind(static_cast<int>(i + 1), v); }, params[i]);
   }
 };
 

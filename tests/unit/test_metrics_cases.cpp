@@ -23,17 +23,6 @@ const std::vector<std::string> kAllMetrics = {"spearman_abs", "spearman",       
                                               "cosine",       "mse",               "ssim",
                                               "hog",          "hog(impl=opencv)", "topk_intersection"};
 
-// Expects an InputError whose message contains `needle`.
-template <typename F>
-void expect_input_error(F f, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "no InputError; expected one mentioning '" << needle << "'";
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
-}
-
 }  // namespace
 
 TEST(MetricsCases, IdenticalMapsScoreOneAndMseZero) {
@@ -100,25 +89,25 @@ TEST(MetricsCases, NaNOrInfInAMapIsAnInputError) {
   torch::Tensor a = torch::rand({4, 1, 16, 16}), b = torch::rand({4, 1, 16, 16});
   b[2][0][3][3] = std::nanf("");
   for (const auto& name : kAllMetrics)
-    expect_input_error([&] { make(name)->compare(a, b); }, "compared map 2 contains NaN");
+    test::expect_input_error([&] { make(name)->compare(a, b); }, "compared map 2 contains NaN");
   a[1][0][0][0] = INFINITY;
-  expect_input_error([&] { make("ssim")->compare(a, b); }, "original map 1 contains NaN or Inf");
-  expect_input_error([&] { make("ssim")->compare(a, b.narrow(0, 0, 3)); }, "must have the original's shape");
-  expect_input_error([&] { make("ssim")->compare(a[0], b[0]); }, "expected original maps [N, C, H, W]");
+  test::expect_input_error([&] { make("ssim")->compare(a, b); }, "original map 1 contains NaN or Inf");
+  test::expect_input_error([&] { make("ssim")->compare(a, b.narrow(0, 0, 3)); }, "must have the original's shape");
+  test::expect_input_error([&] { make("ssim")->compare(a[0], b[0]); }, "expected original maps [N, C, H, W]");
 }
 
 TEST(MetricsCases, RegistryListsValidNamesAndOptions) {
   auto& r = MetricRegistry::instance();
-  expect_input_error([&] { r.make("spearmann"); }, "valid metrics: spearman_abs, spearman, pearson");
-  expect_input_error([&] { r.make("ssim(window=7)"); }, "unknown option 'window'; valid options: data_range");
-  expect_input_error([&] { r.make("spearman_abs(prep=signed)"); }, "valid options: none");
-  expect_input_error([&] { r.make("hog(corr=kendall)"); }, "corr=kendall is not one of spearman, pearson");
-  expect_input_error([&] { r.make("hog(impl=vlfeat)"); }, "impl=vlfeat");
-  expect_input_error([&] { r.make("ssim(data_range=-1)"); }, "data_range=-1 must be a positive number");
-  expect_input_error([&] { r.make("ssim(data_range=two)"); }, "data_range=two is not a number");
-  expect_input_error([&] { r.make("pearson(prep=log)"); }, "prep=log is not one of absolute, signed, unit, raw");
-  expect_input_error([&] { r.make("topk_intersection(k=2.5)"); }, "k=2.5 must be a fraction");
-  expect_input_error([&] { r.make("ssim(gradient)"); }, "takes only key=value options");
+  test::expect_input_error([&] { r.make("spearmann"); }, "valid metrics: spearman_abs, spearman, pearson");
+  test::expect_input_error([&] { r.make("ssim(window=7)"); }, "unknown option 'window'; valid options: data_range");
+  test::expect_input_error([&] { r.make("spearman_abs(prep=signed)"); }, "valid options: none");
+  test::expect_input_error([&] { r.make("hog(corr=kendall)"); }, "corr=kendall is not one of spearman, pearson");
+  test::expect_input_error([&] { r.make("hog(impl=vlfeat)"); }, "impl=vlfeat");
+  test::expect_input_error([&] { r.make("ssim(data_range=-1)"); }, "data_range=-1 must be a positive number");
+  test::expect_input_error([&] { r.make("ssim(data_range=two)"); }, "data_range=two is not a number");
+  test::expect_input_error([&] { r.make("pearson(prep=log)"); }, "prep=log is not one of absolute, signed, unit, raw");
+  test::expect_input_error([&] { r.make("topk_intersection(k=2.5)"); }, "k=2.5 must be a fraction");
+  test::expect_input_error([&] { r.make("ssim(gradient)"); }, "takes only key=value options");
   // Canonical specs carry every default; lists parse at top level only.
   EXPECT_EQ(r.make("ssim")->spec().str(), "ssim(data_range=1)");
   EXPECT_EQ(r.make("hog(corr=pearson)")->spec().str(), "hog(bins=9, block=3, cell=auto, corr=pearson, impl=skimage)");
@@ -138,7 +127,7 @@ TEST(MetricsCases, HogCellSizeAutoFitsOneBlockOnSmallMapsAndIsRecorded) {
   EXPECT_EQ(hog->spec_for({5, 3, 224, 224}).get_string("cell", ""), "16");
   EXPECT_EQ(hog->spec_for({5, 3, 40, 224}).get_string("cell", ""), "13");
   torch::Tensor a = torch::rand({1, 1, 28, 28});
-  expect_input_error([&] { make("hog(cell=16)")->compare(a, a); }, "need maps of at least 48x48 pixels, got 28x28");
+  test::expect_input_error([&] { make("hog(cell=16)")->compare(a, a); }, "need maps of at least 48x48 pixels, got 28x28");
   EXPECT_EQ(hog_features(a, {.orientations = 9, .cell = 9, .block = 3}).size(1), 81);
 }
 

@@ -54,16 +54,6 @@ bool same_row(const ResultRow& a, const ResultRow& b) {
          (a.value == b.value || (std::isnan(a.value) && std::isnan(b.value)));
 }
 
-template <typename F>
-void expect_input_error(F f, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "no InputError; expected one mentioning '" << needle << "'";
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-    EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << "one line: " << e.what();
-  }
-}
 
 }  // namespace
 
@@ -218,8 +208,8 @@ TEST(ResultsStore, FilesThatAreNotResultsDatabasesGiveOneClearError) {
   const std::string dir = test::temp_dir("store-bad");
   const std::string text = dir + "/notes.txt";
   std::ofstream(text) << "model,accuracy\ncnn,0.99\n" << std::string(5000, 'x');
-  expect_input_error([&] { ResultsStore s(text); }, "results database '" + text + "': not an SQLite database");
-  expect_input_error([&] { ResultsStore s(text, true); }, "'" + text + "'");
+  test::expect_input_error([&] { ResultsStore s(text); }, "results database '" + text + "': not an SQLite database");
+  test::expect_input_error([&] { ResultsStore s(text, true); }, "'" + text + "'");
 
   // Another program's SQLite database is refused, not written into.
   const std::string other = dir + "/other.sqlite";
@@ -227,10 +217,10 @@ TEST(ResultsStore, FilesThatAreNotResultsDatabasesGiveOneClearError) {
   sqlite3_open(other.c_str(), &db);
   sqlite3_exec(db, "CREATE TABLE t (x); INSERT INTO t VALUES (1);", nullptr, nullptr, nullptr);
   sqlite3_close(db);
-  expect_input_error([&] { ResultsStore s(other); }, "an SQLite database of another program");
-  expect_input_error([&] { ResultsStore s(other, true); }, "not a sanity results store");
+  test::expect_input_error([&] { ResultsStore s(other); }, "an SQLite database of another program");
+  test::expect_input_error([&] { ResultsStore s(other, true); }, "not a sanity results store");
 
-  expect_input_error([&] { ResultsStore s(dir + "/missing.sqlite", true); }, "missing.sqlite': cannot open");
+  test::expect_input_error([&] { ResultsStore s(dir + "/missing.sqlite", true); }, "missing.sqlite': cannot open");
 
   // A results database whose pages were overwritten: the damage is reported, naming the file.
   const std::string broken = dir + "/broken.sqlite";
@@ -247,5 +237,5 @@ TEST(ResultsStore, FilesThatAreNotResultsDatabasesGiveOneClearError) {
     const std::string junk(static_cast<size_t>(size) - 4096, '\x5a');
     f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
   }
-  expect_input_error([&] { ResultsStore(broken, true).rows(); }, "results database '" + broken + "'");
+  test::expect_input_error([&] { ResultsStore(broken, true).rows(); }, "results database '" + broken + "'");
 }
