@@ -9,17 +9,11 @@
 namespace sanity {
 namespace {
 
-
-// numpy's rad2deg(arctan2(gr, gc)) % 180: in [0, 180), with numpy's remainder rule for negatives.
+// numpy's rad2deg(arctan2(gr, gc)) % 180. A tiny negative angle rounds to exactly 180 there and
+// falls in no bin; so it does here.
 double orientation_degrees(double gr, double gc) {
-  const double deg = std::atan2(gr, gc) * (180.0 / M_PI);
-  double mod = std::fmod(deg, 180.0);
-  if (mod != 0.0) {
-    if (mod < 0) mod += 180.0;
-  } else {
-    mod = 0.0;
-  }
-  return mod;
+  const double mod = std::fmod(std::atan2(gr, gc) * (180.0 / M_PI), 180.0);
+  return mod < 0 ? mod + 180.0 : mod;
 }
 
 // One map, as skimage/feature/_hog.py and _hoghistogram.pyx compute it.

@@ -9,7 +9,7 @@
 // Edge cases, the same for every metric:
 // - Inputs: two batches of the same shape [N, C, H, W], any floating dtype, any device.
 //   A NaN or Inf anywhere throws InputError ("metric spearman: original map 3 contains NaN or Inf ...").
-// - Identical maps score 1 for every correlation, cosine, SSIM, HOG and top-k; 0 for mse.
+// - Identical (non-constant) maps score 1 for every correlation, cosine, SSIM, HOG and top-k; 0 for mse.
 // - Undefined scores are NaN, never an exception: a correlation (spearman, pearson, hog) when one of
 //   the two maps is constant (zero variance after preparation), cosine when one map is all zero.
 //   summarize() (aggregate.h) skips them and counts them, so one blank map does not hide a study.
