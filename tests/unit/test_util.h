@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <string>
 
+#include "core/error.h"
 #include "data/npy.h"
 
 namespace sanity::test {
@@ -65,6 +66,18 @@ inline CommandResult run_command(const std::string& cmd) {
   const int status = p ? pclose(p) : -1;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+// Expects f() to throw InputError with a one-line message containing `needle`.
+template <typename F>
+void expect_input_error(F f, const std::string& needle) {
+  try {
+    f();
+    ADD_FAILURE() << "no InputError; expected one mentioning '" << needle << "'";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << "not one line: " << e.what();
+  }
 }
 
 // Runs the sanity CLI with arguments.

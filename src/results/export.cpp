@@ -1,0 +1,123 @@
+#include "results/export.h"
+
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "core/error.h"
+
+namespace sanity {
+namespace {
+
+// RFC 4180: quote fields holding a separator, a quote or a line break; double inner quotes.
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+// The shortest text that reads back to the same double; NaN as an empty field (pandas: NaN).
+std::string csv_number(double v) {
+  if (std::isnan(v)) return "";
+  char buf[32];
+  const auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+  return std::string(buf, end);
+}
+
+// An output file written under a temporary name and renamed into place by close().
+class AtomicFile {
+ public:
+  explicit AtomicFile(std::string path) : path_(std::move(path)), tmp_(path_ + ".tmp"), out_(tmp_) {
+    if (!out_) throw InputError("export: cannot write '" + tmp_ + "'");
+  }
+  std::ofstream& out() { return out_; }
+  std::string close() {
+    out_.close();
+    if (!out_) throw InputError("export: writing '" + tmp_ + "' failed (disk full?)");
+    std::filesystem::rename(tmp_, path_);
+    return path_;
+  }
+
+ private:
+  std::string path_, tmp_;
+  std::ofstream out_;
+};
+
+// ordered_json: records keep the column order of the CSV files.
+nlohmann::ordered_json row_json(const ResultRow& r) {
+  return {{"run_id", r.run}, {"check", r.check}, {"stage", r.stage}, {"method", r.method}, {"metric", r.metric},
+          {"layer", r.layer}, {"image", r.image}, {"step", r.step},
+          {"value", std::isnan(r.value) ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.value)}};
+}
+
+nlohmann::ordered_json run_json(const RunInfo& r) {
+  return {{"run_id", r.id}, {"model", r.config.model}, {"data", r.config.data}, {"options", r.config.options},
+          {"seed", static_cast<int64_t>(r.config.seed)}, {"sanity_version", r.sanity_version},
+          {"torch_version", r.torch_version}, {"created", r.created}};
+}
+
+}  // namespace
+
+ExportFormats parse_export_formats(const std::string& text) {
+  ExportFormats f{false, false};
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t end = std::min(text.find(',', start), text.size());
+    const std::string item = text.substr(start, end - start);
+    if (item == "csv")
+      f.csv = true;
+    else if (item == "json")
+      f.json = true;
+    else
+      throw InputError("--format: unknown format '" + item + "'; expected csv, json or csv,json");
+    start = end + 1;
+  }
+  return f;
+}
+
+std::vector<std::string> export_results(const ResultsStore& store, const std::string& dir, ExportFormats formats) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw InputError("export: cannot create directory '" + dir + "' (" + ec.message() + ")");
+  std::vector<std::string> written;
+  const std::vector<RunInfo> runs = store.runs();
+  if (formats.csv) {
+    AtomicFile m(dir + "/measurements.csv");
+    m.out() << "run_id,check,stage,method,metric,layer,image,step,value\n";
+    store.each_row({}, [&](const ResultRow& r) {
+      m.out() << r.run << ',' << csv_field(r.check) << ',' << r.stage << ',' << csv_field(r.method) << ','
+              << csv_field(r.metric) << ',' << csv_field(r.layer) << ',' << r.image << ',' << r.step << ','
+              << csv_number(r.value) << '\n';
+    });
+    written.push_back(m.close());
+    AtomicFile f(dir + "/runs.csv");
+    f.out() << "run_id,model,data,options,seed,sanity_version,torch_version,created\n";
+    for (const RunInfo& r : runs)
+      f.out() << r.id << ',' << csv_field(r.config.model) << ',' << csv_field(r.config.data) << ','
+              << csv_field(r.config.options.dump()) << ',' << static_cast<int64_t>(r.config.seed) << ','
+              << csv_field(r.sanity_version) << ',' << csv_field(r.torch_version) << ',' << csv_field(r.created)
+              << '\n';
+    written.push_back(f.close());
+  }
+  if (formats.json) {
+    AtomicFile m(dir + "/measurements.json");
+    m.out() << "[";
+    bool first = true;
+    store.each_row({}, [&](const ResultRow& r) {
+      m.out() << (first ? "\n" : ",\n") << row_json(r).dump();
+      first = false;
+    });
+    m.out() << "\n]\n";
+    written.push_back(m.close());
+    AtomicFile f(dir + "/runs.json");
+    nlohmann::ordered_json all = nlohmann::ordered_json::array();
+    for (const RunInfo& r : runs) all.push_back(run_json(r));
+    f.out() << all.dump(2) << "\n";
+    written.push_back(f.close());
+  }
+  return written;
+}
+
+}  // namespace sanity

@@ -1,0 +1,27 @@
+#pragma once
+// Exports a results store as flat files that pandas reads directly:
+//   measurements.csv / runs.csv       (pandas.read_csv; an empty value is NaN)
+//   measurements.json / runs.json     (pandas.read_json; lists of records, NaN as null, run options
+//                                      as nested objects)
+// Columns: measurements: run_id, check, stage, method, metric, layer, image, step, value (key
+// order, -1 / empty where a key does not apply); runs: run_id, model, data, options, seed,
+// sanity_version, torch_version, created. Each file is written to a temporary name and renamed, so
+// a half-written export never looks complete.
+#include <string>
+#include <vector>
+
+#include "results/store.h"
+
+namespace sanity {
+
+struct ExportFormats {
+  bool csv = true;
+  bool json = true;
+};
+// "csv", "json" or "csv,json"; throws InputError naming the option otherwise.
+ExportFormats parse_export_formats(const std::string& text);
+
+// Writes into dir (created if missing); returns the paths written.
+std::vector<std::string> export_results(const ResultsStore& store, const std::string& dir, ExportFormats formats);
+
+}  // namespace sanity

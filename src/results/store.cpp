@@ -1,0 +1,258 @@
+#include "results/store.h"
+
+#include <torch/version.h>
+
+#include <variant>
+
+#include "core/error.h"
+#include "results/sqlite.h"
+
+namespace sanity {
+namespace {
+
+// "sani": marks the file as ours, so another program's SQLite file is refused, not written into.
+constexpr int64_t kApplicationId = 0x73616e69;
+constexpr int64_t kSchemaVersion = 1;
+
+const char* kSchema = R"sql(
+CREATE TABLE runs (
+  run_id         INTEGER PRIMARY KEY,
+  model          TEXT NOT NULL,
+  data           TEXT NOT NULL,
+  options        TEXT NOT NULL,
+  seed           INTEGER NOT NULL,
+  sanity_version TEXT NOT NULL,
+  torch_version  TEXT NOT NULL,
+  created        TEXT NOT NULL,
+  UNIQUE (model, data, options, seed)
+);
+CREATE TABLE units (
+  run_id     INTEGER NOT NULL REFERENCES runs (run_id),
+  check_name TEXT NOT NULL,
+  stage      INTEGER NOT NULL,
+  method     TEXT NOT NULL,
+  row_count  INTEGER NOT NULL,
+  completed  TEXT NOT NULL,
+  PRIMARY KEY (run_id, check_name, stage, method)
+) WITHOUT ROWID;
+CREATE TABLE measurements (
+  run_id     INTEGER NOT NULL REFERENCES runs (run_id),
+  check_name TEXT NOT NULL,
+  stage      INTEGER NOT NULL,
+  method     TEXT NOT NULL,
+  metric     TEXT NOT NULL,
+  layer      TEXT NOT NULL,
+  image      INTEGER NOT NULL,
+  step       INTEGER NOT NULL,
+  value      REAL,
+  PRIMARY KEY (run_id, check_name, stage, method, metric, layer, image, step)
+) WITHOUT ROWID;
+CREATE INDEX measurements_by_metric ON measurements (run_id, check_name, metric, method, stage);
+CREATE TABLE stages (
+  run_id     INTEGER NOT NULL REFERENCES runs (run_id),
+  check_name TEXT NOT NULL,
+  stage      INTEGER NOT NULL,
+  label      TEXT NOT NULL,
+  PRIMARY KEY (run_id, check_name, stage)
+) WITHOUT ROWID;
+)sql";
+
+const char* kRowColumns = "run_id, check_name, stage, method, metric, layer, image, step, value";
+const char* kKeyOrder = "run_id, check_name, stage, method, metric, layer, image, step";
+
+// Creates the schema in a new file, or checks that an existing file is a results store we can read.
+void open_schema(const sql::Database& db, bool read_only) {
+  const int64_t app = db.query_int("PRAGMA application_id").value_or(0);  // NOTADB surfaces here
+  if (app == 0 && !read_only) {
+    sql::Transaction t(db);  // re-checked under the write lock: two processes may create the file at once
+    if (db.query_int("PRAGMA application_id").value_or(0) == 0) {
+      if (db.query_int("SELECT count(*) FROM sqlite_master").value_or(0) > 0)
+        throw InputError("results database '" + db.path() +
+                         "': an SQLite database of another program (expected a results.sqlite written by sanity)");
+      db.exec(kSchema);
+      db.exec("PRAGMA application_id = " + std::to_string(kApplicationId));
+      db.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
+    }
+    t.commit();
+  } else if (app != kApplicationId) {
+    throw InputError("results database '" + db.path() +
+                     "': not a sanity results store (expected a results.sqlite written by sanity)");
+  }
+  const int64_t version = db.query_int("PRAGMA user_version").value_or(0);
+  if (version > kSchemaVersion)
+    throw InputError("results database '" + db.path() + "': schema version " + std::to_string(version) +
+                     " is newer than this sanity reads (" + std::to_string(kSchemaVersion) + "); update sanity");
+}
+
+// WHERE clause and its parameters for a filter.
+struct Where {
+  std::string sql;
+  std::vector<std::variant<int64_t, std::string>> params;
+
+  explicit Where(const RowFilter& f) {
+    auto add = [&](const char* col, const auto& v) {
+      if (!v) return;
+      sql += std::string(sql.empty() ? " WHERE " : " AND ") + col + " = ?";
+      params.emplace_back(*v);
+    };
+    add("run_id", f.run);
+    add("check_name", f.check);
+    add("stage", f.stage);
+    add("method", f.method);
+    add("metric", f.metric);
+  }
+  void bind(sql::Statement& s) const {
+    for (size_t i = 0; i < params.size(); ++i)
+      std::visit([&](const auto& v) { s.bind(static_cast<int>(i + 1), v); }, params[i]);
+  }
+};
+
+ResultRow read_row(const sql::Statement& s) {
+  return {s.int64(0), s.text(1), s.int64(2), s.text(3), s.text(4), s.text(5), s.int64(6), s.int64(7), s.real(8)};
+}
+
+std::string canonical_options(const nlohmann::json& options) {
+  return options.is_null() ? "{}" : options.dump();  // object keys come out sorted
+}
+
+}  // namespace
+
+ResultsStore::ResultsStore(const std::string& path, bool read_only)
+    : db_(std::make_unique<sql::Database>(path, read_only)) {
+  if (!read_only) {
+    // WAL: readers never block the writer; NORMAL sync is durable against a killed process.
+    db_->query_int("PRAGMA journal_mode = WAL");
+    db_->exec("PRAGMA synchronous = NORMAL");
+  }
+  db_->exec("PRAGMA foreign_keys = ON");
+  open_schema(*db_, read_only);
+}
+
+ResultsStore::~ResultsStore() = default;
+ResultsStore::ResultsStore(ResultsStore&&) noexcept = default;
+ResultsStore& ResultsStore::operator=(ResultsStore&&) noexcept = default;
+
+const std::string& ResultsStore::path() const { return db_->path(); }
+
+int64_t ResultsStore::open_run(const RunConfig& c) {
+  const std::string options = canonical_options(c.options);
+  const int64_t seed = static_cast<int64_t>(c.seed);
+  sql::Transaction t(*db_);
+  sql::Statement find(*db_, "SELECT run_id FROM runs WHERE model = ? AND data = ? AND options = ? AND seed = ?");
+  find.bind(1, c.model).bind(2, c.data).bind(3, options).bind(4, seed);
+  if (find.step()) return find.int64(0);  // the transaction rolls back: nothing was written
+  sql::Statement insert(*db_,
+                        "INSERT INTO runs (model, data, options, seed, sanity_version, torch_version, created) "
+                        "VALUES (?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))");
+  insert.bind(1, c.model).bind(2, c.data).bind(3, options).bind(4, seed);
+  insert.bind(5, std::string(SANITY_VERSION)).bind(6, std::string(TORCH_VERSION)).run();
+  const int64_t id = db_->last_insert_id();
+  t.commit();
+  return id;
+}
+
+std::vector<RunInfo> ResultsStore::runs() const {
+  std::vector<RunInfo> out;
+  sql::Statement s(*db_,
+                   "SELECT run_id, model, data, options, seed, sanity_version, torch_version, created "
+                   "FROM runs ORDER BY run_id");
+  while (s.step()) {
+    RunInfo r;
+    r.id = s.int64(0);
+    r.config = {s.text(1), s.text(2), nlohmann::json::parse(s.text(3)), static_cast<uint64_t>(s.int64(4))};
+    r.sanity_version = s.text(5);
+    r.torch_version = s.text(6);
+    r.created = s.text(7);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+bool ResultsStore::is_done(const WorkUnit& u) const {
+  sql::Statement s(*db_, "SELECT 1 FROM units WHERE run_id = ? AND check_name = ? AND stage = ? AND method = ?");
+  s.bind(1, u.run).bind(2, u.check).bind(3, u.stage).bind(4, u.method);
+  return s.step();
+}
+
+bool ResultsStore::record_unit(const WorkUnit& u, const std::vector<Measurement>& rows) {
+  sql::Transaction t(*db_);  // the write lock first: is_done and the insert see the same state
+  if (is_done(u)) return false;
+  sql::Statement insert(*db_, std::string("INSERT INTO measurements (") + kRowColumns +
+                                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  for (const Measurement& m : rows) {
+    insert.bind(1, u.run).bind(2, u.check).bind(3, u.stage).bind(4, u.method);
+    insert.bind(5, m.metric).bind(6, m.layer).bind(7, m.image).bind(8, m.step).bind(9, m.value);
+    insert.run();
+  }
+  sql::Statement mark(*db_,
+                      "INSERT INTO units (run_id, check_name, stage, method, row_count, completed) "
+                      "VALUES (?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))");
+  mark.bind(1, u.run).bind(2, u.check).bind(3, u.stage).bind(4, u.method);
+  mark.bind(5, static_cast<int64_t>(rows.size())).run();
+  t.commit();
+  return true;
+}
+
+std::vector<WorkUnit> ResultsStore::done_units(int64_t run) const {
+  std::vector<WorkUnit> out;
+  sql::Statement s(*db_, "SELECT check_name, stage, method FROM units WHERE run_id = ? ORDER BY check_name, stage, method");
+  s.bind(1, run);
+  while (s.step()) out.push_back({run, s.text(0), s.int64(1), s.text(2)});
+  return out;
+}
+
+void ResultsStore::label_stage(int64_t run, const std::string& check, int64_t stage, const std::string& label) {
+  sql::Statement s(*db_, "INSERT OR REPLACE INTO stages (run_id, check_name, stage, label) VALUES (?, ?, ?, ?)");
+  s.bind(1, run).bind(2, check).bind(3, stage).bind(4, label).run();
+}
+
+std::optional<std::string> ResultsStore::stage_label(int64_t run, const std::string& check, int64_t stage) const {
+  sql::Statement s(*db_, "SELECT label FROM stages WHERE run_id = ? AND check_name = ? AND stage = ?");
+  s.bind(1, run).bind(2, check).bind(3, stage);
+  if (!s.step()) return std::nullopt;
+  return s.text(0);
+}
+
+void ResultsStore::each_row(const RowFilter& filter, const std::function<void(const ResultRow&)>& f) const {
+  const Where where(filter);
+  sql::Statement s(*db_, std::string("SELECT ") + kRowColumns + " FROM measurements" + where.sql + " ORDER BY " +
+                             kKeyOrder);
+  where.bind(s);
+  while (s.step()) f(read_row(s));
+}
+
+std::vector<ResultRow> ResultsStore::rows(const RowFilter& filter) const {
+  std::vector<ResultRow> out;
+  each_row(filter, [&](const ResultRow& r) { out.push_back(r); });
+  return out;
+}
+
+std::vector<ResultSummary> ResultsStore::summaries(const RowFilter& filter) const {
+  const Where where(filter);
+  // Grouped in C++ rather than with SQL avg(): NULL (NaN) values must be counted, and the std uses
+  // the same definition as every other summary (metrics/aggregate.h).
+  sql::Statement s(*db_, std::string("SELECT ") + kRowColumns + " FROM measurements" + where.sql +
+                             " ORDER BY run_id, check_name, stage, method, metric, layer, step, image");
+  where.bind(s);
+  std::vector<ResultSummary> out;
+  std::vector<double> values;
+  auto flush = [&] {
+    if (!out.empty()) out.back().summary = summarize(values);
+    values.clear();
+  };
+  while (s.step()) {
+    const ResultRow r = read_row(s);
+    const bool same = !out.empty() && out.back().run == r.run && out.back().check == r.check &&
+                      out.back().stage == r.stage && out.back().method == r.method &&
+                      out.back().metric == r.metric && out.back().layer == r.layer && out.back().step == r.step;
+    if (!same) {
+      flush();
+      out.push_back({r.run, r.check, r.stage, r.method, r.metric, r.layer, r.step, {}});
+    }
+    values.push_back(r.value);
+  }
+  flush();
+  return out;
+}
+
+}  // namespace sanity

@@ -1,0 +1,241 @@
+// The results store: rows round-trip, runs resume by configuration, units are atomic (a process
+// SIGKILLed mid-study loses nothing committed and a rerun completes it to exactly the content of an
+// uninterrupted run), and files that are not results databases are refused with one clear error.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <sqlite3.h>
+#include <torch/version.h>
+
+#include "core/error.h"
+#include "results/store.h"
+#include "test_util.h"
+
+using namespace sanity;
+
+namespace {
+
+RunConfig study_config() {
+  return {"cnn", "mnist:test:200", {{"methods", {"gradient", "smoothgrad(gradient, n=50)"}}, {"order", "top_down"}}, 7};
+}
+
+// A deterministic unit of `n` rows, with an undefined (NaN) score every 13th row.
+std::vector<Measurement> unit_rows(int unit, int n) {
+  std::vector<Measurement> rows;
+  for (int i = 0; i < n; ++i) {
+    const double v = (i % 13 == 5) ? std::nan("") : std::sin(unit * 1000.0 + i);
+    rows.push_back({i % 2 ? "ssim(data_range=1)" : "spearman_abs", v, i / 2, -1, ""});
+  }
+  return rows;
+}
+
+WorkUnit unit_key(int64_t run, int u) { return {run, "cascading", u % 5, "method" + std::to_string(u / 5)}; }
+
+// Writes units 0..total-1 that are not done yet; after_unit(u) runs after each commit.
+void write_study(const std::string& path, int total, int rows_per_unit, const std::function<void(int)>& after_unit) {
+  ResultsStore store(path);
+  const int64_t run = store.open_run(study_config());
+  for (int u = 0; u < total; ++u) {
+    if (store.is_done(unit_key(run, u))) continue;
+    EXPECT_TRUE(store.record_unit(unit_key(run, u), unit_rows(u, rows_per_unit)));
+    after_unit(u);
+  }
+}
+
+bool same_row(const ResultRow& a, const ResultRow& b) {
+  return a.run == b.run && a.check == b.check && a.stage == b.stage && a.method == b.method && a.metric == b.metric &&
+         a.layer == b.layer && a.image == b.image && a.step == b.step &&
+         (a.value == b.value || (std::isnan(a.value) && std::isnan(b.value)));
+}
+
+
+}  // namespace
+
+TEST(ResultsStore, RowsRoundTripInKeyOrderWithNaNAndSummaries) {
+  const std::string path = test::temp_dir("store-roundtrip") + "/results.sqlite";
+  ResultsStore store(path);
+  const int64_t run = store.open_run(study_config());
+  const WorkUnit unit{run, "cascading", 1, "gradient"};
+  // Written out of key order; every kind of key: per image, per layer, per step.
+  const std::vector<Measurement> rows = {{"spearman_abs", 0.5, 1}, {"spearman_abs", std::nan(""), 2},
+                                         {"spearman_abs", 0.25, 0}, {"spearman_abs", 1.0, 3},
+                                         {"activation_norm", 3.5, 0, -1, "conv2"}, {"morf_logit", -2.0, 0, 4},
+                                         {"morf_logit", 1e-300, 0, 3}};
+  EXPECT_FALSE(store.is_done(unit));
+  ASSERT_TRUE(store.record_unit(unit, rows));
+  EXPECT_TRUE(store.record_unit({run, "cascading", -1, ""}, {{"accuracy", 0.992}}));
+  EXPECT_TRUE(store.is_done(unit));
+
+  const std::vector<ResultRow> got = store.rows({.run = run, .method = "gradient"});
+  ASSERT_EQ(got.size(), rows.size());
+  // Key order: metric, layer, image, step within the unit.
+  EXPECT_EQ(got[0].metric, "activation_norm");
+  EXPECT_EQ(got[0].layer, "conv2");
+  EXPECT_EQ(got[1].metric, "morf_logit");
+  EXPECT_EQ(got[1].step, 3);
+  EXPECT_EQ(got[1].value, 1e-300);
+  EXPECT_EQ(got[2].step, 4);
+  EXPECT_EQ(got[3].image, 0);
+  EXPECT_EQ(got[3].value, 0.25);
+  EXPECT_TRUE(std::isnan(got[5].value));  // image 2's NaN came back as NaN (NULL in the file)
+  EXPECT_EQ(got[6].check, "cascading");
+  EXPECT_EQ(got[6].stage, 1);
+
+  const std::vector<ResultSummary> sums = store.summaries({.run = run, .metric = "spearman_abs"});
+  ASSERT_EQ(sums.size(), 1u);
+  EXPECT_DOUBLE_EQ(sums[0].summary.mean, (0.5 + 0.25 + 1.0) / 3);
+  EXPECT_NEAR(sums[0].summary.std, 0.381881307912987, 1e-12);  // sample std of {0.5, 0.25, 1}
+  EXPECT_EQ(sums[0].summary.count, 3);
+  EXPECT_EQ(sums[0].summary.nan_count, 1);
+  EXPECT_EQ(store.summaries({.run = run, .method = "gradient"}).size(), 4u);  // a series keeps one group per step
+  EXPECT_EQ(store.rows({.metric = "accuracy"}).at(0).method, "");
+
+  store.label_stage(run, "cascading", 1, "fc2");
+  store.label_stage(run, "cascading", 1, "fc2");
+  EXPECT_EQ(store.stage_label(run, "cascading", 1).value_or("?"), "fc2");
+  EXPECT_FALSE(store.stage_label(run, "cascading", 2).has_value());
+
+  const std::vector<RunInfo> runs = store.runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].config.options, study_config().options);
+  EXPECT_EQ(runs[0].config.seed, 7u);
+  EXPECT_EQ(runs[0].sanity_version, SANITY_VERSION);
+  EXPECT_EQ(runs[0].torch_version, TORCH_VERSION);
+  EXPECT_EQ(runs[0].created.size(), 20u) << runs[0].created;  // 2024-06-01T12:00:00Z
+}
+
+TEST(ResultsStore, SameConfigurationResumesTheRunAndDoneUnitsAreNotRewritten) {
+  const std::string path = test::temp_dir("store-resume") + "/results.sqlite";
+  int64_t first = 0;
+  {
+    ResultsStore store(path);
+    first = store.open_run(study_config());
+    ASSERT_TRUE(store.record_unit(unit_key(first, 0), unit_rows(0, 10)));
+  }
+  ResultsStore store(path);
+  RunConfig same = study_config();
+  same.options = nlohmann::json::parse(R"json({"order": "top_down", "methods": ["gradient", "smoothgrad(gradient, n=50)"]})json");
+  EXPECT_EQ(store.open_run(same), first);  // key order in the options does not matter
+  EXPECT_TRUE(store.is_done(unit_key(first, 0)));
+  EXPECT_FALSE(store.record_unit(unit_key(first, 0), unit_rows(99, 10)));  // already complete: nothing written
+  EXPECT_EQ(store.rows().at(0).value, unit_rows(0, 10).at(0).value);
+  RunConfig other_seed = study_config();
+  other_seed.seed = 8;
+  RunConfig other_options = study_config();
+  other_options.options["order"] = "bottom_up";
+  const int64_t second = store.open_run(other_seed), third = store.open_run(other_options);
+  EXPECT_NE(second, first);
+  EXPECT_NE(third, first);
+  EXPECT_NE(third, second);
+  EXPECT_FALSE(store.is_done(unit_key(second, 0)));
+  EXPECT_EQ(store.runs().size(), 3u);
+  EXPECT_EQ(store.done_units(first).size(), 1u);
+}
+
+TEST(ResultsStore, AFailedUnitWritesNothing) {
+  const std::string path = test::temp_dir("store-atomic") + "/results.sqlite";
+  ResultsStore store(path);
+  const int64_t run = store.open_run(study_config());
+  const WorkUnit unit{run, "cascading", 0, "gradient"};
+  std::vector<Measurement> rows = {{"spearman_abs", 0.1, 0}, {"spearman_abs", 0.2, 1}, {"spearman_abs", 0.3, 0}};
+  EXPECT_ANY_THROW(store.record_unit(unit, rows));  // image 0 twice
+  EXPECT_FALSE(store.is_done(unit));
+  EXPECT_TRUE(store.rows().empty());
+  rows.pop_back();
+  EXPECT_TRUE(store.record_unit(unit, rows));
+  EXPECT_EQ(store.rows().size(), 2u);
+}
+
+TEST(ResultsStore, KilledWriterLosesNothingCommittedAndARerunCompletesIt) {
+  const std::string dir = test::temp_dir("store-crash");
+  const int total = 200, rows_per_unit = 300, kill_after = 20;
+  int pipe_fd[2];
+  ASSERT_EQ(pipe(pipe_fd), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // The child: writes units, reporting each commit; slows down past the kill point so the kill
+    // always lands mid-study, then waits to be killed.
+    close(pipe_fd[0]);
+    write_study(dir + "/crashed.sqlite", total, rows_per_unit, [&](int u) {
+      if (write(pipe_fd[1], "u", 1) != 1) _exit(3);
+      if (u >= kill_after) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    });
+    pause();
+    _exit(0);
+  }
+  close(pipe_fd[1]);
+  char c;
+  int reported = 0;
+  while (reported < kill_after && read(pipe_fd[0], &c, 1) == 1) ++reported;
+  kill(child, SIGKILL);
+  int status = 0;
+  waitpid(child, &status, 0);
+  close(pipe_fd[0]);
+  ASSERT_EQ(reported, kill_after);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+  {
+    // Every committed unit is whole, nothing of an uncommitted one is there.
+    ResultsStore store(dir + "/crashed.sqlite");
+    const std::vector<WorkUnit> done = store.done_units(1);
+    EXPECT_GE(done.size(), static_cast<size_t>(kill_after));
+    EXPECT_LT(done.size(), static_cast<size_t>(total));
+    EXPECT_EQ(store.rows().size(), done.size() * rows_per_unit);
+    RecordProperty("units_done_when_killed", static_cast<int>(done.size()));
+  }
+  int rewritten = 0;
+  write_study(dir + "/crashed.sqlite", total, rows_per_unit, [&](int) { ++rewritten; });
+  EXPECT_LE(rewritten, total - kill_after);
+  write_study(dir + "/uninterrupted.sqlite", total, rows_per_unit, [](int) {});
+
+  const ResultsStore crashed(dir + "/crashed.sqlite", true), clean(dir + "/uninterrupted.sqlite", true);
+  const std::vector<ResultRow> a = crashed.rows(), b = clean.rows();
+  ASSERT_EQ(a.size(), static_cast<size_t>(total * rows_per_unit));
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) ASSERT_TRUE(same_row(a[i], b[i])) << "row " << i;
+  ASSERT_EQ(crashed.runs().size(), 1u);
+  EXPECT_EQ(crashed.runs()[0].config.options, clean.runs()[0].config.options);
+}
+
+TEST(ResultsStore, FilesThatAreNotResultsDatabasesGiveOneClearError) {
+  const std::string dir = test::temp_dir("store-bad");
+  const std::string text = dir + "/notes.txt";
+  std::ofstream(text) << "model,accuracy\ncnn,0.99\n" << std::string(5000, 'x');
+  test::expect_input_error([&] { ResultsStore s(text); }, "results database '" + text + "': not an SQLite database");
+  test::expect_input_error([&] { ResultsStore s(text, true); }, "'" + text + "'");
+
+  // Another program's SQLite database is refused, not written into.
+  const std::string other = dir + "/other.sqlite";
+  sqlite3* db = nullptr;
+  sqlite3_open(other.c_str(), &db);
+  sqlite3_exec(db, "CREATE TABLE t (x); INSERT INTO t VALUES (1);", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  test::expect_input_error([&] { ResultsStore s(other); }, "an SQLite database of another program");
+  test::expect_input_error([&] { ResultsStore s(other, true); }, "not a sanity results store");
+
+  test::expect_input_error([&] { ResultsStore s(dir + "/missing.sqlite", true); }, "missing.sqlite': cannot open");
+
+  // A results database whose pages were overwritten: the damage is reported, naming the file.
+  const std::string broken = dir + "/broken.sqlite";
+  {
+    ResultsStore s(broken);
+    const int64_t run = s.open_run(study_config());
+    for (int u = 0; u < 20; ++u) s.record_unit(unit_key(run, u), unit_rows(u, 100));
+  }
+  const auto size = std::filesystem::file_size(broken);
+  ASSERT_GT(size, 16384u);
+  {
+    std::fstream f(broken, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(4096);
+    const std::string junk(static_cast<size_t>(size) - 4096, '\x5a');
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  test::expect_input_error([&] { ResultsStore(broken, true).rows(); }, "results database '" + broken + "'");
+}
