@@ -20,8 +20,8 @@ struct Stats {
   Tensor count_pos, sum_y;       // [out]
   double rows = 0;
 
-  void add(const Tensor& x, const Tensor& y, int64_t out_offset) {
-    const Tensor mask = (y > 0).to(x.scalar_type());
+  void add(const Tensor& x, const Tensor& y, int64_t out_offset, bool positive) {
+    const Tensor mask = positive ? (y > 0).to(x.scalar_type()) : torch::ones_like(y);
     const int64_t out = y.size(1);
     auto acc = [&](Tensor& total, const Tensor& part) {
       total.narrow(0, out_offset, out).add_(part.to(total.scalar_type()));
@@ -92,6 +92,16 @@ Patterns fit_patterns(const Graph& g, const Tensor& images, int64_t batch_size) 
   const Canonical c = canonize(g);
   const int n = g.size();
   std::vector<std::optional<Stats>> stats(static_cast<size_t>(n));
+  // Layers whose output (after a folded BatchNorm) goes only into ReLUs take the two-component
+  // (positive) estimator; others, such as the logits layer, the linear one over all samples.
+  std::vector<bool> relu_only(static_cast<size_t>(n), true), used(static_cast<size_t>(n), false);
+  for (int k = 0; k < n; ++k)
+    for (int i : g.node(k).inputs) {
+      const int src = c.folded_into[i] >= 0 ? c.folded_into[i] : i;
+      if (c.folded_into[k] >= 0) continue;  // the folded BatchNorm itself
+      used[src] = true;
+      if (g.node(k).layer->kind() != LayerKind::ReLU) relu_only[src] = false;
+    }
   for (int64_t i = 0; i < images.size(0); i += batch_size) {
     const Tensor batch = images.narrow(0, i, std::min(batch_size, images.size(0) - i));
     const Tensors acts = g.forward_all(batch);
@@ -112,11 +122,11 @@ Patterns fit_patterns(const Graph& g, const Tensor& images, int64_t batch_size) 
         const int64_t groups = conv->groups, out_g = out / groups;
         for (int64_t gi = 0; gi < groups; ++gi) {
           const Tensor rows = conv_rows(*conv, x, gi);
-          stats[k]->add(rows, rows.mm(wf.narrow(0, gi * out_g, out_g).t()), gi * out_g);
+          stats[k]->add(rows, rows.mm(wf.narrow(0, gi * out_g, out_g).t()), gi * out_g, relu_only[k] && used[k]);
         }
       } else {
         const Tensor rows = x.reshape({-1, in});
-        stats[k]->add(rows, rows.mm(wf.t()), 0);
+        stats[k]->add(rows, rows.mm(wf.t()), 0, relu_only[k] && used[k]);
       }
       stats[k]->rows += static_cast<double>(x.numel() / in);
     }

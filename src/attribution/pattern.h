@@ -3,6 +3,10 @@
 // estimator of PROTOCOLS.md: for every conv and linear layer (with BatchNorm folded in) and output
 // unit j, with y_j = w_j^T x (no bias) and E+ the mean over samples (and positions) where y_j > 0,
 //   a_j = cov+(x, y_j) / (w_j^T cov+(x, y_j)),   cov+ = E+[x y_j] - E+[x] E[y_j].
+// That estimator is for layers followed by a ReLU; a layer whose output goes elsewhere (the logits
+// layer) takes Kindermans et al.'s linear estimator, the same formula with E+ over all samples.
+// (Otherwise a logit unit that is never positive on the fit data would get a zero pattern and a
+// zero explanation.)
 // Patterns are estimated in one pass over a training subset, cached in memory and in a file beside
 // the model keyed by a hash of its weights and the fit settings, and reused.
 #include <memory>
