@@ -81,11 +81,11 @@ TEST(Patterns, RecoverTheSignalDirectionOfALinearModel) {
   EXPECT_GT(test::max_rel_error(got, w.view({-1})), 0.5);
   // Followed by a ReLU the layer takes the two-component estimator (E+ over y > 0), which for a
   // symmetric signal and an independent distractor finds the same direction.
-  Graph r;
-  int rx = r.add_input({"input", {4, 1, 1}});
-  int h = r.add("fc", std::make_unique<Linear>(w.clone(), torch::zeros({1})), {r.add("flat", std::make_unique<Flatten>(1), {rx})});
-  r.add("out", std::make_unique<Linear>(torch::ones({1, 1}), torch::zeros({1})), {r.add("relu", std::make_unique<ReLU>(), {h})});
-  const Tensor rp = fit_patterns(r, images, 4096).per_node.at(r.find("fc")).view({-1});
+  Graph rg;
+  int rx = rg.add_input({"input", {4, 1, 1}});
+  int h = rg.add("fc", std::make_unique<Linear>(w.clone(), torch::zeros({1})), {rg.add("flat", std::make_unique<Flatten>(1), {rx})});
+  rg.add("out", std::make_unique<Linear>(torch::ones({1, 1}), torch::zeros({1})), {rg.add("relu", std::make_unique<ReLU>(), {h})});
+  const Tensor rp = fit_patterns(rg, images, 4096).per_node.at(rg.find("fc")).view({-1});
   EXPECT_LT(test::max_rel_error(rp, a / (w.view({-1}) * a).sum()), 0.03);
   EXPECT_GT(test::max_rel_error(rp, got), 1e-6) << "a different estimator, so not bit-identical";
 
