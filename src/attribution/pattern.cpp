@@ -17,7 +17,7 @@ namespace {
 // Running sums for one layer's patterns: rows are samples (times positions for convs).
 struct Stats {
   Tensor sum_x_pos, sum_xy_pos;  // [out, in]: sums of x and of y_j x over rows where y_j > 0
-  Tensor count_pos, sum_y;       // [out]
+  Tensor count_pos, sum_y_pos, sum_y;  // [out]
   double rows = 0;
 
   void add(const Tensor& x, const Tensor& y, int64_t out_offset, bool positive) {
@@ -29,6 +29,7 @@ struct Stats {
     acc(sum_x_pos, mask.t().mm(x));
     acc(sum_xy_pos, (mask * y).t().mm(x));
     acc(count_pos, mask.sum(0));
+    acc(sum_y_pos, (mask * y).sum(0));
     acc(sum_y, y.sum(0));
   }
 };
@@ -87,7 +88,7 @@ std::deque<std::shared_ptr<const Patterns>> cache;
 
 }  // namespace
 
-Patterns fit_patterns(const Graph& g, const Tensor& images, int64_t batch_size) {
+Patterns fit_patterns(const Graph& g, const Tensor& images, int64_t batch_size, bool mean_y_all) {
   torch::NoGradGuard no_grad;
   const Canonical c = canonize(g);
   const int n = g.size();
@@ -114,7 +115,7 @@ Patterns fit_patterns(const Graph& g, const Tensor& images, int64_t batch_size) 
         const auto dt = out * in <= (int64_t(1) << 24) ? torch::kFloat64 : torch::kFloat32;
         const auto o = w.options().dtype(dt);
         stats[k] = Stats{torch::zeros({out, in}, o), torch::zeros({out, in}, o), torch::zeros({out}, o),
-                         torch::zeros({out}, o)};
+                         torch::zeros({out}, o), torch::zeros({out}, o)};
       }
       const Tensor& x = acts[g.node(k).inputs.at(0)];
       const Tensor wf = w.reshape({out, in});
@@ -139,7 +140,7 @@ Patterns fit_patterns(const Graph& g, const Tensor& images, int64_t batch_size) 
     const Tensor& w = c.linear[k]->weight;
     const int64_t out = w.size(0);
     const Tensor cnt = s.count_pos.clamp_min(1).unsqueeze(1);
-    const Tensor mean_y = (s.sum_y / std::max(1.0, s.rows)).unsqueeze(1);
+    const Tensor mean_y = (mean_y_all ? s.sum_y / std::max(1.0, s.rows) : s.sum_y_pos / cnt.squeeze(1)).unsqueeze(1);
     const Tensor cov = s.sum_xy_pos / cnt - s.sum_x_pos / cnt * mean_y;
     const Tensor denom = (w.reshape({out, -1}).to(cov.scalar_type()) * cov).sum(1, true);
     // Units never positive, or with w^T cov = 0, get a zero pattern (0 / 1, as iNNvestigate's safe divide).
@@ -152,7 +153,7 @@ Patterns fit_patterns(const Graph& g, const Tensor& images, int64_t batch_size) 
 std::string pattern_key(const Graph& g, const std::string& data_name, int64_t data_size, const PatternFit& fit) {
   uint64_t h = 1469598103934665603ull;
   h = fnv_str(h, data_name);
-  const int64_t v[3] = {data_size, fit.count, static_cast<int64_t>(fit.seed)};
+  const int64_t v[4] = {data_size, fit.count, static_cast<int64_t>(fit.seed), fit.mean_y_all ? 1 : 0};
   h = fnv(h, v, sizeof v);
   return model_hash(g) + "-" + hex(h, 8);
 }
@@ -232,7 +233,7 @@ std::shared_ptr<const Patterns> patterns_for(const AttributionContext& ctx, cons
     const Tensor perm = torch::randperm(images.size(0), make_generator(derive_seed(fit.seed, "pattern_fit")));
     images = images.index_select(0, perm.narrow(0, 0, fit.count));
   }
-  Patterns p = fit_patterns(g, images.to(g.device()), fit.batch_size);
+  Patterns p = fit_patterns(g, images.to(g.device()), fit.batch_size, fit.mean_y_all);
   if (!ctx.cache_dir.empty() && fs::is_directory(ctx.cache_dir))
     save_patterns(p, ctx.cache_dir + "/patterns-" + key + ".pt");
   return finish(std::move(p), key);

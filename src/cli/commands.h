@@ -34,6 +34,7 @@ void apply_common_options(const CommonOptions& o);
 Command make_train_command();
 Command make_info_command();
 Command make_data_command();
+Command make_csc_command();
 
 std::vector<Command> all_commands();
 

@@ -168,7 +168,7 @@ TEST(LrpRules, CanonicalSpecsRecordEveryDefault) {
             "lrp_epsilon_gamma_box(eps=0.25, gamma=0.25, high=auto, low=auto)");
   EXPECT_EQ(r.make("rectgrad")->spec().str(), "rectgrad(q=98)");
   EXPECT_EQ(r.make("deeplift")->spec().str(), "deeplift(reference=zero)");
-  EXPECT_EQ(r.make("pattern_attribution")->spec().str(), "pattern_attribution(fit_count=5000, fit_seed=0)");
+  EXPECT_EQ(r.make("pattern_attribution")->spec().str(), "pattern_attribution(fit_count=5000, fit_seed=0, mean_y=positive)");
 }
 
 TEST(LrpRules, BadOptionsAndRuleFilesAreOneLineInputErrors) {
