@@ -11,3 +11,7 @@ add_test(NAME ref_trained_cnn COMMAND sanity train --model cnn --subset 3000 --e
          --out ${SANITY_REF_DIR}/trained_cnn)
 set_tests_properties(ref_trained_cnn PROPERTIES FIXTURES_SETUP ref_trained_cnn TIMEOUT 900)
 set(fixtures_test_metrics_csc ref_trained_cnn)
+
+# VGG-16, ResNet-50, Inception v3, DenseNet-121 with random weights, exported once.
+sanity_reference_fixture(lrp_models lrp_models.py)
+set(fixtures_test_lrp_imported_models ref_lrp_models)

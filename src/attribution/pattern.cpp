@@ -142,9 +142,13 @@ Patterns fit_patterns(const Graph& g, const Tensor& images, int64_t batch_size, 
     const Tensor cnt = s.count_pos.clamp_min(1).unsqueeze(1);
     const Tensor mean_y = (mean_y_all ? s.sum_y / std::max(1.0, s.rows) : s.sum_y_pos / cnt.squeeze(1)).unsqueeze(1);
     const Tensor cov = s.sum_xy_pos / cnt - s.sum_x_pos / cnt * mean_y;
-    const Tensor denom = (w.reshape({out, -1}).to(cov.scalar_type()) * cov).sum(1, true);
-    // Units never positive, or with w^T cov = 0, get a zero pattern (0 / 1, as iNNvestigate's safe divide).
-    const Tensor a = cov / torch::where(denom == 0, torch::ones_like(denom), denom);
+    const Tensor wc = w.reshape({out, -1}).to(cov.scalar_type()) * cov;
+    const Tensor denom = wc.sum(1, true);
+    // Units seen active fewer than twice, or whose w^T cov vanishes up to rounding, have no usable
+    // statistics: they get a zero pattern (iNNvestigate's safe divide gives 0 / 1 for exact zeros;
+    // a rounding-sized denominator would blow the pattern up and overflow deep PatternNet sweeps).
+    const Tensor degenerate = (denom.abs() <= 1e-6 * wc.abs().sum(1, true)) | (s.count_pos.unsqueeze(1) < 2);
+    const Tensor a = torch::where(degenerate, torch::zeros_like(cov), cov / torch::where(degenerate, torch::ones_like(denom), denom));
     p.per_node[k] = a.to(w.scalar_type()).reshape(w.sizes()).contiguous();
   }
   return p;
