@@ -6,8 +6,8 @@
 sanity_reference_fixture(lrp_reference lrp_reference.py)
 set(fixtures_test_lrp_reference ref_lrp_reference)
 
-# A briefly trained MNIST CNN (1 epoch on 3000 images, about 90 % test accuracy) for the CSC tests.
-add_test(NAME ref_trained_cnn COMMAND sanity train --model cnn --subset 3000 --epochs 1 --threads 2 --quiet
+# A briefly trained MNIST CNN (1 epoch on 2000 images, about 90 % test accuracy) for the CSC tests.
+add_test(NAME ref_trained_cnn COMMAND sanity train --model cnn --subset 2000 --epochs 1 --threads 2 --quiet
          --out ${SANITY_REF_DIR}/trained_cnn)
 set_tests_properties(ref_trained_cnn PROPERTIES FIXTURES_SETUP ref_trained_cnn TIMEOUT 900)
 set(fixtures_test_metrics_csc ref_trained_cnn)

@@ -51,7 +51,7 @@ Tensor as_positions(const Tensor& signal, int64_t images, int64_t samples) {
 
 double gaussian_abs_cos_median(int64_t dim) {
   if (dim <= 1) return 1.0;
-  const int steps = 400000;
+  const int steps = 100000;
   const double h = M_PI / 2 / steps;
   std::vector<double> cum(steps + 1, 0.0);
   auto f = [&](double phi) {

@@ -12,11 +12,10 @@ using namespace sanity;
 
 namespace {
 
-// Each model runs a set of methods that together use every rule and every method's code path
-// (running all 13 methods on all three models takes minutes on two cores; bench_modified_backprop
-// runs them all on ResNet-50).
-const std::vector<std::string> kMethods{"lrp_epsilon_gamma_box", "lrp_alpha2beta1", "deep_taylor", "deeplift",
-                                        "rectgrad"};
+// Each model runs a few methods; together they use every rule and every method's code path
+// (all 13 methods on all three models take minutes on two cores; bench_modified_backprop runs them
+// all on ResNet-50).
+const std::vector<std::string> kMethods{"lrp_epsilon_gamma_box", "deep_taylor", "deeplift"};
 
 struct Imported {
   Graph graph;
@@ -55,10 +54,11 @@ double median_at(const CscResult& r, int node) {
 }  // namespace
 
 TEST(ImportedModels, MethodsRunOnResNet50) {
-  methods_run(load("resnet50"), "resnet50", {"lrp_epsilon_plus_flat", "lrp_alpha2beta1", "excitation_backprop", "deeplift", "rectgrad",
-                           "pattern_net(fit_count=2)", "pattern_attribution(fit_count=2)"});
+  methods_run(load("resnet50"), "resnet50", {"lrp_epsilon_plus_flat", "rectgrad", "pattern_attribution(fit_count=2)"});
 }
-TEST(ImportedModels, MethodsRunOnInceptionV3) { methods_run(load("inception_v3"), "inception_v3"); }
+TEST(ImportedModels, MethodsRunOnInceptionV3) {
+  methods_run(load("inception_v3"), "inception_v3", {"lrp_alpha2beta1", "deep_taylor", "rectgrad"});
+}
 
 TEST(ImportedModels, MethodsRunOnDenseNet121AndItsStandaloneBatchNormsStayUntouched) {
   Imported m = load("densenet121");
@@ -70,7 +70,7 @@ TEST(ImportedModels, MethodsRunOnDenseNet121AndItsStandaloneBatchNormsStayUntouc
       if (!mean.defined()) mean = m.graph.layer(k).find_param("running_mean")->clone();
     }
   EXPECT_GT(standalone, 50) << "DenseNet's BN-ReLU-conv order leaves BatchNorms that cannot be folded";
-  methods_run(m, "densenet121");
+  methods_run(m, "densenet121", {"lrp_epsilon_gamma_box", "excitation_backprop", "deeplift"});
   for (int k = 0; k < m.graph.size(); ++k)
     if (m.graph.node(k).layer->kind() == LayerKind::BatchNorm) {
       EXPECT_TRUE(torch::equal(*m.graph.layer(k).find_param("running_mean"), mean));
@@ -102,7 +102,7 @@ TEST(ImportedModels, RelevanceCollapsesOnVgg16ForZPlusTypeMethodsButNotForTheGra
   for (int k = 0; k < m.graph.size() && conv1 < 0; ++k)
     if (m.graph.node(k).layer->kind() == LayerKind::Conv) conv1 = k;
   CscOptions o;
-  o.samples = 3;  // 3 pairs per image keeps this test short; sanity csc uses 5
+  o.samples = 2;  // one pair per position (50176 at the first conv) keeps this test short; sanity csc uses 5
   for (const char* spec : {"lrp_zplus", "deep_taylor", "pattern_attribution(fit_count=2)", "gradient", "deeplift"}) {
     const CscResult r = cosine_similarity_convergence(ctx, *csc_method(parse_method_spec(spec)), x, o);
     const double c = median_at(r, conv1);

@@ -31,7 +31,7 @@ double median_at(const CscResult& r, const std::string& layer) {
   return -1;
 }
 
-// The papers' MNIST CNN trained briefly by the ref_trained_cnn fixture (1 epoch on 3000 images).
+// The papers' MNIST CNN trained briefly by the ref_trained_cnn fixture (1 epoch on 2000 images).
 const Graph& trained_cnn() {
   static Graph g = load_onnx(test::ref_path("trained_cnn/model.onnx"));
   return g;
@@ -46,10 +46,10 @@ TEST(Csc, GaussianBaselineMatchesClosedFormsAndSampling) {
   EXPECT_NEAR(gaussian_abs_cos_median(2), std::sqrt(0.5), 1e-4);  // |cos| of a uniform angle
   EXPECT_NEAR(gaussian_abs_cos_median(3), 0.5, 1e-4);             // |cos| uniform on [0, 1] in 3-D
   at::Generator gen = make_generator(1);
-  for (int64_t d : {10, 64, 512}) {
-    const Tensor u = torch::randn({100000, d}, gen, torch::kFloat64), v = torch::randn({100000, d}, gen, torch::kFloat64);
+  for (int64_t d : {10, 64, 256}) {
+    const Tensor u = torch::randn({20000, d}, gen, torch::kFloat64), v = torch::randn({20000, d}, gen, torch::kFloat64);
     const Tensor c = ((u * v).sum(1) / (u.norm(2, 1) * v.norm(2, 1))).abs();
-    EXPECT_NEAR(gaussian_abs_cos_median(d), c.median().item<double>(), 0.01 / std::sqrt(double(d))) << d;
+    EXPECT_NEAR(gaussian_abs_cos_median(d), c.median().item<double>(), 0.02 / std::sqrt(double(d))) << d;
   }
 }
 
@@ -75,7 +75,7 @@ TEST(Csc, RankOneBackwardConvergesAndAnOrthogonalOneStaysAtTheBaseline) {
 
 TEST(Csc, ZPlusTypeMethodsCollapseOnTheTrainedMnistCnnAndTheGradientDoesNot) {
   const Graph& g = trained_cnn();
-  const Tensor images = test_images(16);
+  const Tensor images = test_images(8);
   std::map<std::string, double> at_conv1;
   for (const char* m : {"lrp_zplus", "lrp_alpha1beta0", "deep_taylor", "excitation_backprop", "gradient", "deeplift"}) {
     CscResult r = cosine_similarity_convergence({g}, *csc_method(parse_method_spec(m)), images, {});
@@ -100,12 +100,12 @@ TEST(Csc, ZPlusTypeMethodsCollapseOnTheTrainedMnistCnnAndTheGradientDoesNot) {
 TEST(Csc, PatternAttributionOnTheTrainedMnistCnn) {
   const Graph& g = trained_cnn();
   Dataset train = load_builtin_dataset("mnist", "train", "");
-  Dataset fit = train.select(torch::arange(5000, 6000));
+  Dataset fit = train.select(torch::arange(5000, 5500));
   AttributionContext ctx{g};
   ctx.fit_data = &fit;
-  const Tensor images = test_images(16);
+  const Tensor images = test_images(8);
   const double pa = median_at(cosine_similarity_convergence(
-                                  ctx, *csc_method(parse_method_spec("pattern_attribution(fit_count=1000)")), images, {}),
+                                  ctx, *csc_method(parse_method_spec("pattern_attribution(fit_count=500)")), images, {}),
                               "conv2");
   const double grad = median_at(cosine_similarity_convergence(ctx, *make_gradient_sweep(), images, {}), "conv2");
   RecordProperty("csc_conv2_pattern_attribution", std::to_string(pa));
@@ -120,7 +120,7 @@ TEST(Csc, GuidedBackpropConvergesWhenRegistered) {
   BackpropMethodPtr m;
   ASSERT_NO_THROW(m = csc_method(parse_method_spec("guided_backprop")))
       << "guided_backprop must derive from BackpropMethod (attribution/backprop_method.h) for CSC";
-  const Tensor images = test_images(16);
+  const Tensor images = test_images(8);
   EXPECT_GE(median_at(cosine_similarity_convergence({trained_cnn()}, *m, images, {}), "conv1"), 0.95);
 }
 
