@@ -2,10 +2,12 @@
 // ResNet-50 from ONNX (batch 16), CPU. Usage:
 //   bench_modified_backprop [--resnet PATH.onnx] [--cnn PATH.onnx] [--threads N] [--skip-resnet]
 // Pattern methods are timed after their patterns are fitted (on a few random images, not timed).
+// The first row, the plain gradient through the same sweep, is the floor the rules add to.
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 
+#include "attribution/backprop_method.h"
 #include "attribution/registry.h"
 #include "core/runtime.h"
 #include "models/builtin.h"
@@ -26,8 +28,9 @@ void run(const std::string& title, const Graph& g, const Tensor& x, const Tensor
   const Tensor targets = g.forward(x).argmax(1);
   std::printf("\n%s, batch %lld, %d threads\n| method | attributions/s | s per batch |\n|---|---:|---:|\n", title.c_str(),
               (long long)x.size(0), torch::get_num_threads());
-  for (const char* name : kMethods) {
-    MethodPtr m = MethodRegistry::instance().make(name);
+  std::vector<MethodPtr> methods{make_gradient_sweep()};  // the plain gradient sweep: the cost floor
+  for (const char* name : kMethods) methods.push_back(MethodRegistry::instance().make(name));
+  for (const MethodPtr& m : methods) {
     m->attribute(ctx, x.narrow(0, 0, 1), targets.narrow(0, 0, 1));  // warm-up (and pattern fitting)
     const auto t0 = std::chrono::steady_clock::now();
     m->attribute(ctx, x, targets);
