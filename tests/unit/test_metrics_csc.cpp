@@ -104,14 +104,15 @@ TEST(Csc, PatternAttributionOnTheTrainedMnistCnn) {
   AttributionContext ctx{g};
   ctx.fit_data = &fit;
   const Tensor images = test_images(8);
-  const double pa = median_at(cosine_similarity_convergence(
-                                  ctx, *csc_method(parse_method_spec("pattern_attribution(fit_count=500)")), images, {}),
-                              "conv2");
-  const double grad = median_at(cosine_similarity_convergence(ctx, *make_gradient_sweep(), images, {}), "conv2");
-  RecordProperty("csc_conv2_pattern_attribution", std::to_string(pa));
-  // Converges well above the gradient at conv2's output; lower down it stays below 0.95 on this
-  // shallow network (numbers in bench/RESULTS.md).
-  EXPECT_GT(pa, grad + 0.2);
+  const CscResult pa = cosine_similarity_convergence(
+      ctx, *csc_method(parse_method_spec("pattern_attribution(fit_count=500)")), images, {});
+  const CscResult grad = cosine_similarity_convergence(ctx, *make_gradient_sweep(), images, {});
+  RecordProperty("csc_conv2_pattern_attribution", std::to_string(median_at(pa, "conv2")));
+  RecordProperty("csc_conv1_pattern_attribution", std::to_string(median_at(pa, "conv1")));
+  // Converges at conv2's output and stays above the gradient at conv1's; on this shallow network it
+  // does not reach 0.95 at conv1 (numbers in bench/RESULTS.md), unlike on VGG-16.
+  EXPECT_GT(median_at(pa, "conv2"), 0.85);
+  EXPECT_GT(median_at(pa, "conv1"), median_at(grad, "conv1"));
 }
 
 TEST(Csc, GuidedBackpropConvergesWhenRegistered) {
