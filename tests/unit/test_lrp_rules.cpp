@@ -61,11 +61,12 @@ TEST(LrpRules, LrpZeroConservesTheLogitOnABiasFreeCnn) {
   const Tensor logits = g.forward(x).gather(1, targets.view({-1, 1})).view({-1}).to(torch::kFloat64);
   const Tensor r = attribute("lrp_z", g, x, targets).to(torch::kFloat64).sum({1, 2, 3});
   EXPECT_LT(((r - logits).abs() / logits.abs()).max().item<double>(), 1e-4);
-  // And it is gradient x input there (Euler's theorem for positively homogeneous networks), up to
-  // the 1e-6 stabilizer where a pre-activation is tiny.
-  const Tensor r0 = attribute("lrp_z", g, x, targets), gxi = grad_x_input(g, x, targets);
+  // And it is gradient x input there (Euler's theorem for positively homogeneous networks); with the
+  // default 1e-6 stabilizer units with tiny pre-activations differ by a few percent, so compare with
+  // a negligible one.
+  const Tensor r0 = attribute("lrp_z(eps=1e-12)", g, x, targets), gxi = grad_x_input(g, x, targets);
   EXPECT_GT(test::pearson(r0, gxi), 0.99999);
-  EXPECT_LT(test::max_rel_error(r0, gxi), 1e-2);
+  EXPECT_LT(test::max_rel_error(r0, gxi), 1e-3);
 }
 
 TEST(LrpRules, ZPlusAndAlphaBetaConserveAtEveryLayerOfABiasFreeReluNetwork) {
