@@ -49,6 +49,7 @@ Command make_info_command();
 Command make_data_command();
 Command make_check_command();
 Command make_export_command();
+Command make_csc_command();
 
 std::vector<Command> all_commands();
 
