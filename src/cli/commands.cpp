@@ -82,6 +82,7 @@ std::vector<Command> all_commands() {
   c.push_back(make_check_command());
   c.push_back(make_export_command());
   c.push_back(make_csc_command());
+  c.push_back(make_evaluate_command());
   return c;
 }
 

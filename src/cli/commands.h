@@ -50,6 +50,7 @@ Command make_data_command();
 Command make_check_command();
 Command make_export_command();
 Command make_csc_command();
+Command make_evaluate_command();
 
 std::vector<Command> all_commands();
 
