@@ -79,6 +79,7 @@ std::vector<Command> all_commands() {
   c.push_back(make_train_command());
   c.push_back(make_info_command());
   c.push_back(make_data_command());
+  c.push_back(make_explain_command());
   return c;
 }
 

@@ -47,6 +47,7 @@ DataOptions finish_data_options(DataArgs& d, const CommonOptions& common);
 Command make_train_command();
 Command make_info_command();
 Command make_data_command();
+Command make_explain_command();
 
 std::vector<Command> all_commands();
 
