@@ -27,3 +27,6 @@ set(fixtures_test_models_onnx ref_torchvision)
 # .npy files written by numpy, for the .npy reader.
 sanity_reference_fixture(npy npy_reference.py)
 set(fixtures_test_data_readers ref_npy)
+# Attribution methods against python3-torch (MNIST CNN, ResNet-50, VGG-16 with random weights).
+sanity_reference_fixture(attribution attribution_reference.py)
+set(fixtures_test_attribution_reference ref_attribution)

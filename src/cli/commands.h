@@ -51,6 +51,7 @@ Command make_check_command();
 Command make_export_command();
 Command make_csc_command();
 Command make_evaluate_command();
+Command make_explain_command();
 
 std::vector<Command> all_commands();
 
