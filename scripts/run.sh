@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main command: set up (install, build), then run the default experiment.
+# The main command: set up (install, build), then run the default study (sanity run [config.json]).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec "${SANITY_BUILD_DIR:-build}/sanity" train --model cnn --dataset mnist "$@"
+exec "${SANITY_BUILD_DIR:-build}/sanity" run "$@"

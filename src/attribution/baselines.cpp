@@ -1,6 +1,7 @@
 #include "attribution/baselines.h"
 
 #include <cmath>
+#include <cstring>
 
 #include "attribution/options.h"
 #include "attribution/registry.h"
@@ -34,6 +35,23 @@ class Sobel : public Method {
   bool uses_model() const override { return false; }
 };
 
+// A cheap signature of the model's weights (their sum and sum of squares, bit for bit): the noise
+// baseline draws afresh for every model, as Binder et al. intend (an uninformative map is a new draw
+// each time it is computed, so randomization checks score it near zero), yet reproducibly.
+uint64_t weights_signature(const Graph& model) {
+  double sum = 0, squares = 0;
+  for (const auto& n : model.nodes())
+    for (const auto& p : n.layer->params()) {
+      const Tensor v = p.value.detach().to(torch::kFloat64);
+      sum += v.sum().item<double>();
+      squares += v.square().sum().item<double>();
+    }
+  uint64_t a, b;
+  std::memcpy(&a, &sum, sizeof a);
+  std::memcpy(&b, &squares, sizeof b);
+  return a ^ (b * 0x9E3779B97F4A7C15ull);
+}
+
 class Noise : public Method {
  public:
   explicit Noise(std::string distribution) : distribution_(std::move(distribution)) {}
@@ -43,8 +61,9 @@ class Noise : public Method {
     const Tensor ids = image_ids_or_range(ctx, x.size(0)).contiguous();
     const int64_t* id = ids.data_ptr<int64_t>();
     Tensor out = torch::empty(x.sizes(), x.options().device(torch::kCPU));
+    const uint64_t model_seed = derive_seed(ctx.seed, "noise_baseline", weights_signature(ctx.model));
     for (int64_t i = 0; i < x.size(0); ++i) {
-      at::Generator gen = make_generator(derive_seed(ctx.seed, "noise_baseline", static_cast<uint64_t>(id[i])));
+      at::Generator gen = make_generator(derive_seed(model_seed, "image", static_cast<uint64_t>(id[i])));
       if (distribution_ == "uniform") out[i].uniform_(0.0, 1.0, gen);
       else out[i].normal_(0.0, 1.0, gen);
     }

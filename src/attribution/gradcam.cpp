@@ -22,7 +22,7 @@ int gradcam_layer(const Graph& model, const std::string& layer) {
   int conv = -1;
   for (int k = model.size() - 1; k > 0 && conv < 0; --k)
     if (model.node(k).layer->kind() == LayerKind::Conv) conv = k;
-  if (conv < 0) throw InputError("gradcam: the model has no conv layer; give gradcam(layer=<node name>)");
+  if (conv < 0) throw UnsupportedError("gradcam: the model has no conv layer; give gradcam(layer=<node name>)");
   int current = conv;
   for (bool moved = true; moved;) {
     moved = false;

@@ -76,6 +76,7 @@ DataOptions finish_data_options(DataArgs& d, const CommonOptions& common) {
 
 std::vector<Command> all_commands() {
   std::vector<Command> c;
+  c.push_back(make_run_command());  // first: main.cpp runs it when no command is given
   c.push_back(make_train_command());
   c.push_back(make_info_command());
   c.push_back(make_data_command());

@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
       "Sanity checks (Adebayo et al. 2018), modified-backprop analysis (Sixt et al. 2020) and\n"
       "faithfulness measures (Binder et al. 2023) for attribution methods, in one fast C++ tool.",
       "sanity"};
-  app.require_subcommand(1);
+  app.require_subcommand(0, 1);  // none: the default study, as `sanity run`
   app.set_version_flag("--version", SANITY_VERSION);
   app.footer(
       "Exit codes: 0 success, 1 internal error, 2 bad input (file, field or option), 3 unsupported\n"
@@ -29,6 +29,9 @@ int main(int argc, char** argv) {
   try {
     for (auto& c : commands)
       if (c.parsed()) return c.run();
+    std::fprintf(stderr, "sanity: no command given, so running the default study (`sanity run`); "
+                         "`sanity --help` lists every command\n");
+    return commands.front().run();
   } catch (const sanity::InputError& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 2;

@@ -8,7 +8,7 @@ namespace sanity {
 
 const std::vector<std::string>& known_checks() {
   static const std::vector<std::string> k{"cascading", "bottom_up", "independent", "data",
-                                          "random_logit", "smprt", "emprt"};
+                                          "random_logit", "smprt", "emprt", "csc"};
   return k;
 }
 
@@ -28,6 +28,7 @@ void CheckConfig::validate() const {
   if (methods.empty()) throw InputError("--methods: give at least one method");
   if (batch_size < 1) throw InputError("--batch-size: expected at least 1");
   if (smprt_samples < 1) throw InputError("smprt_samples: expected at least 1");
+  if (csc_samples < 2) throw InputError("csc_samples: expected at least 2");
 }
 
 nlohmann::json CheckConfig::identity() const {
@@ -42,7 +43,9 @@ nlohmann::json CheckConfig::identity() const {
           {"target", target},
           {"permuted_model", permuted_model},
           {"random_logit_metric", random_logit_metric},
-          {"smprt", {{"metric", smprt_metric}, {"samples", smprt_samples}, {"sigma", smprt_sigma}}}};
+          {"smprt", {{"metric", smprt_metric}, {"samples", smprt_samples}, {"sigma", smprt_sigma}}},
+          {"csc_samples", csc_samples},
+          {"fit_data", fit_data}};
 }
 
 nlohmann::json CheckConfig::to_json() const {

@@ -16,6 +16,7 @@ namespace sanity {
 //   random_logit  explanation of the target class vs a random other class (Sixt et al. 2020)
 //   smprt         smoothed MPRT, bottom-up (Hedstroem et al. 2023)
 //   emprt         efficient MPRT: relative entropy change under full randomization
+//   csc           cosine similarity convergence per layer (Sixt et al. 2020), sweep methods only
 const std::vector<std::string>& known_checks();
 
 struct CheckConfig {
@@ -36,6 +37,10 @@ struct CheckConfig {
   std::string smprt_metric = "spearman_abs";
   int64_t smprt_samples = 50;
   double smprt_sigma = 0.1;
+  int csc_samples = 5;                // random starting vectors per image (10 pairs)
+  // Training images for methods that fit on data (PatternNet/PatternAttribution): "auto" = the
+  // built-in dataset's train split when the test bed is a built-in dataset; "none".
+  std::string fit_data = "auto";
   std::string out_dir = "out";
   bool progress = true;
 

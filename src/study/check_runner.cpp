@@ -18,6 +18,7 @@
 #include "randomization/stages.h"
 #include "results/store.h"
 #include "study/activation_scale.h"
+#include "study/csc_check.h"
 #include "study/explain_batch.h"
 #include "study/mprt.h"
 
@@ -89,6 +90,10 @@ class Runner {
     ids_ = loaded.ids;
     trained_.check_input(data_.images, data_description(c_.data));
     groups_ = layer_groups(trained_, c_.layers);
+    if (c_.fit_data == "auto" && is_builtin_dataset(c_.data.spec))
+      fit_ = load_builtin_dataset(c_.data.spec, "train", c_.data.data_dir);
+    if (fs::path(c_.model).extension() == ".onnx") cache_dir_ = fs::absolute(c_.model).parent_path().string();
+    drop_unsupported_methods();
 
     RunConfig rc;
     rc.model = c_.model + "#" + weights_fingerprint(trained_);
@@ -104,10 +109,11 @@ class Runner {
     targets0_ = targets_for(trained_);
     prepare_grid();
     int64_t total = 0;
-    for (const auto& check : c_.checks) total += static_cast<int64_t>(stages_of(check).size() * methods_.size());
+    for (const auto& check : c_.checks)
+      total += static_cast<int64_t>((check == "csc" ? 1 : stages_of(check).size()) * methods_.size());
     Progress bar("check " + c_.model, total, c_.progress);
     bar_ = &bar;
-    for (const auto& check : c_.checks) run_check(check);
+    for (const auto& check : c_.checks) check == "csc" ? run_csc() : run_check(check);
     bar.finish(std::to_string(summary_.units_done) + " units computed, " + std::to_string(summary_.units_skipped) +
                " reused");
     summary_.run_id = run_;
@@ -116,6 +122,25 @@ class Runner {
   }
 
  private:
+  // A method the model cannot support (GradCAM without a conv layer) is left out with a message
+  // rather than failing the study: tried on one image of the trained model.
+  void drop_unsupported_methods() {
+    std::vector<PreparedMethod> kept;
+    for (auto& m : methods_) {
+      try {
+        ExplainOptions o = explain_options();
+        o.batch_size = 1;
+        explain_all(*m.method, trained_, data_.images.narrow(0, 0, 1), predict_logits(trained_, data_.images.narrow(0, 0, 1)).argmax(1),
+                    ids_.narrow(0, 0, 1), o);
+        kept.push_back(m);
+      } catch (const UnsupportedError& e) {
+        std::fprintf(stderr, "skipping %s on %s: %s\n", m.spec.c_str(), c_.model.c_str(), e.what());
+      }
+    }
+    methods_ = kept;
+    if (methods_.empty()) throw UnsupportedError("no method of --methods applies to " + c_.model);
+  }
+
   // ---- stages ----------------------------------------------------------------------------------
   std::vector<Stage> stages_of(const std::string& check) const {
     if (check == "cascading" || check == "independent" || check == "bottom_up")
@@ -145,10 +170,17 @@ class Runner {
     return predict_logits(model, data_.images, c_.batch_size).argmax(1);
   }
 
+  ExplainOptions explain_options() const {
+    ExplainOptions o{c_.batch_size, c_.data.testbed.seed};
+    if (fit_.size() > 0) o.fit_data = &fit_;
+    o.cache_dir = cache_dir_;
+    return o;
+  }
+
   // ---- explanations ----------------------------------------------------------------------------
   Tensor explain(const PreparedMethod& m, const Graph& model, const Tensor& targets, const Stage& stage,
                  const std::string& check) {
-    ExplainOptions o{c_.batch_size, c_.data.testbed.seed};
+    const ExplainOptions o = explain_options();
     if (!c_.reinit.per_image || stage.randomized.empty())
       return explain_all(*m.method, model, data_.images, targets, ids_, o);
     // A new randomization per image: the stage's layers re-drawn from a seed derived from the image id.
@@ -174,7 +206,7 @@ class Runner {
     } else {
       fs::create_directories(fs::path(path).parent_path());
       bar_set("original explanations: " + m.spec);
-      e = explain_all(*m.method, trained_, data_.images, targets0_, ids_, {c_.batch_size, c_.data.testbed.seed});
+      e = explain_all(*m.method, trained_, data_.images, targets0_, ids_, explain_options());
       write_npy(path, e);
     }
     originals_[m.spec] = e;
@@ -209,6 +241,38 @@ class Runner {
         ++summary_.units_done;
         bar_->advance(1);
       }
+    }
+  }
+
+  // CSC of every method that is one backward sweep, on the trained model; others are skipped (CSC
+  // is defined for a backward chain, not for IG, SmoothGrad, GradCAM or the baselines).
+  void run_csc() {
+    for (const auto& m : methods_) {
+      bar_->advance(1);
+      BackpropMethodPtr sweep;
+      try {
+        sweep = csc_method(parse_method_spec(m.spec));
+      } catch (const UnsupportedError&) {
+        continue;
+      }
+      if (store_.is_done({run_, "csc", 0, m.spec})) {
+        ++summary_.units_skipped;
+        continue;
+      }
+      bar_set("csc " + m.spec);
+      CscOptions o;
+      o.samples = c_.csc_samples;
+      o.seed = c_.data.testbed.seed;
+      AttributionContext ctx{trained_, o.images_per_batch * o.samples, o.seed, ids_};
+      if (fit_.size() > 0) ctx.fit_data = &fit_;
+      ctx.cache_dir = cache_dir_;
+      const CscResult r = cosine_similarity_convergence(ctx, *sweep, data_.images.to(trained_.device()), o);
+      auto units = csc_units(r);
+      for (const auto& u : units) store_.label_stage(run_, "csc", u.stage, u.layer);
+      // Deepest first, so a unit at depth 0 marks the method complete only once all are stored.
+      for (auto it = units.rbegin(); it != units.rend(); ++it) store_.record_unit({run_, "csc", it->stage, m.spec}, it->rows);
+      if (units.empty() || units.front().stage != 0) store_.record_unit({run_, "csc", 0, m.spec}, {});
+      ++summary_.units_done;
     }
   }
 
@@ -334,7 +398,8 @@ class Runner {
   std::vector<MetricPtr> metrics_;
   MetricPtr random_logit_metric_, smprt_metric_;
   Graph trained_;
-  Dataset data_;
+  Dataset data_, fit_;
+  std::string cache_dir_;
   Tensor ids_, targets0_, accuracy_images_, accuracy_labels_;
   std::vector<LayerGroup> groups_;
   int64_t run_ = 0, grid_count_ = 0;

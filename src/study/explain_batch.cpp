@@ -11,6 +11,8 @@ Tensor explain_all(const Method& method, const Graph& model, const Tensor& image
     const int64_t n = std::min(o.batch_size, images.size(0) - i);
     std::map<std::string, Tensor> diag;
     AttributionContext ctx{model, o.batch_size, o.seed, ids.narrow(0, i, n), diagnostics ? &diag : nullptr};
+    ctx.fit_data = o.fit_data;
+    ctx.cache_dir = o.cache_dir;
     Tensor e = method.attribute(ctx, images.narrow(0, i, n).to(device), targets.narrow(0, i, n).to(device));
     out.push_back(e.detach().to(torch::kCPU));
     for (auto& [k, v] : diag) diag_parts[k].push_back(v.detach().to(torch::kCPU));

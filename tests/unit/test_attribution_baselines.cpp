@@ -61,6 +61,18 @@ TEST(Baselines, NoiseHasIndependentPixelsAndIsReproducible) {
   EXPECT_NEAR(u.mean().item<double>(), 0.5, 0.01);
 }
 
+TEST(Baselines, NoiseIsANewDrawForEveryModel) {
+  // Binder et al.'s uninformative map: independent of the model, yet drawn afresh when the model
+  // changes, so a randomization check compares two independent draws.
+  const Tensor x = torch::rand({4, 1, 28, 28}), ids = torch::arange(4), t = torch::zeros({4}, torch::kInt64);
+  const Graph a = build_cnn(0), b = build_cnn(1);
+  const MethodPtr noise = MethodRegistry::instance().make("noise");
+  const Tensor na = noise->attribute({a, 64, 0, ids, nullptr}, x, t);
+  EXPECT_TRUE(torch::equal(noise->attribute({a.clone(), 64, 0, ids, nullptr}, x, t), na));
+  const Tensor nb = noise->attribute({b, 64, 0, ids, nullptr}, x, t);
+  EXPECT_LT(std::abs(test::pearson(na, nb)), 0.05);
+}
+
 TEST(Baselines, ConstantMap) {
   const Tensor x = torch::rand({2, 1, 28, 28});
   EXPECT_TRUE(torch::equal(explain("constant", x, torch::arange(2)), torch::ones_like(x)));

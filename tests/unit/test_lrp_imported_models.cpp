@@ -103,7 +103,8 @@ TEST(ImportedModels, RelevanceCollapsesOnVgg16ForZPlusTypeMethodsButNotForTheGra
     if (m.graph.node(k).layer->kind() == LayerKind::Conv) conv1 = k;
   CscOptions o;
   o.samples = 2;  // one pair per position (50176 at the first conv) keeps this test short; sanity csc uses 5
-  for (const char* spec : {"lrp_zplus", "deep_taylor", "pattern_attribution(fit_count=2)", "gradient", "deeplift"}) {
+  for (const char* spec : {"lrp_zplus", "deep_taylor", "pattern_attribution(fit_count=2)", "guided_backprop", "gradient",
+                           "deeplift"}) {
     const CscResult r = cosine_similarity_convergence(ctx, *csc_method(parse_method_spec(spec)), x, o);
     const double c = median_at(r, conv1);
     RecordProperty(std::string("csc_conv1_") + spec, std::to_string(c));

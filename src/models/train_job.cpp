@@ -1,0 +1,100 @@
+#include "models/train_job.h"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include "core/error.h"
+#include "core/runtime.h"
+#include "data/sources.h"
+#include "models/builtin.h"
+#include "models/model_io.h"
+
+namespace sanity {
+
+nlohmann::json train_options_json(const TrainJob& job) {
+  const TrainOptions& t = job.options;
+  return {{"epochs", t.epochs},
+          {"batch_size", t.batch_size},
+          {"lr", t.lr},
+          {"lr_schedule", t.lr_schedule},
+          {"l2", t.l2},
+          {"seed", t.seed},
+          {"subset", t.subset},
+          {"validation", t.validation},
+          {"permute_labels", t.permute_labels},
+          {"optimizer", "adam"},
+          {"init", job.model == "cnn" ? "truncated normal 0.1, bias 0.1 (the authors')"
+                                      : "truncated normal 2/sqrt(fan_in), bias 0 (the authors')"}};
+}
+
+nlohmann::json train_and_save(const TrainJob& job) {
+  const TrainOptions& t = job.options;
+  std::filesystem::create_directories(job.out);
+  const auto start = std::chrono::steady_clock::now();
+  Dataset train = load_builtin_dataset(job.dataset, "train", job.data_dir);
+  Dataset test = load_builtin_dataset(job.dataset, "test", job.data_dir);
+  Graph g = build_builtin(job.model, t.seed, train.images.size(1), train.images.size(2), train.images.size(3),
+                          static_cast<int64_t>(train.class_names.size()));
+  g.to(parse_device(job.device));
+  if (t.progress)
+    std::fprintf(stderr, "training %s on %s (%lld images%s), %d epochs, batch %lld, Adam lr %g (%s), %d threads\n",
+                 job.model.c_str(), job.dataset.c_str(),
+                 (long long)(t.subset > 0 ? t.subset : train.size() - t.validation),
+                 t.permute_labels ? ", permuted labels" : "", t.epochs, (long long)t.batch_size, t.lr,
+                 t.lr_schedule.c_str(), torch::get_num_threads());
+  TrainResult r = train_classifier(g, train, t);
+  const double test_acc = accuracy(g, test.images, test.labels);
+
+  g.metadata["dataset"] = job.dataset;
+  g.metadata["labels"] = t.permute_labels ? "permuted" : "true";
+  g.metadata["input_range"] = "0,1";
+  g.metadata["seed"] = std::to_string(t.seed);
+  g.metadata["epochs"] = std::to_string(t.epochs);
+  g.to(torch::kCPU);
+  save_onnx(g, job.out + "/model.onnx");
+
+  nlohmann::json j;
+  j["model"] = job.model;
+  j["dataset"] = job.dataset;
+  j["options"] = train_options_json(job);
+  j["train_size"] = r.train_size;
+  j["validation_size"] = r.validation_size;
+  j["test_size"] = test.size();
+  j["train_accuracy"] = r.train_accuracy;
+  j["train_accuracy_images"] = r.train_accuracy_images;
+  j["validation_accuracy"] = r.val_accuracy;
+  j["test_accuracy"] = test_acc;
+  j["seconds"] = r.seconds;
+  j["total_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  j["threads"] = torch::get_num_threads();
+  j["device"] = job.device;
+  j["version"] = SANITY_VERSION;
+  for (const auto& e : r.history)
+    j["history"].push_back({{"epoch", e.epoch}, {"loss", e.loss}, {"train_accuracy", e.train_accuracy},
+                            {"validation_accuracy", e.val_accuracy}, {"lr", e.lr}, {"seconds", e.seconds}});
+  // Written last, through a rename: a metrics.json next to a model means the model is complete.
+  std::ofstream(job.out + "/metrics.json.tmp") << j.dump(2) << "\n";
+  std::filesystem::rename(job.out + "/metrics.json.tmp", job.out + "/metrics.json");
+  return j;
+}
+
+nlohmann::json ensure_trained(const TrainJob& job, bool* reused) {
+  const std::string metrics = job.out + "/metrics.json";
+  if (std::filesystem::exists(metrics) && std::filesystem::exists(job.out + "/model.onnx")) {
+    try {
+      nlohmann::json j = nlohmann::json::parse(std::ifstream(metrics));
+      if (j.value("model", "") == job.model && j.value("dataset", "") == job.dataset &&
+          j["options"] == train_options_json(job)) {
+        if (reused) *reused = true;
+        return j;
+      }
+    } catch (const nlohmann::json::exception&) {
+      // An unreadable metrics.json: train again and overwrite it.
+    }
+  }
+  if (reused) *reused = false;
+  return train_and_save(job);
+}
+
+}  // namespace sanity

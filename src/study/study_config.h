@@ -1,0 +1,56 @@
+#pragma once
+// What `sanity run` runs: models x methods x checks x metrics on one test bed per model, from a JSON
+// file; every field has a default, and the embedded default study reproduces the papers' MNIST
+// experiments (docs/STUDY_CONFIG.md lists the fields).
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "data/load.h"
+#include "models/train.h"
+#include "randomization/reinit.h"
+
+namespace sanity {
+
+struct StudyModel {
+  std::string name;            // folder name under OUT/models and label in the report
+  // Either a built-in architecture trained here (builtin + dataset) ...
+  std::string builtin;         // cnn | mlp
+  std::string dataset;         // mnist | fashion-mnist: training data and test bed
+  TrainOptions train;          // the recipe (recommended_train_options) with the config's overrides
+  bool permuted = false;       // also train a copy on permuted labels, for the data check
+  TrainOptions permuted_train; // its recipe: permuted labels, 10,000 training images by default
+  // ... or an ONNX file the user brings, with its test bed.
+  std::string onnx;
+  std::string permuted_onnx;   // the same architecture trained on permuted labels (enables the data check)
+  DataOptions data;            // for onnx models (spec, labels, preprocessing); built-ins: the dataset
+};
+
+struct StudyConfig {
+  std::string out = "runs/study";
+  TestBedOptions testbed;      // count 200, seed 0
+  std::string split = "test";
+  std::vector<StudyModel> models;
+  std::vector<std::string> methods;
+  std::vector<std::string> checks;
+  std::string metrics;
+  ReinitOptions reinit;
+  std::string target = "predicted";
+  int64_t batch_size = 256;
+  int64_t grid_images = 4;
+  bool report = true;
+
+  nlohmann::json to_json() const;  // every field, defaults filled in: what study.json records
+};
+
+// The embedded default: MNIST CNN (with a permuted-label copy) and MLP, every method, cascading,
+// independent and data randomization, CSC and pixel flipping, 200 test images.
+nlohmann::json default_study_json();
+
+// Parses a config; fields left out take the default study's values. `origin` names the file in errors
+// ("config.json: field 'models[1].builtin': expected cnn or mlp"). Unknown fields are errors.
+StudyConfig parse_study_config(const nlohmann::json& j, const std::string& origin);
+StudyConfig load_study_config(const std::string& path);
+
+}  // namespace sanity

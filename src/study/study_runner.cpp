@@ -1,0 +1,78 @@
+#include "study/study_runner.h"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include "core/error.h"
+#include "models/train_job.h"
+#include "study/check_runner.h"
+
+namespace fs = std::filesystem;
+
+namespace sanity {
+namespace {
+
+std::string train_if_needed(const StudyModel& m, const std::string& suffix, const TrainOptions& options,
+                            const StudyConfig& c, const StudyRunOptions& o, StudySummary& s) {
+  TrainJob job{m.builtin, m.dataset, c.out + "/models/" + m.name + suffix, options, o.data_dir, o.device};
+  job.options.progress = o.progress;
+  bool reused = false;
+  const nlohmann::json metrics = ensure_trained(job, &reused);
+  ++(reused ? s.models_reused : s.models_trained);
+  std::fprintf(stderr, "%s %s%s: test accuracy %.2f%%, train accuracy %.2f%%\n", reused ? "reusing" : "trained",
+               m.name.c_str(), suffix.c_str(), 100 * metrics.value("test_accuracy", 0.0),
+               100 * metrics.value("train_accuracy", 0.0));
+  return job.out + "/model.onnx";
+}
+
+void write_study_json(const StudyConfig& c, const StudyRunOptions& o) {
+  nlohmann::json j;
+  j["config"] = c.to_json();
+  j["versions"] = {{"sanity", SANITY_VERSION}, {"torch", TORCH_VERSION}};
+  j["machine"] = {{"threads", torch::get_num_threads()}, {"device", o.device}};
+  fs::create_directories(c.out);
+  std::ofstream(c.out + "/study.json.tmp") << j.dump(2) << "\n";
+  fs::rename(c.out + "/study.json.tmp", c.out + "/study.json");
+}
+
+}  // namespace
+
+StudySummary run_study(const StudyConfig& c, const StudyRunOptions& o) {
+  const auto start = std::chrono::steady_clock::now();
+  StudySummary s;
+  write_study_json(c, o);
+  for (const auto& m : c.models) {
+    CheckConfig cc;
+    cc.model = m.builtin.empty() ? m.onnx : train_if_needed(m, "", m.train, c, o, s);
+    if (m.permuted) cc.permuted_model = train_if_needed(m, "-permuted", m.permuted_train, c, o, s);
+    else cc.permuted_model = m.permuted_onnx;
+    cc.data = m.data;
+    cc.data.split = c.split;
+    cc.data.data_dir = o.data_dir;
+    cc.data.testbed = c.testbed;
+    cc.methods = c.methods;
+    cc.checks.clear();
+    for (const auto& check : c.checks) {
+      if (check == "data" && cc.permuted_model.empty()) {
+        std::fprintf(stderr, "%s: no permuted-label model, so no data randomization check\n", m.name.c_str());
+        continue;
+      }
+      cc.checks.push_back(check);
+    }
+    cc.metrics = c.metrics;
+    cc.reinit = c.reinit;
+    cc.target = c.target;
+    cc.batch_size = c.batch_size;
+    cc.grid_images = c.grid_images;
+    cc.out_dir = c.out;
+    cc.progress = o.progress;
+    const CheckSummary r = run_checks(cc);
+    s.units_done += r.units_done;
+    s.units_skipped += r.units_skipped;
+  }
+  s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return s;
+}
+
+}  // namespace sanity

@@ -1,0 +1,28 @@
+#pragma once
+// `sanity run`: one study from a StudyConfig into OUT (docs/STUDY_DIRECTORY.md):
+//   OUT/study.json              the configuration with every default, versions, machine
+//   OUT/models/<name>/          built-in models trained here (model.onnx, metrics.json), reused
+//   OUT/results.sqlite, maps/   every check of every model (study/check_runner.h), resumable
+//   OUT/report/                 figures and report.html (report/report.h)
+#include <string>
+#include <vector>
+
+#include "study/study_config.h"
+
+namespace sanity {
+
+struct StudyRunOptions {
+  std::string data_dir;     // cache of the built-in datasets
+  std::string device = "cpu";
+  bool progress = true;
+};
+
+struct StudySummary {
+  double seconds = 0;
+  int64_t units_done = 0, units_skipped = 0, models_trained = 0, models_reused = 0;
+  std::string report;  // path of report.html ('' when not written)
+};
+
+StudySummary run_study(const StudyConfig& config, const StudyRunOptions& options);
+
+}  // namespace sanity
