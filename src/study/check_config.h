@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "data/load.h"
+#include "faithfulness/faithfulness.h"
 #include "randomization/reinit.h"
 
 namespace sanity {
@@ -16,6 +17,8 @@ namespace sanity {
 //   random_logit  explanation of the target class vs a random other class (Sixt et al. 2020)
 //   smprt         smoothed MPRT, bottom-up (Hedstroem et al. 2023)
 //   emprt         efficient MPRT: relative entropy change under full randomization
+//   pixel_flipping  faithfulness of the trained model's maps: pixel flipping (MoRF/LeRF, AOPC) and
+//                 insertion/deletion (faithfulness/), stage -1, one unit per method
 const std::vector<std::string>& known_checks();
 
 struct CheckConfig {
@@ -36,6 +39,7 @@ struct CheckConfig {
   std::string smprt_metric = "spearman_abs";
   int64_t smprt_samples = 50;
   double smprt_sigma = 0.1;
+  FaithfulnessOptions faithfulness;  // the pixel_flipping check's protocol
   std::string out_dir = "out";
   bool progress = true;
 
