@@ -28,6 +28,7 @@ struct FaithfulnessArgs {
   FaithfulnessOptions options;
   std::string model, methods, out;
   int64_t batch_size = 256;
+  bool absolute = false;
 };
 
 std::string csv_text(const std::string& s) {
@@ -46,6 +47,7 @@ int run_faithfulness(FaithfulnessArgs& a) {
   apply_common_options(a.common);
   if (a.model.empty()) throw InputError("--model: missing; give an .onnx file, or cnn|mlp (untrained built-ins)");
   if (a.batch_size < 1) throw InputError("--batch-size " + std::to_string(a.batch_size) + ": must be at least 1");
+  if (a.absolute) a.options.pixel_flipping.absolute = a.options.insertion_deletion.absolute = true;
   a.options.validate();
   std::vector<MethodSpec> specs = parse_method_list(a.methods);
   if (specs.empty()) throw InputError("--methods: empty; give a comma-separated list such as gradient,noise");
@@ -167,6 +169,7 @@ Command make_faithfulness_command() {
         ->capture_default_str();
     s->add_option("--insertion-blur-sigma", id.blur_sigma, "insertion/deletion: sigma of a blur baseline")
         ->capture_default_str();
+    s->add_flag("--absolute", a->absolute, "order regions and pixels by |attribution| (default: the signed attribution)");
     add_data_options(s, a->data, 200);
     add_common_options(s, a->common);
     return s;

@@ -18,6 +18,7 @@ struct InsertionDeletionOptions {
   std::string deletion_baseline = "zero";   // what deleted pixels become (RISE: zeros)
   std::string insertion_baseline = "blur";  // where insertion starts (RISE: Gaussian blur, sigma 5)
   double blur_sigma = 5;                    // Gaussian sigma in pixels for a blur baseline
+  bool absolute = false;                    // order by |attribution| (the signed map by default)
 
   void validate() const;  // InputError naming the option
   nlohmann::json to_json() const;

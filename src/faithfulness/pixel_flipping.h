@@ -15,6 +15,7 @@ struct PixelFlippingOptions {
   int64_t steps = 0;                    // regions replaced; 0: all (the curve has steps + 1 points)
   double blur_sigma = 4;                // Gaussian sigma in pixels for replacement=blur
   std::string score = "probability";    // what AOPC averages: probability (softmax) or logit
+  bool absolute = false;                // order by |attribution| (the signed map by default)
 
   // Throws InputError naming the option ("patch", "replacement", ...).
   void validate() const;

@@ -130,6 +130,13 @@ TEST(FaithfulnessLinear, PerfectAttributionHasTheLargestMorfAopc) {
   EXPECT_TRUE(torch::allclose(reversed.pixel_flipping.aopc_morf, perfect.pixel_flipping.aopc_lerf, 1e-6, 1e-6));
   EXPECT_TRUE(torch::allclose(reversed.pixel_flipping.aopc_lerf, perfect.pixel_flipping.aopc_morf, 1e-6, 1e-6));
   EXPECT_TRUE((perfect.pixel_flipping.aopc_morf > perfect.pixel_flipping.aopc_lerf).all().item<bool>());
+  // Ordered by |attribution|, a map and its negative are the same ordering.
+  FaithfulnessOptions abs = o;
+  abs.pixel_flipping.absolute = abs.insertion_deletion.absolute = true;
+  const FaithfulnessResult ap = evaluate(m.graph, x, relevance, abs), an = evaluate(m.graph, x, -relevance, abs);
+  EXPECT_TRUE(torch::equal(ap.pixel_flipping.morf_logit, an.pixel_flipping.morf_logit));
+  EXPECT_TRUE(torch::equal(ap.insertion_deletion.deletion, an.insertion_deletion.deletion));
+  EXPECT_TRUE(torch::allclose(ap.pixel_flipping.morf_logit, evaluate(m.graph, x, relevance.abs(), o).pixel_flipping.morf_logit));
 
   // No ordering beats the perfect one, image by image; random orderings fall well short on average.
   at::Generator gen = make_generator(3);
