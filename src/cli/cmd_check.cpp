@@ -56,7 +56,7 @@ Command make_check_command() {
     add_data_options(s, a->data);
     s->add_option("--methods", a->methods, "comma-separated method specs, e.g. gradient,smoothgrad(gradient, n=50)")
         ->required();
-    s->add_option("--checks", a->checks, "cascading, bottom_up, independent, data, random_logit, smprt, emprt")
+    s->add_option("--checks", a->checks, "cascading, bottom_up, independent, data, random_logit, smprt, emprt, pixel_flipping")
         ->capture_default_str();
     s->add_option("--metrics", a->config.metrics, "similarity metric specs: " + std::string("spearman_abs, spearman, ssim, hog, pearson, cosine, mse, topk_intersection"))
         ->capture_default_str();

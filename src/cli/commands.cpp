@@ -85,6 +85,7 @@ std::vector<Command> all_commands() {
   c.push_back(make_csc_command());
   c.push_back(make_evaluate_command());
   c.push_back(make_explain_command());
+  c.push_back(make_faithfulness_command());
   return c;
 }
 

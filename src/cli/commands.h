@@ -53,6 +53,7 @@ Command make_csc_command();
 Command make_evaluate_command();
 Command make_explain_command();
 Command make_run_command();
+Command make_faithfulness_command();
 
 std::vector<Command> all_commands();
 

@@ -8,7 +8,7 @@ namespace sanity {
 
 const std::vector<std::string>& known_checks() {
   static const std::vector<std::string> k{"cascading", "bottom_up", "independent", "data",
-                                          "random_logit", "smprt", "emprt", "csc"};
+                                          "random_logit", "smprt", "emprt", "csc", "pixel_flipping"};
   return k;
 }
 
@@ -29,10 +29,11 @@ void CheckConfig::validate() const {
   if (batch_size < 1) throw InputError("--batch-size: expected at least 1");
   if (smprt_samples < 1) throw InputError("smprt_samples: expected at least 1");
   if (csc_samples < 2) throw InputError("csc_samples: expected at least 2");
+  faithfulness.validate();
 }
 
 nlohmann::json CheckConfig::identity() const {
-  return {{"metrics", metrics},
+  nlohmann::json j = {{"metrics", metrics},
           {"layers", layers},
           {"reinit",
            {{"distribution", to_string(reinit.distribution)},
@@ -46,6 +47,11 @@ nlohmann::json CheckConfig::identity() const {
           {"smprt", {{"metric", smprt_metric}, {"samples", smprt_samples}, {"sigma", smprt_sigma}}},
           {"csc_samples", csc_samples},
           {"fit_data", fit_data}};
+  // Only a non-default faithfulness protocol is part of the identity, so studies from before the
+  // pixel_flipping check (and those that add it later) keep their run; the stage label of
+  // pixel_flipping records the protocol used either way.
+  if (faithfulness.to_json() != FaithfulnessOptions{}.to_json()) j["faithfulness"] = faithfulness.to_json();
+  return j;
 }
 
 nlohmann::json CheckConfig::to_json() const {
@@ -62,6 +68,7 @@ nlohmann::json CheckConfig::to_json() const {
   j["batch_size"] = batch_size;
   j["grid_images"] = grid_images;
   j["activation_images"] = activation_images;
+  j["faithfulness"] = faithfulness.to_json();
   return j;
 }
 

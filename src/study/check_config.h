@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "data/load.h"
+#include "faithfulness/faithfulness.h"
 #include "randomization/reinit.h"
 
 namespace sanity {
@@ -17,6 +18,8 @@ namespace sanity {
 //   smprt         smoothed MPRT, bottom-up (Hedstroem et al. 2023)
 //   emprt         efficient MPRT: relative entropy change under full randomization
 //   csc           cosine similarity convergence per layer (Sixt et al. 2020), sweep methods only
+//   pixel_flipping  faithfulness of the trained model's maps: pixel flipping (MoRF/LeRF, AOPC) and
+//                 insertion/deletion (faithfulness/), stage -1, one unit per method
 const std::vector<std::string>& known_checks();
 
 struct CheckConfig {
@@ -41,6 +44,7 @@ struct CheckConfig {
   // Training images for methods that fit on data (PatternNet/PatternAttribution): "auto" = the
   // built-in dataset's train split when the test bed is a built-in dataset; "none".
   std::string fit_data = "auto";
+  FaithfulnessOptions faithfulness;  // the pixel_flipping check's protocol
   std::string out_dir = "out";
   bool progress = true;
 

@@ -12,6 +12,7 @@
 #include "core/sha256.h"
 #include "data/npy.h"
 #include "data/sources.h"
+#include "faithfulness/record.h"
 #include "metrics/registry.h"
 #include "models/model_io.h"
 #include "models/train.h"
@@ -148,6 +149,7 @@ class Runner {
     if (check == "smprt") return plan_stages(groups_, RandomizationOrder::BottomUp);
     if (check == "data") return {{0, "original", {}}, {1, "permuted labels", {}}};
     if (check == "random_logit") return {{0, "random class", {}}};
+    if (check == kFaithfulnessCheck) return {{-1, "faithfulness " + c_.faithfulness.to_json().dump(), {}}};
     // emprt: the trained model against the fully randomized one.
     Stage all{1, "all layers", {}};
     for (const auto& g : groups_) all.randomized.insert(all.randomized.end(), g.nodes.begin(), g.nodes.end());
@@ -218,7 +220,7 @@ class Runner {
     const std::vector<Stage> stages = stages_of(check);
     for (const auto& s : stages) store_.label_stage(run_, check, s.index, s.name);
     for (const auto& stage : stages) {
-      const bool per_stage_unit = check != "random_logit";
+      const bool per_stage_unit = check != "random_logit" && check != kFaithfulnessCheck;
       WorkUnit stage_unit{run_, check, stage.index, ""};
       std::vector<const PreparedMethod*> todo;
       for (const auto& m : methods_) {
@@ -319,6 +321,7 @@ class Runner {
 
   void record_method(const std::string& check, const Stage& stage, const PreparedMethod& m, const Graph& model,
                      const Tensor& targets) {
+    if (check == kFaithfulnessCheck) return record_faithfulness_unit(m);
     std::vector<Measurement> rows;
     Tensor e;
     if (check == "smprt") {
@@ -340,6 +343,14 @@ class Runner {
     }
     save_grid_maps(check, stage.index, m, e);
     store_.record_unit({run_, check, stage.index, m.spec}, rows);
+  }
+
+  // pixel_flipping: the faithfulness measures of the trained model's maps (cached like every check's
+  // originals), for the trained model's targets; one unit per method.
+  void record_faithfulness_unit(const PreparedMethod& m) {
+    const FaithfulnessResult r = evaluate_faithfulness(trained_, data_.images, original(m), targets0_, ids_,
+                                                       c_.faithfulness, c_.batch_size, c_.data.testbed.seed);
+    record_faithfulness(store_, run_, m.spec, r, ids_);
   }
 
   Tensor smoothed(const PreparedMethod& m, const Graph& model, const Tensor& targets, const std::string& purpose) {
@@ -369,8 +380,10 @@ class Runner {
     index["image_file"] = "images.npy";
     index["images"] = std::vector<int64_t>(ids_.data_ptr<int64_t>(), ids_.data_ptr<int64_t>() + grid_count_);
     for (const auto& m : methods_) index["methods"].push_back({{"spec", m.spec}, {"file", m.file}});
-    for (const auto& check : c_.checks)
+    for (const auto& check : c_.checks) {
+      if (check == "csc" || check == kFaithfulnessCheck) continue;  // no maps per stage
       for (const auto& s : stages_of(check)) index["checks"][check].push_back({{"stage", s.index}, {"label", s.name}});
+    }
     write_json(dir + "/index.json", index);
   }
 

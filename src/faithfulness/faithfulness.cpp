@@ -1,0 +1,35 @@
+#include "faithfulness/faithfulness.h"
+
+#include <torch/torch.h>
+
+namespace sanity {
+
+void FaithfulnessOptions::validate() const {
+  pixel_flipping.validate();
+  insertion_deletion.validate();
+}
+
+nlohmann::json FaithfulnessOptions::to_json() const {
+  return {{"pixel_flipping", pixel_flipping.to_json()}, {"insertion_deletion", insertion_deletion.to_json()}};
+}
+
+FaithfulnessResult evaluate_faithfulness(const Graph& model, const Tensor& x, const Tensor& attributions,
+                                         const Tensor& targets, const Tensor& ids, const FaithfulnessOptions& options,
+                                         int64_t batch_size, uint64_t seed) {
+  options.validate();
+  FaithfulnessResult r;
+  r.pixel_flipping = pixel_flipping(model, x, attributions, targets, ids, options.pixel_flipping, batch_size, seed);
+  r.insertion_deletion =
+      insertion_deletion(model, x, attributions, targets, ids, options.insertion_deletion, batch_size, seed);
+  return r;
+}
+
+std::map<std::string, double> mean_scores(const FaithfulnessResult& r) {
+  auto mean = [](const Tensor& t) { return t.to(torch::kFloat64).nanmean().item<double>(); };
+  return {{"aopc_morf", mean(r.pixel_flipping.aopc_morf)},
+          {"aopc_lerf", mean(r.pixel_flipping.aopc_lerf)},
+          {"insertion_auc", mean(r.insertion_deletion.insertion_auc)},
+          {"deletion_auc", mean(r.insertion_deletion.deletion_auc)}};
+}
+
+}  // namespace sanity

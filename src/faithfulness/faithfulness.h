@@ -1,0 +1,36 @@
+#pragma once
+// All faithfulness measures of one method's maps on one model, and their storage:
+//   FaithfulnessResult r = evaluate_faithfulness(model, x, maps, targets, ids, options, 256, seed);
+//   record_faithfulness(store, run, "gradient", r, ids);   // check 'pixel_flipping', stage -1
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <string>
+
+#include "faithfulness/insertion_deletion.h"
+#include "faithfulness/pixel_flipping.h"
+
+namespace sanity {
+
+// The protocol: everything that changes the numbers, recorded with every result (PROTOCOLS.md).
+struct FaithfulnessOptions {
+  PixelFlippingOptions pixel_flipping;
+  InsertionDeletionOptions insertion_deletion;
+
+  void validate() const;
+  nlohmann::json to_json() const;
+};
+
+struct FaithfulnessResult {
+  PixelFlippingResult pixel_flipping;
+  InsertionDeletionResult insertion_deletion;
+};
+
+FaithfulnessResult evaluate_faithfulness(const Graph& model, const Tensor& x, const Tensor& attributions,
+                                         const Tensor& targets, const Tensor& ids, const FaithfulnessOptions& options,
+                                         int64_t batch_size = 256, uint64_t seed = 0);
+
+// Per-image means of the scores, by measure name (aopc_morf, aopc_lerf, insertion_auc, deletion_auc).
+std::map<std::string, double> mean_scores(const FaithfulnessResult& r);
+
+}  // namespace sanity

@@ -1,0 +1,57 @@
+#include "faithfulness/insertion_deletion.h"
+
+#include <torch/torch.h>
+
+#include "core/error.h"
+#include "faithfulness/curves.h"
+#include "faithfulness/regions.h"
+
+namespace sanity {
+
+void InsertionDeletionOptions::validate() const {
+  if (pixels_per_step < 0)
+    throw InputError("insertion/deletion option pixels_per_step = " + std::to_string(pixels_per_step) +
+                     ": expected >= 0 (0: the image width)");
+  parse_replacement(deletion_baseline, "insertion/deletion option deletion_baseline =");
+  parse_replacement(insertion_baseline, "insertion/deletion option insertion_baseline =");
+  if (!(blur_sigma > 0)) throw InputError("insertion/deletion option blur_sigma: expected a positive number of pixels");
+}
+
+nlohmann::json InsertionDeletionOptions::to_json() const {
+  return {{"pixels_per_step", pixels_per_step},
+          {"deletion_baseline", deletion_baseline},
+          {"insertion_baseline", insertion_baseline},
+          {"blur_sigma", blur_sigma},
+          {"absolute", absolute}};
+}
+
+InsertionDeletionResult insertion_deletion(const Graph& model, const Tensor& x, const Tensor& attributions,
+                                           const Tensor& targets, const Tensor& ids,
+                                           const InsertionDeletionOptions& options, int64_t batch_size,
+                                           uint64_t seed) {
+  options.validate();
+  if (attributions.sizes() != x.sizes()) throw InputError("insertion/deletion: attributions must have the input's shape");
+  const int64_t pixels = x.size(2) * x.size(3);
+  const int64_t per_step = options.pixels_per_step == 0 ? x.size(3) : options.pixels_per_step;
+  const int64_t steps = (pixels + per_step - 1) / per_step;
+  std::vector<int64_t> thresholds;
+  for (int64_t k = 0; k <= steps; ++k) thresholds.push_back(std::min(k * per_step, pixels));
+
+  const Tensor ranks = pixel_ranks(options.absolute ? attributions.abs() : attributions, 1, PerturbationOrder::MoRF);
+  const Tensor deleted = replacement_values(x, parse_replacement(options.deletion_baseline, "deletion_baseline"), ids,
+                                            seed, options.blur_sigma, "deletion");
+  const Tensor start = replacement_values(x, parse_replacement(options.insertion_baseline, "insertion_baseline"), ids,
+                                          seed, options.blur_sigma, "insertion");
+  InsertionDeletionResult r;
+  const PathScores del = score_path(model, x, deleted, ranks, thresholds, targets, batch_size);
+  const PathScores ins = score_path(model, start, x, ranks, thresholds, targets, batch_size);
+  r.deletion = del.probability;
+  r.deletion_logit = del.logit;
+  r.insertion = ins.probability;
+  r.insertion_logit = ins.logit;
+  r.deletion_auc = area_under_curve(r.deletion);
+  r.insertion_auc = area_under_curve(r.insertion);
+  return r;
+}
+
+}  // namespace sanity

@@ -1,0 +1,52 @@
+#include "faithfulness/record.h"
+
+#include <torch/torch.h>
+
+namespace sanity {
+
+namespace {
+
+void add_curve(std::vector<Measurement>& rows, const std::string& metric, const Tensor& curve,
+               const std::vector<int64_t>& ids) {
+  const Tensor c = curve.to(torch::kCPU, torch::kFloat64).contiguous();
+  const double* p = c.data_ptr<double>();
+  const int64_t k = c.size(1);
+  for (int64_t i = 0; i < c.size(0); ++i)
+    for (int64_t s = 0; s < k; ++s) rows.push_back({metric, p[i * k + s], ids[i], s});
+}
+
+void add_scores(std::vector<Measurement>& rows, const std::string& metric, const Tensor& scores,
+                const std::vector<int64_t>& ids) {
+  const Tensor c = scores.to(torch::kCPU, torch::kFloat64).contiguous();
+  for (int64_t i = 0; i < c.size(0); ++i) rows.push_back({metric, c.data_ptr<double>()[i], ids[i]});
+}
+
+}  // namespace
+
+std::vector<Measurement> faithfulness_rows(const FaithfulnessResult& r, const Tensor& ids) {
+  const Tensor id = ids.to(torch::kCPU, torch::kInt64).contiguous();
+  const std::vector<int64_t> v(id.data_ptr<int64_t>(), id.data_ptr<int64_t>() + id.numel());
+  std::vector<Measurement> rows;
+  const PixelFlippingResult& pf = r.pixel_flipping;
+  const InsertionDeletionResult& in = r.insertion_deletion;
+  add_curve(rows, "morf_prob", pf.morf_prob, v);
+  add_curve(rows, "lerf_prob", pf.lerf_prob, v);
+  add_curve(rows, "morf_logit", pf.morf_logit, v);
+  add_curve(rows, "lerf_logit", pf.lerf_logit, v);
+  add_curve(rows, "insertion_prob", in.insertion, v);
+  add_curve(rows, "deletion_prob", in.deletion, v);
+  add_scores(rows, "aopc_morf", pf.aopc_morf, v);
+  add_scores(rows, "aopc_lerf", pf.aopc_lerf, v);
+  add_scores(rows, "insertion_auc", in.insertion_auc, v);
+  add_scores(rows, "deletion_auc", in.deletion_auc, v);
+  return rows;
+}
+
+WorkUnit faithfulness_unit(int64_t run, const std::string& method) { return {run, kFaithfulnessCheck, -1, method}; }
+
+bool record_faithfulness(ResultsStore& store, int64_t run, const std::string& method,
+                         const FaithfulnessResult& result, const Tensor& ids) {
+  return store.record_unit(faithfulness_unit(run, method), faithfulness_rows(result, ids));
+}
+
+}  // namespace sanity
