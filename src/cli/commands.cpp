@@ -80,6 +80,7 @@ std::vector<Command> all_commands() {
   c.push_back(make_info_command());
   c.push_back(make_data_command());
   c.push_back(make_export_command());
+  c.push_back(make_report_command());
   return c;
 }
 

@@ -48,6 +48,7 @@ Command make_train_command();
 Command make_info_command();
 Command make_data_command();
 Command make_export_command();
+Command make_report_command();
 
 std::vector<Command> all_commands();
 
