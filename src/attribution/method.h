@@ -6,6 +6,7 @@
 #include <string>
 
 #include "attribution/spec.h"
+#include "data/dataset.h"
 #include "models/graph.h"
 
 namespace sanity {
@@ -17,6 +18,11 @@ struct AttributionContext {
   Tensor image_ids;         // [N] int64: ids of the images in x, so results do not depend on batching
   // Optional per-image diagnostics a method reports, [N] each ("completeness_gap" for IG, ...).
   std::map<std::string, Tensor>* diagnostics = nullptr;
+  // Training images for methods that learn from data (PatternNet / PatternAttribution fit their
+  // patterns on a subset); null when none is available.
+  const Dataset* fit_data = nullptr;
+  // Where such methods keep what they learned, beside the model file; empty: in memory only.
+  std::string cache_dir;
 };
 
 class Method {

@@ -11,6 +11,10 @@ MethodRegistry& MethodRegistry::instance() {
 
 MethodRegistry::MethodRegistry() {
   // Each family of methods adds itself here.
+  register_modified_backprop_methods(*this);
+  register_gradient_methods(*this);
+  register_wrapper_methods(*this);
+  register_baseline_methods(*this);
 }
 
 void MethodRegistry::add(MethodInfo info) { methods_.push_back(std::move(info)); }

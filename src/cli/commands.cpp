@@ -79,7 +79,11 @@ std::vector<Command> all_commands() {
   c.push_back(make_train_command());
   c.push_back(make_info_command());
   c.push_back(make_data_command());
+  c.push_back(make_check_command());
   c.push_back(make_export_command());
+  c.push_back(make_csc_command());
+  c.push_back(make_evaluate_command());
+  c.push_back(make_explain_command());
   c.push_back(make_report_command());
   return c;
 }

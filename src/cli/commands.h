@@ -47,7 +47,11 @@ DataOptions finish_data_options(DataArgs& d, const CommonOptions& common);
 Command make_train_command();
 Command make_info_command();
 Command make_data_command();
+Command make_check_command();
 Command make_export_command();
+Command make_csc_command();
+Command make_evaluate_command();
+Command make_explain_command();
 Command make_report_command();
 
 std::vector<Command> all_commands();

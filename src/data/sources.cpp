@@ -93,6 +93,9 @@ bool is_builtin_dataset(const std::string& name) { return name == "mnist" || nam
 Dataset load_builtin_dataset(const std::string& name, const std::string& split, const std::string& data_dir) {
   if (split != "train" && split != "test")
     throw InputError("--split " + split + ": expected train or test");
+  // A data directory given explicitly must exist, whichever dataset is asked for.
+  if (!data_dir.empty() && data_dir != default_data_dir() && !fs::is_directory(data_dir))
+    throw InputError("--data-dir " + data_dir + ": data directory does not exist");
   std::string dir, suffix;
   std::vector<std::string> classes;
   if (name == "mnist") {

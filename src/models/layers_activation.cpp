@@ -6,7 +6,8 @@ namespace sanity {
 Tensor ReLU::forward(const Tensors& in, bool) const { return at::relu(in.at(0)); }
 
 Tensors ReLU::backward(const Tensors&, const Tensor& out, const Tensor& grad_out) const {
-  return {grad_out * (out > 0).to(grad_out.scalar_type())};
+  // One fused kernel (PyTorch's own ReLU backward) instead of compare, convert and multiply.
+  return {at::threshold_backward(grad_out, out, 0)};
 }
 
 Tensor LeakyReLU::forward(const Tensors& in, bool) const { return at::leaky_relu(in.at(0), alpha); }

@@ -1,6 +1,7 @@
 #include "models/train.h"
 
 #include <chrono>
+#include <cmath>
 
 #include "core/error.h"
 #include "core/progress.h"
@@ -25,9 +26,34 @@ double accuracy(const Graph& graph, const Tensor& images, const Tensor& labels, 
   return pred.eq(labels.to(pred.device())).to(torch::kFloat64).mean().item<double>();
 }
 
+double scheduled_lr(const TrainOptions& o, int64_t step, int64_t total_steps) {
+  if (o.lr_schedule == "constant") return o.lr;
+  // Cosine decay to 0 after a linear warm-up over the first 3 % of steps: large-batch Adam at a high
+  // peak rate is stable from the authors' initialization, and the decay buys the last fraction of a
+  // percent of accuracy that a constant rate only reaches after many more epochs.
+  const double warmup = std::max<double>(1.0, std::floor(0.03 * double(total_steps)));
+  if (step < warmup) return o.lr * double(step + 1) / warmup;
+  const double progress = (double(step) - warmup) / std::max(1.0, double(total_steps) - warmup);
+  return o.lr * 0.5 * (1.0 + std::cos(M_PI * progress));
+}
+
+TrainOptions recommended_train_options(const std::string& model, const std::string& dataset, bool permute_labels) {
+  TrainOptions o;
+  o.permute_labels = permute_labels;
+  // Measured on MNIST / Fashion-MNIST with 2 CPU threads; see README "Training".
+  if (model == "cnn" && dataset == "mnist" && !permute_labels) o.epochs = 3;
+  if (model == "cnn" && dataset == "fashion-mnist" && !permute_labels) o.epochs = 3;
+  if (model == "mlp" && !permute_labels) o.epochs = 3;
+  if (permute_labels) o.epochs = 30;
+  return o;
+}
+
 TrainResult train_classifier(Graph& graph, const Dataset& train, const TrainOptions& o) {
   if (o.epochs < 1) throw InputError("--epochs " + std::to_string(o.epochs) + ": expected at least 1");
   if (o.batch_size < 1) throw InputError("--batch-size " + std::to_string(o.batch_size) + ": expected at least 1");
+  if (!(o.lr > 0)) throw InputError("--lr " + std::to_string(o.lr) + ": expected a positive learning rate");
+  if (o.lr_schedule != "cosine" && o.lr_schedule != "constant")
+    throw InputError("--lr-schedule " + o.lr_schedule + ": expected cosine or constant");
   const int64_t n = train.size();
   const int64_t n_val = std::min<int64_t>(std::max<int64_t>(o.validation, 0), n / 2);
   TrainResult result;
@@ -66,7 +92,10 @@ TrainResult train_classifier(Graph& graph, const Dataset& train, const TrainOpti
     int64_t correct = 0, seen = 0;
     Progress bar("epoch " + std::to_string(epoch) + "/" + std::to_string(o.epochs), steps, o.progress);
     int64_t reported = 0;
+    double lr = o.lr;
     for (int64_t s = 0; s < steps; ++s) {
+      lr = scheduled_lr(o, (epoch - 1) * steps + s, o.epochs * steps);
+      static_cast<torch::optim::AdamOptions&>(adam.param_groups()[0].options()).lr(lr);
       Tensor idx = order.narrow(0, s * o.batch_size, std::min(o.batch_size, m - s * o.batch_size));
       Tensor xb = x_train.index_select(0, idx).to(device), yb = y_train.index_select(0, idx).to(device);
       adam.zero_grad();
@@ -93,6 +122,7 @@ TrainResult train_classifier(Graph& graph, const Dataset& train, const TrainOpti
     st.train_accuracy = double(correct) / seen;
     st.val_accuracy = n_val > 0 ? accuracy(graph, x_val, y_val) : -1;
     st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
+    st.lr = lr;
     graph.set_requires_grad(true);
     char status[128];
     std::snprintf(status, sizeof status, "loss %.4f train %.2f%% val %.2f%%", st.loss, 100 * st.train_accuracy,
@@ -101,7 +131,11 @@ TrainResult train_classifier(Graph& graph, const Dataset& train, const TrainOpti
     result.history.push_back(st);
   }
   graph.set_requires_grad(false);
-  result.train_accuracy = accuracy(graph, x_train, y_train);
+  constexpr int64_t kTrainAccuracyImages = 10000;
+  Tensor sample = torch::arange(m, torch::kInt64);
+  if (m > kTrainAccuracyImages) sample = torch::randperm(m, gen).narrow(0, 0, kTrainAccuracyImages);
+  result.train_accuracy = accuracy(graph, x_train.index_select(0, sample), y_train.index_select(0, sample));
+  result.train_accuracy_images = sample.size(0);
   result.val_accuracy = n_val > 0 ? accuracy(graph, x_val, y_val) : -1;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;

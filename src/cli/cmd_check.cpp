@@ -1,0 +1,84 @@
+// sanity check: run sanity checks (model/data randomization and friends) into a results database.
+#include "attribution/spec.h"
+#include "cli/commands.h"
+#include "core/error.h"
+#include "metrics/registry.h"
+#include "study/check_runner.h"
+
+namespace sanity::cli {
+namespace {
+
+struct CheckArgs {
+  CommonOptions common;
+  DataArgs data;
+  CheckConfig config;
+  std::string methods, checks = "cascading,independent", layers, init = "original";
+  bool no_bias = false;
+};
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  for (const auto& s : parse_method_list(text)) out.push_back(s.str());
+  return out;
+}
+
+int run_check(CheckArgs& a) {
+  apply_common_options(a.common);
+  CheckConfig c = a.config;
+  c.data = finish_data_options(a.data, a.common);
+  c.methods = split_list(a.methods);
+  c.checks = split_list(a.checks);
+  if (!a.layers.empty()) c.layers = split_list(a.layers);
+  c.reinit.distribution = parse_reinit_distribution(a.init);
+  c.reinit.include_bias = !a.no_bias;
+  c.reinit.seed = c.data.testbed.seed;
+  c.progress = !a.common.quiet;
+  CheckSummary s = run_checks(c);
+  std::printf("run %lld: %lld units computed, %lld already done, %.1f s; results in %s/results.sqlite\n",
+              (long long)s.run_id, (long long)s.units_done, (long long)s.units_skipped, s.seconds, c.out_dir.c_str());
+  return 0;
+}
+
+}  // namespace
+
+Command make_check_command() {
+  auto a = std::make_shared<CheckArgs>();
+  Command c;
+  c.add = [a](CLI::App& app) {
+    auto* s = app.add_subcommand(
+        "check",
+        "Run sanity checks: randomize the model (cascading, bottom_up, independent), swap in a model trained on\n"
+        "permuted labels (data), explain a random class (random_logit), sMPRT, eMPRT; compare every method's\n"
+        "explanations with the trained model's by every metric, per image, into OUT/results.sqlite (resumable)");
+    s->add_option("--model", a->config.model, "the trained model: an .onnx file")->required();
+    s->add_option("--permuted-model", a->config.permuted_model,
+                  "for --checks data: the same architecture trained on permuted labels (.onnx)");
+    add_data_options(s, a->data);
+    s->add_option("--methods", a->methods, "comma-separated method specs, e.g. gradient,smoothgrad(gradient, n=50)")
+        ->required();
+    s->add_option("--checks", a->checks, "cascading, bottom_up, independent, data, random_logit, smprt, emprt")
+        ->capture_default_str();
+    s->add_option("--metrics", a->config.metrics, "similarity metric specs: " + std::string("spearman_abs, spearman, ssim, hog, pearson, cosine, mse, topk_intersection"))
+        ->capture_default_str();
+    s->add_option("--layers", a->layers,
+                  "layer groups to randomize as stages, output first (default: every layer with parameters; block "
+                  "names such as Mixed_7c group every layer under them)");
+    s->add_option("--init", a->init, "re-initialization: original (the layer's initializer), default (framework), permute")
+        ->capture_default_str();
+    s->add_flag("--keep-bias", a->no_bias, "do not re-initialize biases");
+    s->add_flag("--reset-bn-stats", a->config.reinit.reset_batchnorm_stats, "reset BatchNorm running statistics too");
+    s->add_flag("--per-image", a->config.reinit.per_image, "a new randomization for every image");
+    s->add_option("--target", a->config.target, "predicted (per stage, the authors' choice), trained or true")
+        ->capture_default_str();
+    s->add_option("--batch-size", a->config.batch_size, "images per batch")->capture_default_str();
+    s->add_option("--grid-images", a->config.grid_images, "images whose maps are kept for the saliency grid")
+        ->capture_default_str();
+    s->add_option("--out", a->config.out_dir, "study directory")->capture_default_str();
+    add_common_options(s, a->common);
+    return s;
+  };
+  c.execute = [a] { return run_check(*a); };
+  return c;
+}
+
+}  // namespace sanity::cli

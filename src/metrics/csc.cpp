@@ -1,0 +1,186 @@
+#include "metrics/csc.h"
+
+#include <cmath>
+
+#include "attribution/registry.h"
+#include "core/error.h"
+#include "core/rng.h"
+
+namespace sanity {
+namespace {
+
+// |cos| values in [0, 1] pooled in fine bins: quantiles to 1e-4 without keeping every value
+// (VGG-16's first layer alone gives 224 * 224 * 10 values per image).
+struct Histogram {
+  static constexpr int kBins = 10000;
+  std::vector<int64_t> bins = std::vector<int64_t>(kBins, 0);
+  int64_t count = 0, dropped = 0;
+  double sum = 0;
+
+  void add(const Tensor& values) {
+    const Tensor v = values.reshape({-1}).to(torch::kFloat64).to(torch::kCPU);
+    const Tensor finite = v.isfinite();
+    const Tensor kept = v.masked_select(finite).clamp(0.0, 1.0);
+    dropped += v.numel() - kept.numel();
+    count += kept.numel();
+    sum += kept.sum().item<double>();
+    const Tensor idx = (kept * kBins).floor().clamp_max(kBins - 1).to(torch::kInt64);
+    const Tensor h = torch::bincount(idx, {}, kBins);
+    const auto* p = h.data_ptr<int64_t>();
+    for (int i = 0; i < kBins; ++i) bins[i] += p[i];
+  }
+  double quantile(double q) const {
+    if (count == 0) return std::nan("");
+    const double target = q * static_cast<double>(count);
+    int64_t cum = 0;
+    for (int i = 0; i < kBins; ++i) {
+      cum += bins[i];
+      if (static_cast<double>(cum) >= target && bins[i] > 0) return (i + 0.5) / kBins;
+    }
+    return 1.0;
+  }
+};
+
+// [B * S, C, ...] -> [B, S, C, P] with P the positions (1 for a dense layer).
+Tensor as_positions(const Tensor& signal, int64_t images, int64_t samples) {
+  const int64_t c = signal.dim() > 1 ? signal.size(1) : 1;
+  return signal.reshape({images, samples, c, -1});
+}
+
+}  // namespace
+
+double gaussian_abs_cos_median(int64_t dim) {
+  if (dim <= 1) return 1.0;
+  const int steps = 100000;
+  const double h = M_PI / 2 / steps;
+  std::vector<double> cum(steps + 1, 0.0);
+  auto f = [&](double phi) {
+    const double c = std::cos(phi);
+    return dim == 2 ? 1.0 : (c <= 0 ? 0.0 : std::exp(static_cast<double>(dim - 2) * std::log(c)));
+  };
+  for (int i = 1; i <= steps; ++i) cum[i] = cum[i - 1] + 0.5 * h * (f((i - 1) * h) + f(i * h));
+  const double half = cum[steps] / 2;
+  const auto it = std::lower_bound(cum.begin(), cum.end(), half);
+  const int i = static_cast<int>(it - cum.begin());
+  const double frac = i == 0 ? 0.0 : (half - cum[i - 1]) / (cum[i] - cum[i - 1]);
+  return std::sin((i - 1 + frac) * h);
+}
+
+BackpropMethodPtr csc_method(const MethodSpec& spec) {
+  const auto& reg = MethodRegistry::instance();
+  if (spec.name == "gradient" && spec.options.empty()) {
+    if (!reg.find("gradient")) return make_gradient_sweep();
+    auto m = std::dynamic_pointer_cast<const BackpropMethod>(reg.make(spec));
+    return m ? m : make_gradient_sweep();
+  }
+  auto m = std::dynamic_pointer_cast<const BackpropMethod>(reg.make(spec));
+  if (!m)
+    throw UnsupportedError("csc: method " + spec.str() +
+                           " is not a single backward sweep with rules, so no signal can be injected at a layer");
+  return m;
+}
+
+CscResult cosine_similarity_convergence(const AttributionContext& ctx, const BackpropMethod& method,
+                                        const Tensor& images, const CscOptions& o) {
+  torch::NoGradGuard no_grad;
+  const Graph& g = ctx.model;
+  g.check_input(images);
+  const bool classes = o.start == CscOptions::Start::TwoClasses;
+  const int from = o.inject.empty() ? g.logits() : g.find(o.inject);
+  if (classes && from != g.logits()) throw InputError("csc: the two-classes start needs the logits as injection layer");
+  if (!classes && o.samples < 2) throw InputError("csc: --samples must be at least 2 (pairs of starting vectors)");
+  const int64_t samples = classes ? 2 : o.samples;
+
+  // The layers reported.
+  std::vector<int> nodes;
+  if (o.layers.empty()) {
+    for (int k = from - 1; k >= 0; --k) {
+      const LayerKind kind = g.node(k).layer->kind();
+      if (k == 0 || kind == LayerKind::Conv || kind == LayerKind::Linear || kind == LayerKind::Add ||
+          kind == LayerKind::Concat)
+        nodes.push_back(k);
+    }
+  } else {
+    for (const auto& name : o.layers) {
+      const int k = g.find(name);
+      if (k >= from) throw InputError("csc: layer '" + name + "' is not below the injection layer " + g.node(from).name);
+      nodes.push_back(k);
+    }
+  }
+  std::vector<int> slot(static_cast<size_t>(g.size()), -1);
+  for (size_t i = 0; i < nodes.size(); ++i) slot[nodes[i]] = static_cast<int>(i);
+  std::vector<Histogram> hist(nodes.size());
+  std::vector<int64_t> channels(nodes.size(), 0), positions(nodes.size(), 0);
+
+  const int64_t n = images.size(0), per = std::max<int64_t>(1, o.images_per_batch);
+  const Tensor ids = ctx.image_ids.defined() ? ctx.image_ids.to(torch::kCPU) : torch::arange(n, torch::kInt64);
+  for (int64_t start = 0; start < n; start += per) {
+    const int64_t b = std::min(per, n - start);
+    const Tensor x = images.narrow(0, start, b).repeat_interleave(samples, 0);
+    Sweep sweep = method.prepare(ctx, x);
+    const Tensor& top = sweep.acts.at(from);
+    std::vector<int64_t> shape(top.sizes().begin() + 1, top.sizes().end());
+    Tensors seeds;
+    for (int64_t i = 0; i < b; ++i) {
+      const int64_t id = ids[start + i].item<int64_t>();
+      at::Generator gen = make_generator(derive_seed(o.seed, classes ? "csc_classes" : "csc", static_cast<uint64_t>(id)));
+      if (classes) {
+        const int64_t k = top.size(1);
+        if (k < 2) throw InputError("csc: the two-classes start needs at least two classes");
+        const int64_t a = top[i * samples].argmax().item<int64_t>();
+        int64_t other = torch::randint(k - 1, {1}, gen, torch::kInt64).item<int64_t>();
+        if (other >= a) ++other;
+        Tensor s = torch::zeros({2, k}, top.options());
+        s[0][a] = 1;
+        s[1][other] = 1;
+        seeds.push_back(s);
+      } else {
+        std::vector<int64_t> full{samples};
+        full.insert(full.end(), shape.begin(), shape.end());
+        seeds.push_back(torch::randn(full, gen, torch::kFloat32).to(top.options()));
+      }
+    }
+    BackpropOptions bo;
+    bo.rules = &sweep.rules;
+    bo.observe = [&](int node, const Tensor& signal) {
+      const int s = slot[node];
+      if (s < 0) return;
+      const Tensor u = as_positions(signal.to(torch::kFloat64), b, samples);  // [B, S, C, P]
+      channels[s] = u.size(2);
+      positions[s] = u.size(3);
+      const Tensor norm = u.norm(2, 2);  // [B, S, P]
+      for (int64_t i = 0; i < samples; ++i)
+        for (int64_t j = i + 1; j < samples; ++j) {
+          const Tensor dot = (u.select(1, i) * u.select(1, j)).sum(1);  // [B, P]
+          hist[s].add((dot / (norm.select(1, i) * norm.select(1, j))).abs());  // 0 / 0 -> NaN: dropped
+        }
+    };
+    backprop(g, sweep.acts, from, torch::cat(seeds, 0), bo);
+  }
+
+  CscResult r;
+  r.method = method.spec().str();
+  r.start = classes ? "two_classes" : "random";
+  r.inject = g.node(from).name;
+  r.images = n;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    CscLayer l;
+    l.name = g.node(nodes[i]).name;
+    l.node = nodes[i];
+    l.channels = channels[i];
+    l.positions = positions[i];
+    l.count = hist[i].count;
+    l.dropped = hist[i].dropped;
+    l.mean = l.count ? hist[i].sum / static_cast<double>(l.count) : std::nan("");
+    l.median = hist[i].quantile(0.5);
+    l.q05 = hist[i].quantile(0.05);
+    l.q25 = hist[i].quantile(0.25);
+    l.q75 = hist[i].quantile(0.75);
+    l.q95 = hist[i].quantile(0.95);
+    l.baseline_median = gaussian_abs_cos_median(l.channels);
+    r.layers.push_back(l);
+  }
+  return r;
+}
+
+}  // namespace sanity

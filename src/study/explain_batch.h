@@ -1,0 +1,18 @@
+#pragma once
+// Explanations of a whole test bed in batches, with the image ids that make noise-based methods
+// independent of batching.
+#include "attribution/method.h"
+
+namespace sanity {
+
+struct ExplainOptions {
+  int64_t batch_size = 256;  // images per call of the method (methods batch their own samples too)
+  uint64_t seed = 0;
+};
+
+// E(x) for every image: [N, C, H, W] on the CPU. `targets` [N] int64; `ids` [N] int64 image ids.
+Tensor explain_all(const Method& method, const Graph& model, const Tensor& images, const Tensor& targets,
+                   const Tensor& ids, const ExplainOptions& options,
+                   std::map<std::string, Tensor>* diagnostics = nullptr);
+
+}  // namespace sanity
