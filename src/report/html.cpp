@@ -144,14 +144,15 @@ std::string json_cell(const nlohmann::json& v) {
 }
 
 std::string options_section(const ReportPage& p) {
-  std::string h = "<h2 id=\"options\">Options and versions</h2>\n<h3>Study configuration (study.json)</h3>\n";
+  std::string h = "<h2 id=\"options\">Options and versions</h2>\n<h3>Study configuration</h3>\n<p>From " +
+                  esc(p.study_config_source) + ".</p>\n";
   if (p.study_config.empty()) {
-    h += "<p class=\"note\">study.json is an empty object.</p>\n";
+    h += "<p class=\"note\">The configuration is an empty object.</p>\n";
   } else {
     h += "<table>\n<tr><th>key</th><th>value</th></tr>\n";
     for (const auto& [key, value] : p.study_config.items())
       h += "<tr><td><code>" + esc(key) + "</code></td><td>" + json_cell(value) + "</td></tr>\n";
-    h += "</table>\n<details><summary>study.json as written</summary><pre>" + esc(p.study_config.dump(2)) +
+    h += "</table>\n<details><summary>as written</summary><pre>" + esc(p.study_config.dump(2)) +
          "</pre></details>\n";
   }
   h += "<h3>Runs (results.sqlite)</h3>\n<table>\n<tr><th>run</th><th>model</th><th>data</th><th>seed</th>"

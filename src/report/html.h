@@ -26,7 +26,8 @@ struct RunSection {
 
 struct ReportPage {
   std::string study_dir, generated;  // generated: UTC, ISO 8601
-  nlohmann::json study_config;       // study.json
+  nlohmann::json study_config;       // study.json, or what each run ran (Study::config)
+  std::string study_config_source;   // Study::config_source
   std::vector<RunSection> runs;
   std::vector<std::pair<std::string, std::string>> scripts;  // (package, code) to inline, in load order
   std::map<std::string, std::string> versions;               // charting library versions

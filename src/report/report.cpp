@@ -43,6 +43,29 @@ void append(std::vector<Figure>& to, std::vector<Figure>&& from) {
   for (Figure& f : from) to.push_back(std::move(f));
 }
 
+// The checks of index.json that get a saliency grid: those the report knows (an unknown one, e.g.
+// emprt, is listed under "not shown" with its measurements) whose maps are all on disk. `sanity check`
+// writes index.json before it computes the maps, so a run in progress or cut off lists maps that do
+// not exist yet: that check gets a note instead of a grid, not an error for the whole report.
+MapsIndex drawable_checks(MapsIndex index, std::vector<std::string>& notes) {
+  std::vector<MapsCheck> keep;
+  for (MapsCheck& check : index.checks) {
+    if (!find_check(check.name)) continue;
+    std::string missing;
+    for (const MapsStage& st : check.stages)
+      for (const MapsMethod& m : index.methods)
+        if (missing.empty() && !fs::exists(index.map_path(check.name, st.stage, m)))
+          missing = index.map_path(check.name, st.stage, m);
+    if (missing.empty())
+      keep.push_back(std::move(check));
+    else
+      notes.push_back("No saliency grid for check '" + check.name + "': its maps are not all written yet (" + missing +
+                      " is missing; is the run still going or was it cut off?).");
+  }
+  index.checks = std::move(keep);
+  return index;
+}
+
 RunSection build_run(const Study& study, const RunInfo& run, const ReportOptions& options) {
   const RunContext c = make_run_context(study, run);
   RunSection s;
@@ -51,10 +74,10 @@ RunSection build_run(const Study& study, const RunInfo& run, const ReportOptions
   append(s.figures, accuracy_figures(c));
   append(s.figures, activation_figures(c));
   const std::string maps = study.maps_dir(run.id);
-  if (fs::is_directory(maps))
-    append(s.figures, saliency_grid_figures(c, read_maps_index(maps), options.grid_images));
+  if (fs::is_regular_file(fs::path(maps) / "index.json"))
+    append(s.figures, saliency_grid_figures(c, drawable_checks(read_maps_index(maps), s.notes), options.grid_images));
   else
-    s.notes.push_back("No saliency maps were saved for this run (" + maps + " does not exist), so there is no map grid.");
+    s.notes.push_back("No saliency maps were saved for this run (" + maps + "/index.json does not exist), so there is no map grid.");
   append(s.figures, csc_figures(c));
   append(s.figures, faithfulness_figures(c));
   s.ranking = ranking_table(study, run.id, {options.ranking_metric});
@@ -88,6 +111,7 @@ ReportFiles write_report(const std::string& study_dir, const std::string& out_di
   page.study_dir = study_dir;
   page.generated = utc_now();
   page.study_config = study.config();
+  page.study_config_source = study.config_source();
   page.options = options;
   page.versions = tools.versions;
   page.scripts = browser_bundles(tools);

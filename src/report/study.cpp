@@ -15,9 +15,10 @@ namespace sanity::report {
 
 namespace {
 
-nlohmann::json read_study_json(const std::string& path) {
+// A JSON object from a file that exists; InputError naming the file otherwise.
+nlohmann::json read_json_object(const std::string& path) {
   std::ifstream in(path);
-  if (!in) throw InputError("study directory: '" + path + "' is missing (the configuration and versions `sanity run` writes)");
+  if (!in) throw InputError("'" + path + "': cannot be read");
   std::stringstream text;
   text << in.rdbuf();
   nlohmann::json j;
@@ -28,6 +29,30 @@ nlohmann::json read_study_json(const std::string& path) {
   }
   if (!j.is_object()) throw InputError("'" + path + "': expected a JSON object, got " + std::string(j.type_name()));
   return j;
+}
+
+// What ran, per run, when there is no study.json: the runner's maps/<run>/config.json (every option
+// of `sanity check`) if it wrote one, else the runs table (model, data, identity options, seed).
+// The versions and the creation time come from the runs table either way.
+nlohmann::json config_from_runs(const std::string& dir, const std::vector<RunInfo>& runs) {
+  nlohmann::json all = nlohmann::json::object();
+  for (const RunInfo& r : runs) {
+    const fs::path file = fs::path(dir) / "maps" / std::to_string(r.id) / "config.json";
+    nlohmann::json entry;
+    if (fs::exists(file)) {
+      entry["source"] = "maps/" + std::to_string(r.id) + "/config.json";
+      entry["config"] = read_json_object(file.string());
+    } else {
+      entry["source"] = "results.sqlite, table runs";
+      entry["config"] = {{"model", r.config.model}, {"data", r.config.data}, {"options", r.config.options},
+                         {"seed", r.config.seed}};
+    }
+    entry["sanity_version"] = r.sanity_version;
+    entry["torch_version"] = r.torch_version;
+    entry["created"] = r.created;
+    all["run " + std::to_string(r.id)] = entry;
+  }
+  return all;
 }
 
 }  // namespace
@@ -42,14 +67,22 @@ static ResultsStore open_store(const std::string& dir) {
   if (!fs::is_directory(dir)) throw InputError("study directory '" + dir + "' does not exist");
   const std::string db = (fs::path(dir) / "results.sqlite").string();
   if (!fs::is_regular_file(db))
-    throw InputError("study directory '" + dir + "': results.sqlite is missing (run `sanity run` first)");
+    throw InputError("study directory '" + dir + "': results.sqlite is missing (run `sanity check` first)");
   return ResultsStore(db, /*read_only=*/true);
 }
 
-Study::Study(const std::string& dir)
-    : dir_(dir), store_(open_store(dir)), config_(read_study_json((fs::path(dir) / "study.json").string())) {
+Study::Study(const std::string& dir) : dir_(dir), store_(open_store(dir)) {
+  const fs::path study_json = fs::path(dir) / "study.json";
+  if (fs::exists(study_json)) {
+    config_ = read_json_object(study_json.string());
+    config_source_ = "study.json";
+  }
   runs_ = store_.runs();
   if (runs_.empty()) throw InputError("'" + store_.path() + "': no runs (table runs is empty)");
+  if (config_source_.empty()) {
+    config_ = config_from_runs(dir, runs_);
+    config_source_ = "no study.json: each run's maps/<run>/config.json, or the runs table where there is none";
+  }
 
   // Every stage of a randomization check that holds a measurement must have a label: it is the
   // figures' x axis, and a missing one means the runner and the report disagree.

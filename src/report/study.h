@@ -1,7 +1,8 @@
 #pragma once
-// A study directory as `sanity run` writes it and `sanity report` reads it (docs/STUDY_DIRECTORY.md):
+// A study directory as `sanity check` writes it and `sanity report` reads it (docs/STUDY_DIRECTORY.md):
 //   DIR/results.sqlite             the results store (docs/RESULTS_SCHEMA.md)
-//   DIR/study.json                 configuration and versions (a JSON object)
+//   DIR/study.json                 configuration and versions (a JSON object); optional: without it
+//                                  the configuration is gathered per run (config_source() says how)
 //   DIR/maps/<run_id>/index.json   saved explanations for the saliency grid (optional per run)
 // Opening checks what every figure relies on, so a broken study fails here with one line naming
 // the file and field instead of producing a report with silently missing figures.
@@ -27,13 +28,18 @@ struct StageAxis {
 
 class Study {
  public:
-  // Throws InputError when the directory, results.sqlite or study.json is missing or invalid, when
-  // the store has no runs, or a stage that holds measurements has no label.
+  // Throws InputError when the directory or results.sqlite is missing, results.sqlite, study.json or
+  // a run's maps/<run>/config.json is invalid, when the store has no runs, or a stage that holds
+  // measurements has no label.
   explicit Study(const std::string& dir);
 
   const std::string& dir() const { return dir_; }
   const ResultsStore& store() const { return store_; }
-  const nlohmann::json& config() const { return config_; }  // study.json
+  // study.json; without it (`sanity check` does not write one yet) {"run <id>": what ran}, from
+  // maps/<id>/config.json (the runner's full configuration) or else the runs table.
+  const nlohmann::json& config() const { return config_; }
+  // Where config() came from, for the report's heading: "study.json" or a sentence.
+  const std::string& config_source() const { return config_source_; }
   const std::vector<RunInfo>& runs() const { return runs_; }
 
   // Stage axis of (run, check); empty when the check has no stage >= 0 in that run.
@@ -49,6 +55,7 @@ class Study {
   std::string dir_;
   ResultsStore store_;
   nlohmann::json config_;
+  std::string config_source_;
   std::vector<RunInfo> runs_;
   std::map<std::pair<int64_t, std::string>, StageAxis> axes_;
   std::map<int64_t, std::map<std::string, int64_t>> check_rows_;

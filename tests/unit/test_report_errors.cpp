@@ -35,7 +35,7 @@ TEST(ReportErrors, StudyDirectoryFilesMissingOrInvalid) {
   test::expect_input_error([&] { Study s(dir); }, "results.sqlite is missing");
 
   { ResultsStore store(dir + "/results.sqlite"); }  // a valid store without runs
-  test::expect_input_error([&] { Study s(dir); }, "study.json' is missing");
+  test::expect_input_error([&] { Study s(dir); }, "no runs (table runs is empty)");
   test::write_text(dir + "/study.json", "{\"a\": ");
   test::expect_input_error([&] { Study s(dir); }, "study.json': not valid JSON");
   test::write_text(dir + "/study.json", "[1, 2]");
@@ -119,4 +119,28 @@ TEST(ReportErrors, MapsIndexFieldsAndArrays) {
   test::expect_input_error([&] { grid_with_index(st, good); }, "guided_backprop.npy': expected finite");
   write_npy(map, torch::ones({2, 3, 28, 28}));  // 3-channel maps are fine: summed |.| per pixel
   EXPECT_NO_THROW(grid_with_index(st, good));
+}
+
+// `sanity check` writes no study.json (yet): the configuration then comes from each run's
+// maps/<run>/config.json, or from the runs table for a run without one; a broken config.json is an
+// error naming it.
+TEST(ReportErrors, WithoutStudyJsonTheRunsConfigurationIsShown) {
+  const test::SyntheticStudy st = test::make_synthetic_study(test::temp_dir("report-no-study-json"));
+  fs::remove(st.dir + "/study.json");
+  test::write_text(st.dir + "/maps/1/config.json", R"({"methods": ["gradient"], "count": 20})");
+  {
+    const Study study(st.dir);
+    EXPECT_NE(study.config_source().find("no study.json"), std::string::npos);
+    const json& c = study.config();
+    ASSERT_EQ(c.size(), 2u) << c;  // one entry per run
+    EXPECT_EQ(c["run 1"]["source"], "maps/1/config.json");
+    EXPECT_EQ(c["run 1"]["config"]["count"], 20);
+    EXPECT_EQ(c["run 2"]["source"], "results.sqlite, table runs");  // the MLP run saved no maps
+    EXPECT_EQ(c["run 2"]["config"]["model"], "mlp");
+    EXPECT_EQ(c["run 2"]["sanity_version"], SANITY_VERSION);
+  }
+  test::write_text(st.dir + "/maps/1/config.json", "[1]");
+  test::expect_input_error([&] { Study s(st.dir); }, "maps/1/config.json': expected a JSON object, got array");
+  test::write_text(st.dir + "/study.json", "{\"x\": 1}");  // study.json, when present, wins
+  EXPECT_EQ(Study(st.dir).config(), json({{"x", 1}}));
 }
