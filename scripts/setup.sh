@@ -21,6 +21,9 @@ missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js draws the report's charts (src/report/render_vega.mjs) and drives the browser test; npm
+# fetches its charting libraries. Either may come from outside Debian (nvm, NodeSource): check commands.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
@@ -34,6 +37,7 @@ fi
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: npm ci (charting libraries for the report)"
   npm ci --no-audit --no-fund --loglevel=error >/dev/null
+  touch node_modules/.package-lock.json  # marks node_modules current for the test above
 fi
 
 BUILD_DIR="${SANITY_BUILD_DIR:-build}"
