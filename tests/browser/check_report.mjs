@@ -27,12 +27,24 @@ const browser = spawn(chromium, [
   '--no-default-browser-check', `--user-data-dir=${profile}`, '--remote-debugging-pipe', 'about:blank',
 ], { stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'] });
 
+const exited = new Promise((resolve) => browser.on('exit', resolve));
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
 const result = { url: reportUrl, exceptions: [], consoleErrors: [], logErrors: [], requests: [], denied: [] };
-const finish = (code, fatal) => {
+let finishing = false;
+const finish = async (code, fatal) => {
+  if (finishing) return;  // a failure while finishing must not print a second result
+  finishing = true;
   if (fatal) result.fatal = String(fatal);
   process.stdout.write(JSON.stringify(result, null, 1) + '\n');
-  browser.kill('SIGKILL');
-  rmSync(profile, { recursive: true, force: true });
+  // Wait for Chromium to exit before deleting its profile: its helper processes still write there
+  // for a moment after Browser.close (rmSync then fails with ENOTEMPTY). Cleanup is best effort: a
+  // leftover temporary profile must not fail the check.
+  if (browser.exitCode === null && browser.signalCode === null) browser.kill('SIGTERM');
+  await Promise.race([exited, sleep(5000)]);
+  try {
+    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  } catch {}
   process.exit(code);
 };
 setTimeout(() => finish(1, 'timed out after 90 s'), 90000).unref();
@@ -64,8 +76,6 @@ const send = (method, params = {}, sessionId) =>
     pending.set(id, { ok, fail });
     browser.stdio[3].write(JSON.stringify({ id, method, params, ...(sessionId ? { sessionId } : {}) }) + '\0');
   });
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 try {
   const { targetId } = await send('Target.createTarget', { url: 'about:blank' });
   const { sessionId } = await send('Target.attachToTarget', { targetId, flatten: true });
@@ -130,7 +140,7 @@ try {
   writeFileSync(screenshotPath, Buffer.from(shot.data, 'base64'));
   result.screenshot = { path: screenshotPath, width: 1280, height };
   await send('Browser.close').catch(() => {});
-  finish(0);
+  await finish(0);
 } catch (e) {
-  finish(1, e.stack ?? e);
+  await finish(1, e.stack ?? e);
 }
