@@ -40,7 +40,8 @@ nlohmann::json method_color(const std::vector<std::string>& methods) {
           {"type", "nominal"},
           {"title", "method"},
           {"scale", {{"domain", methods}, {"range", range}}},
-          {"legend", {{"orient", "right"}}}};
+          // Full-strength swatches: the legend otherwise takes the opacity of the faint std bands.
+          {"legend", {{"orient", "right"}, {"symbolOpacity", 1}}}};
 }
 
 nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
