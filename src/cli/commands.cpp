@@ -86,6 +86,7 @@ std::vector<Command> all_commands() {
   c.push_back(make_evaluate_command());
   c.push_back(make_explain_command());
   c.push_back(make_faithfulness_command());
+  c.push_back(make_report_command());
   return c;
 }
 

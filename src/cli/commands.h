@@ -54,6 +54,7 @@ Command make_evaluate_command();
 Command make_explain_command();
 Command make_run_command();
 Command make_faithfulness_command();
+Command make_report_command();
 
 std::vector<Command> all_commands();
 

@@ -1,0 +1,36 @@
+// sanity report: a study directory -> figures (PNG, SVG) and one self-contained report.html.
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "report/report.h"
+
+namespace sanity::cli {
+
+Command make_report_command() {
+  struct Args {
+    std::string study, out;
+    report::ReportOptions options;
+  };
+  auto a = std::make_shared<Args>();
+  Command c;
+  c.add = [a](CLI::App& app) {
+    auto* s = app.add_subcommand("report", "Draw a study's figures (PNG, SVG) and write a self-contained report.html");
+    s->add_option("--study", a->study, "the study directory (results.sqlite, study.json, maps/)")->required();
+    s->add_option("--out", a->out, "output directory (default: STUDY/report)");
+    s->add_option("--images", a->options.grid_images, "saliency grids for the first N saved images (0: all)")
+        ->capture_default_str();
+    s->add_option("--ranking-metric", a->options.ranking_metric, "similarity metric behind the randomization ranking")
+        ->capture_default_str();
+    s->add_option("--zoom", a->options.png_zoom, "PNG pixels per SVG unit (2: screens; 3.125: 300 dpi)")
+        ->capture_default_str();
+    return s;
+  };
+  c.execute = [a] {
+    const report::ReportFiles files = report::write_report(a->study, a->out, a->options);
+    std::printf("wrote %s (%zu figure files)\n", files.html.c_str(), files.figures.size());
+    return 0;
+  };
+  return c;
+}
+
+}  // namespace sanity::cli

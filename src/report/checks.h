@@ -1,0 +1,26 @@
+#pragma once
+// What the report knows about each randomization check: its title, the x axis of its similarity
+// figure, how to read that figure, and how its ranking score is taken (ranking.h).
+#include <string>
+#include <vector>
+
+namespace sanity::report {
+
+struct CheckInfo {
+  std::string name;     // as stored in measurements.check_name: "cascading"
+  std::string title;    // "Cascading randomization (top-down)"
+  std::string x_title;  // the stage axis: "layers randomized, from the output down to"
+  std::string guide;    // reading guide of the similarity figure
+  // Ranking score from the last stage (cascading: everything random) or, for independent
+  // randomization where every stage is one layer, from the mean over the randomized stages.
+  bool score_at_last_stage = true;
+};
+
+// The similarity checks in display order: cascading, independent, bottom_up, data, smprt, random_logit.
+const std::vector<CheckInfo>& randomization_checks();
+// nullptr for other checks (csc, pixel_flipping, unknown names).
+const CheckInfo* find_check(const std::string& name);
+// Checks whose stages are labelled in the stages table (the randomization checks).
+bool is_staged_check(const std::string& name);
+
+}  // namespace sanity::report

@@ -1,0 +1,101 @@
+// Cosine similarity convergence per layer per method (Sixt et al. 2020, their Fig. 4 and 5).
+#include <cmath>
+#include <map>
+
+#include "core/error.h"
+#include "report/chart_style.h"
+#include "report/figures.h"
+
+using nlohmann::json;
+
+namespace sanity::report {
+
+std::vector<Figure> csc_figures(const RunContext& c) {
+  const std::vector<ResultSummary> sums = c.study.store().summaries(run_filter(c.run.id, "csc"));
+  if (sums.empty()) return {};
+  // Layers are ordered by depth below the injection layer, which the runner stores as the stage.
+  std::map<int64_t, std::string> layer_at;
+  std::map<std::string, int64_t> depth_of;
+  for (const ResultSummary& s : sums) {
+    if (s.layer.empty() || s.stage < 0)
+      throw InputError("'" + c.study.store().path() + "': run " + std::to_string(c.run.id) + " check 'csc' metric '" +
+                       s.metric + "': needs a layer name and stage = the layer's depth (>= 0)");
+    const std::string where =
+        "'" + c.study.store().path() + "': run " + std::to_string(c.run.id) + " check 'csc': ";
+    const auto d = depth_of.emplace(s.layer, s.stage).first;
+    const auto l = layer_at.emplace(s.stage, s.layer).first;
+    if (d->second != s.stage)
+      throw InputError(where + "layer '" + s.layer + "' is stored at depths " + std::to_string(d->second) + " and " +
+                       std::to_string(s.stage) + " (stage must be the layer's depth below the injection layer)");
+    if (l->second != s.layer)
+      throw InputError(where + "depth " + std::to_string(s.stage) + " holds layers '" + l->second + "' and '" +
+                       s.layer + "' (stage must be the layer's depth below the injection layer)");
+  }
+  std::vector<std::string> layers;
+  for (const auto& [depth, layer] : layer_at) layers.push_back(layer);
+
+  // method -> layer -> {median, q1, q3}; baseline per layer (mean over the methods that stored one).
+  std::map<std::string, std::map<std::string, std::map<std::string, double>>> stats;
+  std::map<std::string, std::pair<double, int>> baseline;
+  for (const ResultSummary& s : sums) {
+    if (s.metric == "csc_baseline") {
+      auto& [sum, n] = baseline[s.layer];
+      if (std::isfinite(s.summary.mean)) sum += s.summary.mean, n++;
+    } else if (!s.method.empty()) {
+      stats[s.method][s.layer][s.metric] = s.summary.mean;
+    }
+  }
+  auto get = [](const std::map<std::string, double>& m, const char* key) {
+    auto it = m.find(key);
+    return it == m.end() ? std::nan("") : it->second;
+  };
+  json values = json::array(), baseline_values = json::array();
+  for (const auto& [method, by_layer] : stats)
+    for (const auto& [layer, m] : by_layer)
+      values.push_back({{"method", method}, {"layer", layer}, {"depth", depth_of[layer]},
+                        {"median", number(get(m, "csc_median"))}, {"q1", number(get(m, "csc_q1"))},
+                        {"q3", number(get(m, "csc_q3"))}});
+  for (const auto& [layer, sn] : baseline)
+    baseline_values.push_back({{"layer", layer}, {"depth", depth_of[layer]},
+                               {"baseline", number(sn.second ? sn.first / sn.second : std::nan(""))}});
+
+  Figure f;
+  f.kind = "csc";
+  f.name = c.prefix + "csc";
+  f.title = "Cosine similarity convergence (CSC)";
+  f.guide =
+      "Sixt et al. 2020: random vectors are injected at the top layer and propagated down with each method's "
+      "rules; CSC is the median |cosine| between the relevance vectors they produce at each lower layer (band: "
+      "quartiles). Near 1, every injected vector gives the same relevance: the backward pass has collapsed to rank "
+      "one and the explanation no longer depends on the layers above (z+, LRP-\u03b1\u03b2, Guided Backprop in the "
+      "paper). A method that keeps that information stays near the dashed grey baseline, the |cosine| of independent "
+      "random vectors of the same size (the gradient does).";
+  f.spec = base_spec(f.title, run_label(c.run) + " \u00b7 median and quartiles; dashed: random-vector baseline");
+  f.spec["data"] = {{"values", values}};
+  f.spec["width"] = std::max<size_t>(300, 56 * layers.size());
+  f.spec["height"] = 240;
+  const json x = stage_x(layers, "layer, from the injection layer down to the input", "layer");
+  const json y_title = "CSC (median |cos|)";
+  const json color = method_color(c.methods);
+  f.spec["layer"] = json::array({
+      {{"mark", {{"type", "area"}, {"opacity", 0.15}}},
+       {"encoding", {{"x", x}, {"y", {{"field", "q1"}, {"type", "quantitative"}, {"title", y_title},
+                                       {"scale", {{"domain", {0, 1}}}}}},
+                     {"y2", {{"field", "q3"}}}, {"color", color}}}},
+      {{"mark", {{"type", "line"}, {"point", true}}},
+       {"encoding", {{"x", x}, {"y", {{"field", "median"}, {"type", "quantitative"}, {"title", y_title}}},
+                     {"color", color},
+                     {"tooltip", json::array({{{"field", "method"}}, {{"field", "layer"}},
+                                              {{"field", "median"}, {"format", ".3f"}},
+                                              {{"field", "q1"}, {"format", ".3f"}},
+                                              {{"field", "q3"}, {"format", ".3f"}}})}}}},
+  });
+  if (!baseline_values.empty())
+    f.spec["layer"].push_back(
+        {{"data", {{"values", baseline_values}}},
+         {"mark", {{"type", "line"}, {"strokeDash", {5, 4}}, {"color", "#888"}, {"point", {{"color", "#888"}}}}},
+         {"encoding", {{"x", x}, {"y", {{"field", "baseline"}, {"type", "quantitative"}}}}}});
+  return {f};
+}
+
+}  // namespace sanity::report

@@ -1,0 +1,57 @@
+#pragma once
+// The ranking table (Binder et al. 2023): each method's score under each randomization check and
+// each faithfulness measure, its rank under each, and how far the rankings agree (Spearman
+// correlation between the columns). Scores all point up or all point down per column as
+// Criterion::higher_is_better says; rank 1 is the best.
+//
+// Scores (the report's reading guide repeats these):
+//   randomization check  1 - mean similarity at the last stage (independent: over all randomized
+//                        stages), for the ranking metric (default spearman_abs); higher = the
+//                        explanation changes more when the model is randomized
+//   csc                  1 - median CSC at the deepest layer; higher = the backward pass did not collapse
+//   aopc_morf            mean AOPC, most relevant first (higher = more faithful); aopc_lerf: lower is better
+//   insertion_auc        mean area under the insertion curve (higher is better); deletion_auc: lower is better
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "report/study.h"
+
+namespace sanity::report {
+
+struct Criterion {
+  std::string key;         // "cascading", "csc", "aopc_morf", ...
+  std::string label;       // column header
+  std::string kind;        // "randomization" or "faithfulness"
+  bool higher_is_better = true;
+  std::string definition;  // how the score is computed, one sentence
+};
+
+struct RankingTable {
+  std::vector<std::string> methods;
+  std::vector<Criterion> criteria;
+  std::vector<std::vector<double>> scores;  // [method][criterion]; NaN = not measured
+  std::vector<std::vector<double>> ranks;   // [method][criterion]; 1 = best, ties share their mean rank
+  // [criterion][criterion]: Spearman correlation of the two rankings over the methods scored by both
+  // (NaN with fewer than 2 such methods or a constant ranking), and how many methods that is.
+  std::vector<std::vector<double>> rank_correlation;
+  std::vector<std::vector<int64_t>> rank_correlation_n;
+};
+
+// Ranks 1..n over the defined scores (1 = best); tied scores (equal to 1e-9, relative) share the
+// mean of their ranks; NaN scores get NaN.
+std::vector<double> rank_scores(const std::vector<double>& scores, bool higher_is_better);
+// Spearman correlation of two rankings, over the entries where both scores are defined (ranked
+// afresh within them). NaN when fewer than 2 remain or one ranking is constant.
+double rank_correlation(const std::vector<double>& a, bool a_higher, const std::vector<double>& b, bool b_higher,
+                        int64_t* n = nullptr);
+// Fills ranks, rank_correlation and rank_correlation_n from methods, criteria and scores.
+void rank_table(RankingTable& table);
+
+struct RankingOptions {
+  std::string metric = "spearman_abs";  // similarity metric of the randomization scores (first stored metric if absent)
+};
+// The run's table from the store: one criterion per check/measure present, methods sorted.
+RankingTable ranking_table(const Study& study, int64_t run, const RankingOptions& options = {});
+
+}  // namespace sanity::report

@@ -1,0 +1,111 @@
+// The ranking table as figures: ranks per method and criterion, and the agreement between rankings.
+#include <cmath>
+#include <cstdio>
+
+#include "report/chart_style.h"
+#include "report/figures.h"
+
+using nlohmann::json;
+
+namespace sanity::report {
+
+namespace {
+
+std::string format_score(double v) {
+  if (!std::isfinite(v)) return "\u2013";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
+}
+
+std::string format_rank(double r) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, r == std::floor(r) ? "%.0f" : "%.1f", r);
+  return buf;
+}
+
+}  // namespace
+
+std::vector<Figure> ranking_figures(const RunContext& c, const RankingTable& t) {
+  if (t.methods.empty() || t.criteria.empty()) return {};
+  std::vector<std::string> labels;
+  for (const Criterion& cr : t.criteria) labels.push_back(cr.label + (cr.higher_is_better ? " \u2191" : " \u2193"));
+  const double worst = std::max<double>(2, static_cast<double>(t.methods.size()));
+
+  json values = json::array();
+  for (size_t i = 0; i < t.methods.size(); i++)
+    for (size_t j = 0; j < t.criteria.size(); j++) {
+      const double r = t.ranks[i][j];
+      values.push_back({{"method", t.methods[i]}, {"criterion", labels[j]}, {"kind", t.criteria[j].kind},
+                        {"score", number(t.scores[i][j])}, {"rank", number(r)},
+                        {"cell", std::isfinite(r) ? format_rank(r) + "  (" + format_score(t.scores[i][j]) + ")"
+                                                  : std::string("not measured")}});
+    }
+  Figure ranks;
+  ranks.kind = "ranking";
+  ranks.name = c.prefix + "ranking";
+  ranks.title = "Ranking of the methods";
+  ranks.guide =
+      "Each column ranks the methods by one criterion (1 = best; the score in brackets, \u2191 higher is better, "
+      "\u2193 lower is better; ties share their mean rank). Randomization columns reward explanations that change "
+      "when the model is randomized; faithfulness columns reward explanations whose top regions matter to the model. "
+      "Binder et al. 2023 found the two kinds of ranking disagree: compare the colours along a row.";
+  ranks.spec = base_spec(ranks.title, run_label(c.run) + " \u00b7 rank (score)");
+  ranks.spec["data"] = {{"values", values}};
+  ranks.spec["width"] = {{"step", 104}};
+  ranks.spec["height"] = {{"step", 30}};
+  const json x = {{"field", "criterion"}, {"type", "nominal"}, {"sort", labels}, {"title", nullptr},
+                  {"axis", {{"orient", "top"}, {"labelAngle", -30}, {"labelLimit", 240}, {"domain", false}, {"ticks", false}}}};
+  const json y = {{"field", "method"}, {"type", "nominal"}, {"sort", t.methods}, {"title", nullptr},
+                  {"axis", {{"labelLimit", 320}, {"domain", false}, {"ticks", false}}}};
+  ranks.spec["encoding"] = {{"x", x}, {"y", y}};
+  ranks.spec["layer"] = json::array({
+      {{"mark", {{"type", "rect"}, {"stroke", "white"}, {"strokeWidth", 2}}},
+       {"encoding",
+        {{"color", {{"field", "rank"}, {"type", "quantitative"}, {"title", "rank"},
+                    {"scale", {{"scheme", "blues"}, {"reverse", true}, {"domain", {1, worst}}}},
+                    {"legend", {{"direction", "vertical"}, {"tickCount", std::min<double>(worst, 6)}}}}}}}},
+      {{"mark", {{"type", "text"}, {"fontSize", 11}}},
+       {"encoding",
+        {{"text", {{"field", "cell"}}},
+         {"color", {{"condition", {{"test", "datum.rank != null && datum.rank <= " + std::to_string((worst + 1) / 2)},
+                                   {"value", "white"}}},
+                    {"value", "#222"}}}}}},
+  });
+
+  json corr = json::array();
+  for (size_t j = 0; j < t.criteria.size(); j++)
+    for (size_t k = 0; k < t.criteria.size(); k++)
+      corr.push_back({{"row", labels[j]}, {"column", labels[k]}, {"rho", number(t.rank_correlation[j][k])},
+                      {"n", t.rank_correlation_n[j][k]}, {"cell", format_score(t.rank_correlation[j][k])}});
+  Figure agree;
+  agree.kind = "ranking";
+  agree.name = c.prefix + "ranking_agreement";
+  agree.title = "Agreement between the rankings";
+  agree.guide =
+      "Spearman correlation between two columns of the ranking table, over the methods scored by both: 1 = the same "
+      "order, \u22121 = reversed, near 0 = unrelated. Positive values between a randomization column and a "
+      "faithfulness column mean the two kinds of evaluation agree on which methods are better; Binder et al. 2023 "
+      "report that they often do not.";
+  agree.spec = base_spec(agree.title, run_label(c.run) + " \u00b7 Spearman correlation of the ranks");
+  agree.spec["data"] = {{"values", corr}};
+  agree.spec["width"] = {{"step", 72}};
+  agree.spec["height"] = {{"step", 30}};
+  json cx = x, cy = x;
+  cx["field"] = "column";
+  cy["field"] = "row";
+  cy["axis"] = {{"labelLimit", 240}, {"domain", false}, {"ticks", false}};
+  agree.spec["encoding"] = {{"x", cx}, {"y", cy}};
+  agree.spec["layer"] = json::array({
+      {{"mark", {{"type", "rect"}, {"stroke", "white"}, {"strokeWidth", 2}}},
+       {"encoding", {{"color", {{"field", "rho"}, {"type", "quantitative"}, {"title", "\u03c1"},
+                                {"scale", {{"scheme", "redblue"}, {"domain", {-1, 1}}}}}}}}},
+      {{"mark", {{"type", "text"}, {"fontSize", 11}}},
+       {"encoding", {{"text", {{"field", "cell"}}},
+                     {"color", {{"condition", {{"test", "datum.rho != null && abs(datum.rho) > 0.6"}, {"value", "white"}}},
+                                {"value", "#222"}}}}}},
+  });
+  return {ranks, agree};
+}
+
+}  // namespace sanity::report

@@ -1,0 +1,215 @@
+// Figure builders: every number a chart plots is recomputed here from the synthetic study's
+// generating functions (not read back through the store), so a figure cannot silently plot the
+// wrong check, metric, stage or method.
+#include <cmath>
+#include <map>
+#include <regex>
+
+#include "metrics/aggregate.h"
+#include "report/figures.h"
+#include "report_study.h"
+#include "test_util.h"
+
+using namespace sanity;
+using namespace sanity::report;
+using nlohmann::json;
+
+namespace {
+
+// Mean and sample std over the images, NaN skipped, as the papers' curve and band.
+Summary over_images(const std::function<double(int)>& value) {
+  std::vector<double> v;
+  for (int i = 0; i < test::kImages; i++) v.push_back(value(i));
+  return summarize(v);
+}
+
+int method_index(const std::string& spec) {
+  const auto& m = test::study_methods();
+  return static_cast<int>(std::find(m.begin(), m.end(), spec) - m.begin());
+}
+
+double num(const json& v) { return v.is_null() ? std::nan("") : v.get<double>(); }
+
+const Figure* find_figure(const std::vector<Figure>& figs, const std::string& name) {
+  for (const Figure& f : figs)
+    if (f.name == name) return &f;
+  ADD_FAILURE() << "no figure " << name;
+  return nullptr;
+}
+
+}  // namespace
+
+TEST(ReportFigures, SimilarityPlotsTheMeanAndStdOverImagesOfEachMethodAndStage) {
+  const test::SyntheticStudy st = test::make_synthetic_study(test::temp_dir("report-sim"));
+  const Study study(st.dir);
+  const RunContext c = make_run_context(study, study.runs()[0]);
+  const std::vector<Figure> figs = similarity_figures(c);
+  // cascading, independent, data, random_logit x spearman_abs, ssim.
+  ASSERT_EQ(figs.size(), 8u);
+  int rows_checked = 0;
+  for (const Figure& f : figs) {
+    SCOPED_TRACE(f.name);
+    const std::string check = f.name.substr(f.name.find("similarity_") + 11);
+    const std::string check_name = check.rfind("random_logit", 0) == 0 ? "random_logit" : check.substr(0, check.find('_'));
+    const int metric = f.name.find("ssim") != std::string::npos ? 1 : 0;
+    EXPECT_NE(f.title.find(test::study_metrics()[metric]), std::string::npos);
+    const json& values = f.spec["data"]["values"];
+    const size_t stages = check_name == "data" ? 2 : check_name == "random_logit" ? 1 : 5;
+    ASSERT_EQ(values.size(), 3 * stages);
+    for (const json& row : values) {
+      const int m = method_index(row["method"]);
+      ASSERT_LT(m, 3);
+      const int64_t stage = row["stage"];
+      const Summary expect =
+          over_images([&](int i) { return test::similarity(check_name, m, stage, metric, i); });
+      EXPECT_NEAR(num(row["mean"]), expect.mean, 1e-12) << row;
+      EXPECT_EQ(row["n"].get<int64_t>(), expect.count);
+      if (stage == 0) {
+        EXPECT_EQ(num(row["mean"]), 1.0);  // stored, not assumed
+        EXPECT_EQ(num(row["std"]), 0.0);
+      } else {
+        EXPECT_NEAR(num(row["std"]), expect.std, 1e-12) << row;
+        EXPECT_NEAR(num(row["lo"]), expect.mean - expect.std, 1e-12);
+        EXPECT_NEAR(num(row["hi"]), expect.mean + expect.std, 1e-12);
+      }
+      if (check_name == "cascading") EXPECT_EQ(row["stage_label"], test::cascading_labels()[stage]);
+      rows_checked++;
+    }
+    // Lines over several stages, in stage order; bars for a check with one stage.
+    const json& layers = f.spec["layer"];
+    bool has_line = false, has_bar = false;
+    for (const json& l : layers) {
+      has_line |= l["mark"]["type"] == "line";
+      has_bar |= l["mark"]["type"] == "bar";
+    }
+    EXPECT_EQ(has_line, stages > 1);
+    EXPECT_EQ(has_bar, stages == 1);
+    if (check_name == "cascading")
+      EXPECT_EQ(layers[1]["encoding"]["x"]["sort"], json(test::cascading_labels()));
+    if (check_name == "data")
+      EXPECT_EQ(layers[1]["encoding"]["x"]["sort"], json({"true labels", "permuted labels"}));
+  }
+  EXPECT_EQ(rows_checked, 3 * 2 * (5 + 5 + 2 + 1));
+  // The one NaN score (gradient, conv1, image 4) is skipped and counted, not propagated.
+  const Figure* casc = find_figure(figs, "run1_similarity_cascading_spearman_abs");
+  ASSERT_TRUE(casc);
+  for (const json& row : casc->spec["data"]["values"])
+    if (row["method"] == "gradient" && row["stage"] == 4) EXPECT_EQ(row["n"], test::kImages - 1);
+}
+
+TEST(ReportFigures, EveryMethodKeepsOneColourAcrossTheRunsFigures) {
+  const test::SyntheticStudy st = test::make_synthetic_study(test::temp_dir("report-colour"));
+  const Study study(st.dir);
+  const RunContext c = make_run_context(study, study.runs()[0]);
+  EXPECT_EQ(c.methods, test::study_methods());
+  std::vector<Figure> figs = similarity_figures(c);
+  for (Figure& f : csc_figures(c)) figs.push_back(f);
+  for (Figure& f : faithfulness_figures(c)) figs.push_back(f);
+  json first;
+  int seen = 0;
+  std::function<void(const json&)> visit = [&](const json& j) {
+    if (j.is_object()) {
+      if (j.contains("field") && j["field"] == "method" && j.contains("scale") && j["scale"].contains("range")) {
+        if (first.is_null()) first = j["scale"];
+        EXPECT_EQ(j["scale"], first);
+        seen++;
+      }
+      for (const auto& [k, v] : j.items()) visit(v);
+    } else if (j.is_array()) {
+      for (const json& v : j) visit(v);
+    }
+  };
+  for (const Figure& f : figs) visit(f.spec);
+  EXPECT_GE(seen, 10);
+  EXPECT_EQ(first["domain"], json(test::study_methods()));
+}
+
+TEST(ReportFigures, AccuracyActivationCscAndPixelFlippingPlotTheStoredValues) {
+  const test::SyntheticStudy st = test::make_synthetic_study(test::temp_dir("report-other"));
+  const Study study(st.dir);
+  const RunContext c = make_run_context(study, study.runs()[0]);
+
+  const std::vector<Figure> acc = accuracy_figures(c);
+  ASSERT_EQ(acc.size(), 3u);  // cascading, independent, data (random_logit has no accuracy)
+  for (const Figure& f : acc) {
+    const std::string check = f.name.substr(std::string("run1_accuracy_").size());
+    const json& values = f.spec["data"]["values"];
+    ASSERT_EQ(values.size(), check == "data" ? 2u : 5u) << f.name;
+    for (const json& row : values) EXPECT_DOUBLE_EQ(num(row["accuracy"]), test::accuracy(check, row["stage"]));
+  }
+
+  const std::vector<Figure> act = activation_figures(c);
+  ASSERT_EQ(act.size(), 1u);
+  ASSERT_EQ(act[0].spec["data"]["values"].size(), 2u * 3 * 5);
+  for (const json& row : act[0].spec["data"]["values"]) {
+    const auto& layers = test::csc_layers();
+    const int l = static_cast<int>(std::find(layers.begin(), layers.end(), row["layer"]) - layers.begin());
+    const int q = row["quantity"].get<std::string>().find("norm") != std::string::npos ? 0 : 1;
+    EXPECT_DOUBLE_EQ(num(row["value"]), test::activation(q, l, row["stage"]));
+  }
+  // Layers coloured in network order as the cascading stages name them: fc1, conv2, conv1.
+  EXPECT_EQ(act[0].spec["spec"]["encoding"]["color"]["sort"], json({"fc1", "conv2", "conv1"}));
+
+  const std::vector<Figure> csc = csc_figures(c);
+  ASSERT_EQ(csc.size(), 1u);
+  ASSERT_EQ(csc[0].spec["data"]["values"].size(), 9u);
+  for (const json& row : csc[0].spec["data"]["values"]) {
+    const int m = method_index(row["method"]), d = row["depth"];
+    EXPECT_EQ(row["layer"], test::csc_layers()[d]);
+    EXPECT_DOUBLE_EQ(num(row["median"]), test::csc(m, d, 0));
+    EXPECT_DOUBLE_EQ(num(row["q1"]), test::csc(m, d, 1));
+    EXPECT_DOUBLE_EQ(num(row["q3"]), test::csc(m, d, 2));
+  }
+  const json& baseline = csc[0].spec["layer"][2]["data"]["values"];
+  ASSERT_EQ(baseline.size(), 3u);
+  for (const json& row : baseline) EXPECT_DOUBLE_EQ(num(row["baseline"]), test::csc(0, row["depth"], 3));
+  EXPECT_EQ(csc[0].spec["layer"][1]["encoding"]["x"]["sort"], json({"fc1", "conv2", "conv1"}));
+
+  const std::vector<Figure> flip = faithfulness_figures(c);
+  ASSERT_EQ(flip.size(), 1u);  // probabilities only: no logit curves stored
+  EXPECT_EQ(flip[0].name, "run1_pixel_flipping_prob");
+  ASSERT_EQ(flip[0].spec["data"]["values"].size(), 3u * 2 * test::kSteps);
+  for (const json& row : flip[0].spec["data"]["values"]) {
+    const int m = method_index(row["method"]), o = row["order"] == "MoRF" ? 0 : 1, s = row["step"];
+    const Summary e = over_images([&](int i) { return test::flip_prob(m, o, s, i); });
+    EXPECT_NEAR(num(row["mean"]), e.mean, 1e-12);
+    EXPECT_NEAR(num(row["std"]), e.std, 1e-12);
+  }
+
+  // The MLP run has cascading only: no CSC, no pixel flipping, no data check.
+  const RunContext mlp = make_run_context(study, study.runs()[1]);
+  EXPECT_TRUE(csc_figures(mlp).empty());
+  EXPECT_TRUE(faithfulness_figures(mlp).empty());
+  EXPECT_EQ(similarity_figures(mlp).size(), 2u);
+  EXPECT_EQ(mlp.prefix, "run2_");
+}
+
+TEST(ReportFigures, SaliencyGridHasATilePerMethodAndStageAndLabelsRowsAndColumns) {
+  const test::SyntheticStudy st = test::make_synthetic_study(test::temp_dir("report-grid"));
+  const Study study(st.dir);
+  const RunContext c = make_run_context(study, study.runs()[0]);
+  const MapsIndex index = read_maps_index(study.maps_dir(st.cnn));
+  ASSERT_EQ(index.checks.size(), 2u);
+  EXPECT_EQ(index.checks[0].name, "cascading");  // display order, not alphabetical
+  EXPECT_EQ(index.checks[1].name, "data");
+
+  const std::vector<Figure> one = saliency_grid_figures(c, index, 1);
+  ASSERT_EQ(one.size(), 2u);  // 1 image x 2 checks
+  const std::vector<Figure> all = saliency_grid_figures(c, index, 0);
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(all[1].name, "run1_saliency_cascading_image17");
+  const std::string& svg = one[0].svg;
+  auto count = [&](const std::string& needle) {
+    size_t n = 0;
+    for (size_t at = svg.find(needle); at != std::string::npos; at = svg.find(needle, at + 1)) n++;
+    return n;
+  };
+  // 3 methods x (input + 5 stages) tiles, and the colorbar.
+  EXPECT_EQ(count("<image "), 3u * 6 + 1);
+  EXPECT_EQ(count("data:image/png;base64,"), 3u * 6 + 1);
+  for (const std::string& label : test::cascading_labels()) EXPECT_NE(svg.find(">" + label + "</text>"), std::string::npos) << label;
+  for (const std::string& m : test::study_methods()) EXPECT_NE(svg.find(">" + m + "</text>"), std::string::npos) << m;
+  EXPECT_NE(svg.find("image 3"), std::string::npos);
+  EXPECT_EQ(one[1].name, "run1_saliency_data_image3");
+  EXPECT_NE(one[1].svg.find(">permuted labels</text>"), std::string::npos);
+}
