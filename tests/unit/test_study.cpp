@@ -100,7 +100,7 @@ TEST(StudyConfig, DefaultsReproduceThePapersMnistStudy) {
   EXPECT_EQ(c.models[1].builtin, "mlp");
   EXPECT_EQ(c.testbed.count, 200);
   for (const char* m : {"gradient", "integrated_gradients", "smoothgrad(gradient)", "vargrad(gradient)",
-                        "guided_backprop", "gradcam", "guided_gradcam", "lrp_epsilon_plus_flat", "pattern_attribution",
+                        "guided_backprop", "gradcam", "guided_gradcam", "lrp_epsilon_plus_flat", "pattern_attribution(fit_count=1000)",
                         "sobel", "noise"})
     EXPECT_NE(std::find(c.methods.begin(), c.methods.end(), m), c.methods.end()) << m;
   for (const char* k : {"cascading", "independent", "data", "csc", "pixel_flipping"})
