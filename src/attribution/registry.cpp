@@ -11,10 +11,11 @@ MethodRegistry& MethodRegistry::instance() {
 
 MethodRegistry::MethodRegistry() {
   // Each family of methods adds itself here.
-  register_modified_backprop_methods(*this);
+  // Listed in this order in errors and help: the gradient family first, as the papers introduce them.
   register_gradient_methods(*this);
   register_wrapper_methods(*this);
   register_baseline_methods(*this);
+  register_modified_backprop_methods(*this);
 }
 
 void MethodRegistry::add(MethodInfo info) { methods_.push_back(std::move(info)); }
