@@ -127,12 +127,12 @@ class Runner {
   // rather than failing the study: tried on one image of the trained model.
   void drop_unsupported_methods() {
     std::vector<PreparedMethod> kept;
+    const Tensor x = data_.images.narrow(0, 0, 1), target = predict_logits(trained_, x).argmax(1);
+    ExplainOptions o = explain_options();
+    o.batch_size = 1;
     for (auto& m : methods_) {
       try {
-        ExplainOptions o = explain_options();
-        o.batch_size = 1;
-        explain_all(*m.method, trained_, data_.images.narrow(0, 0, 1), predict_logits(trained_, data_.images.narrow(0, 0, 1)).argmax(1),
-                    ids_.narrow(0, 0, 1), o);
+        explain_all(*m.method, trained_, x, target, ids_.narrow(0, 0, 1), o);
         kept.push_back(m);
       } catch (const UnsupportedError& e) {
         std::fprintf(stderr, "skipping %s on %s: %s\n", m.spec.c_str(), c_.model.c_str(), e.what());
