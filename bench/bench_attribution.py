@@ -18,74 +18,25 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "reference"))
+import attribution_reference as reference  # noqa: E402  (the models, hooks and GradCAM of the tests)
 import common  # noqa: E402
 
 MODELS = {"mnist_cnn": 200, "resnet50": 16}
-
-
-class ReluModules(torch.nn.Module):
-    """common.MnistCNN with nn.ReLU modules so that ReLU hooks attach (same weights)."""
-
-    def __init__(self, cnn):
-        super().__init__()
-        self.cnn = cnn
-        self.relu1, self.relu2, self.relu3 = torch.nn.ReLU(), torch.nn.ReLU(), torch.nn.ReLU()
-
-    def forward(self, x):
-        c = self.cnn
-        x = F.max_pool2d(self.relu1(c.conv1(x)), 2)
-        x = F.max_pool2d(self.relu2(c.conv2(x)), 2)
-        return c.fc2(self.relu3(c.fc1(torch.flatten(x, 1))))
 
 
 def load(name):
     model = common.make_model(name, seed=0)
     for p in model.parameters():
         p.requires_grad_(False)
-    if name == "mnist_cnn":
-        model = ReluModules(model).eval()
-        return model, model.relu2
-    for m in model.modules():
-        if isinstance(m, torch.nn.ReLU):
-            m.inplace = False
-    return model, model.layer4
+    model, cam_layers = reference.explained_model(name, model)
+    return model, cam_layers["auto"]
 
 
-def grad(model, x, t):
-    x = x.detach().requires_grad_(True)
-    return torch.autograd.grad(model(x).gather(1, t.view(-1, 1)).sum(), x)[0]
+grad = reference.gradient
 
 
 def chunked(fn, x, t, batch):
     return torch.cat([fn(x[s : s + batch], t[s : s + batch]) for s in range(0, x.shape[0], batch)])
-
-
-def relu_hooks(model, guided):
-    hook = lambda m, gi, go: (torch.clamp(gi[0] if guided else go[0], min=0),)  # noqa: E731
-    return [m.register_full_backward_hook(hook) for m in model.modules() if isinstance(m, torch.nn.ReLU)]
-
-
-def with_hooks(model, guided, fn):
-    handles = relu_hooks(model, guided)
-    try:
-        return fn()
-    finally:
-        for h in handles:
-            h.remove()
-
-
-def gradcam(model, layer, x, t):
-    store = {}
-    h = layer.register_forward_hook(lambda m, i, o: store.__setitem__("a", o))
-    try:
-        logits = model(x.detach().requires_grad_(True))
-    finally:
-        h.remove()
-    a = store["a"]
-    g = torch.autograd.grad(logits.gather(1, t.view(-1, 1)).sum(), a)[0]
-    cam = torch.relu((g.mean((2, 3), keepdim=True) * a).sum(1, keepdim=True))
-    cam = cam / cam.amax((1, 2, 3), keepdim=True).clamp_min(1e-30)
-    return F.interpolate(cam, size=x.shape[2:], mode="bilinear", align_corners=False)
 
 
 def integrated_gradients(model, x, t, steps, batch):
@@ -156,16 +107,17 @@ def time_method(d, name, count, steps, batch, repeats, threads, method):
     x = torch.load(os.path.join(d, "bench_%s_x.pt" % name))[:count]
     with torch.no_grad():
         t = model(x).argmax(1)
-    cam = lambda a, b: gradcam(model, layer, a, b)  # noqa: E731
-    gb = lambda: chunked(lambda a, b: grad(model, a, b), x, t, batch)  # noqa: E731
+    cam = lambda a, b: reference.gradcam(model, layer, a, b)  # noqa: E731
+    hooked = lambda guided: lambda: chunked(  # noqa: E731
+        lambda a, b: reference.relu_hooked_gradient(model, a, b, guided), x, t, batch)
     methods = {
         "gradient": lambda: chunked(lambda a, b: grad(model, a, b), x, t, batch),
         "gradient_x_input": lambda: chunked(lambda a, b: grad(model, a, b) * a, x, t, batch),
         "integrated_gradients": lambda: integrated_gradients(model, x, t, steps, batch),
-        "guided_backprop": lambda: with_hooks(model, True, gb),
-        "deconvnet": lambda: with_hooks(model, False, gb),
+        "guided_backprop": hooked(True),
+        "deconvnet": hooked(False),
         "gradcam": lambda: chunked(cam, x, t, batch).expand_as(x),
-        "guided_gradcam": lambda: with_hooks(model, True, gb) * chunked(cam, x, t, batch),
+        "guided_gradcam": lambda: hooked(True)() * chunked(cam, x, t, batch),
         "smoothgrad": lambda: smoothgrad(model, x, t, n, batch),
         "vargrad": lambda: smoothgrad(model, x, t, n, batch, variance=True),
         "sobel": lambda: sobel(x),

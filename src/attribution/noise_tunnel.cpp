@@ -1,9 +1,14 @@
 #include "attribution/noise_tunnel.h"
 
+#include <deque>
+#include <mutex>
+#include <optional>
+
 #include "attribution/options.h"
 #include "attribution/registry.h"
 #include "attribution/sweep.h"
 #include "core/rng.h"
+#include "models/fingerprint.h"
 
 namespace sanity {
 
@@ -86,6 +91,60 @@ NoiseTunnelResult noise_tunnel(const Method& inner, const AttributionContext& ct
 
 namespace {
 
+// SmoothGrad(M) and VarGrad(M) with equal n, sigma and seed summarize the same noisy copies, and a
+// study explains the same images with both: each pass keeps its mean and variance here, keyed by
+// everything the result depends on, so the second method reads them instead of running M n times
+// again. Results are identical either way (both always accumulate the variance as well).
+class TunnelCache {
+ public:
+  static TunnelCache& instance() {
+    static TunnelCache c;
+    return c;
+  }
+  std::optional<NoiseTunnelResult> find(uint64_t key) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& e : entries_)
+      if (e.key == key) return e.result;
+    return std::nullopt;
+  }
+  void add(uint64_t key, const NoiseTunnelResult& r) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const size_t bytes = r.mean.nbytes() + r.variance.nbytes();
+    if (bytes > kMaxBytes) return;
+    entries_.push_front({key, r, bytes});
+    bytes_ += bytes;
+    while (bytes_ > kMaxBytes) {
+      bytes_ -= entries_.back().bytes;
+      entries_.pop_back();
+    }
+  }
+
+ private:
+  static constexpr size_t kMaxBytes = size_t{256} << 20;
+  struct Entry {
+    uint64_t key;
+    NoiseTunnelResult result;
+    size_t bytes;
+  };
+  std::mutex mutex_;
+  std::deque<Entry> entries_;
+  size_t bytes_ = 0;
+};
+
+uint64_t tunnel_key(const Method& inner, const AttributionContext& ctx, const Tensor& x, const Tensor& targets,
+                    int64_t n, double sigma) {
+  uint64_t h = fnv1a(kFnvOffset, inner.spec().str());
+  const int64_t numbers[3] = {n, ctx.batch_size, static_cast<int64_t>(ctx.seed)};
+  h = fnv1a(h, numbers, sizeof numbers);
+  h = fnv1a(h, &sigma, sizeof sigma);
+  h = fnv1a(h, x.device().str());
+  h = fnv1a(h, x);
+  h = fnv1a(h, targets.to(torch::kInt64));
+  h = fnv1a(h, image_ids_or_range(ctx, x.size(0)));
+  const uint64_t model = model_fingerprint(ctx.model);
+  return fnv1a(h, &model, sizeof model);
+}
+
 class NoiseTunnel : public Method {
  public:
   NoiseTunnel(bool variance, MethodPtr inner, int64_t n, double sigma)
@@ -98,8 +157,13 @@ class NoiseTunnel : public Method {
 
   Tensor attribute(const AttributionContext& ctx, const Tensor& x, const Tensor& targets) const override {
     check_attribution_inputs(ctx, x, targets, variance_ ? "vargrad" : "smoothgrad");
-    NoiseTunnelResult r = noise_tunnel(*inner_, ctx, x, targets, n_, sigma_, variance_);
-    return variance_ ? r.variance : r.mean;
+    const uint64_t key = tunnel_key(*inner_, ctx, x, targets, n_, sigma_);
+    std::optional<NoiseTunnelResult> r = TunnelCache::instance().find(key);
+    if (!r) {
+      r = noise_tunnel(*inner_, ctx, x, targets, n_, sigma_, /*want_variance=*/true);
+      TunnelCache::instance().add(key, *r);
+    }
+    return (variance_ ? r->variance : r->mean).clone();  // callers may edit it in place; the cache keeps its own
   }
 
   bool uses_model() const override { return inner_->uses_model(); }

@@ -5,6 +5,9 @@
 // comes from derive_seed(ctx.seed, "smoothgrad", image id): the same samples whatever the batching,
 // and the same for smoothgrad(M) and vargrad(M) with equal n, sigma and seed, so both summarize
 // one set of noisy copies. Noisy copies of all images go through M in batches of ctx.batch_size.
+// The registered smoothgrad / vargrad methods keep both statistics of each pass in a small cache
+// (keyed by M, n, sigma, seed, batch size, images, targets and the model's weights), so running both
+// on the same images costs one pass.
 #include "attribution/method.h"
 
 namespace sanity {

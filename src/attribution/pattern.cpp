@@ -1,6 +1,5 @@
 #include "attribution/pattern.h"
 
-#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <map>
@@ -9,6 +8,7 @@
 #include "attribution/canonizers.h"
 #include "core/error.h"
 #include "core/rng.h"
+#include "models/fingerprint.h"
 #include "models/layers.h"
 
 namespace sanity {
@@ -49,38 +49,7 @@ Tensor conv_rows(const Conv2d& conv, const Tensor& x, int64_t group) {
   return cols.narrow(1, group * d, d).transpose(1, 2).reshape({-1, d});
 }
 
-uint64_t fnv(uint64_t h, const void* data, size_t bytes) {
-  const auto* p = static_cast<const unsigned char*>(data);
-  size_t i = 0;
-  for (; i + 8 <= bytes; i += 8) {  // word at a time: hashing VGG-16's weights takes a fraction of a second
-    uint64_t w;
-    std::memcpy(&w, p + i, 8);
-    h = (h ^ w) * 1099511628211ull;
-  }
-  for (; i < bytes; ++i) h = (h ^ p[i]) * 1099511628211ull;
-  return h;
-}
-
-uint64_t fnv_str(uint64_t h, const std::string& s) { return fnv(h, s.data(), s.size() + 1); }
-
-std::string hex(uint64_t v, int digits) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-  return std::string(buf).substr(16 - digits);
-}
-
-std::string model_hash(const Graph& g) {
-  uint64_t h = 1469598103934665603ull;
-  for (const auto& n : g.nodes()) {
-    h = fnv_str(h, n.name);
-    h = fnv_str(h, std::string(kind_name(n.layer->kind())));
-    for (const auto& p : n.layer->params()) {
-      const Tensor t = p.value.detach().to(torch::kCPU).contiguous();
-      h = fnv(h, t.data_ptr(), t.nbytes());
-    }
-  }
-  return hex(h, 16);
-}
+std::string model_hash(const Graph& g) { return hex_digits(model_fingerprint(g)); }
 
 // Recently used patterns, so that SmoothGrad(PatternAttribution) or CSC do not reread the file.
 std::mutex cache_mutex;
@@ -155,11 +124,10 @@ Patterns fit_patterns(const Graph& g, const Tensor& images, int64_t batch_size, 
 }
 
 std::string pattern_key(const Graph& g, const std::string& data_name, int64_t data_size, const PatternFit& fit) {
-  uint64_t h = 1469598103934665603ull;
-  h = fnv_str(h, data_name);
+  uint64_t h = fnv1a(kFnvOffset, data_name);
   const int64_t v[4] = {data_size, fit.count, static_cast<int64_t>(fit.seed), fit.mean_y_all ? 1 : 0};
-  h = fnv(h, v, sizeof v);
-  return model_hash(g) + "-" + hex(h, 8);
+  h = fnv1a(h, v, sizeof v);
+  return model_hash(g) + "-" + hex_digits(h, 8);
 }
 
 void save_patterns(const Patterns& p, const std::string& path) {

@@ -8,9 +8,7 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
-#include "core/rng.h"
 #include "core/runtime.h"
-#include "data/npy.h"
 #include "data/sources.h"
 #include "metrics/csc.h"
 #include "models/model_io.h"
@@ -20,48 +18,26 @@ namespace {
 
 struct CscArgs {
   CommonOptions common;
-  std::string model, data, split = "test", fit_data, out, inject, start = "random", layers;
+  DataArgs data;
+  std::string model, fit_data, out, inject, start = "random", layers;
   std::string methods =
       "lrp_zplus,lrp_alpha1beta0,lrp_alpha2beta1,lrp_epsilon_plus_flat,deep_taylor,excitation_backprop,"
       "pattern_attribution,rectgrad,lrp_z,deeplift,gradient";
-  int64_t count = 200, fit_count = 5000, batch = 8;
-  uint64_t seed = 0;
+  int64_t fit_count = 5000, batch = 8;
   int samples = 5;
 };
-
-// A seeded random subset of `count` images (all if fewer); ids are the images' indices in the source.
-// (Stand-in until the shared test-bed loader lands.)
-Dataset load_images(const std::string& spec, const std::string& split, int64_t count, uint64_t seed,
-                    const std::string& data_dir, Tensor* ids = nullptr) {
-  Dataset d;
-  if (is_builtin_dataset(spec)) {
-    d = load_builtin_dataset(spec, split, data_dir);
-  } else if (spec.size() > 4 && spec.substr(spec.size() - 4) == ".npy") {
-    d.name = spec;
-    d.images = read_npy(spec).to(torch::kFloat32);
-    if (d.images.dim() != 4) throw InputError("--data " + spec + ": expected an [N, C, H, W] array");
-    d.labels = torch::full({d.images.size(0)}, -1, torch::kInt64);
-  } else {
-    throw InputError("--data '" + spec + "': expected mnist, fashion-mnist or an .npy file of [N, C, H, W] images");
-  }
-  Tensor index = torch::arange(d.size(), torch::kInt64);
-  if (count > 0 && count < d.size()) {
-    const Tensor perm = torch::randperm(d.size(), make_generator(derive_seed(seed, "testbed")));
-    index = std::get<0>(perm.narrow(0, 0, count).sort());
-    d = d.select(index);
-  }
-  if (ids) *ids = index;
-  return d;
-}
 
 int run_csc(const CscArgs& a) {
   apply_common_options(a.common);
   const torch::Device device = parse_device(a.common.device);
   Graph g = load_model(a.model);
   g.to(device);
-  Tensor ids;
-  Dataset images = load_images(a.data, a.split, a.count, a.seed, a.common.data_dir, &ids);
-  g.check_input(images.images, "--data " + a.data);
+  DataArgs data_args = a.data;
+  const DataOptions data_options = finish_data_options(data_args, a.common);
+  const uint64_t seed = data_options.testbed.seed;
+  const LoadedData loaded = load_data(data_options);
+  const Dataset& images = loaded.data;
+  g.check_input(images.images, "--data " + data_options.spec);
 
   std::vector<MethodSpec> specs = parse_method_list(a.methods);
   if (specs.empty()) throw InputError("--methods: give at least one method");
@@ -72,22 +48,31 @@ int run_csc(const CscArgs& a) {
     needs_fit = needs_fit || s.name.rfind("pattern_", 0) == 0;
   }
   Dataset fit;
-  const std::string fit_spec = !a.fit_data.empty() ? a.fit_data : (is_builtin_dataset(a.data) ? a.data : "");
-  if (needs_fit && !fit_spec.empty()) fit = load_images(fit_spec, "train", a.fit_count, a.seed, a.common.data_dir);
+  const std::string fit_spec =
+      !a.fit_data.empty() ? a.fit_data : (is_builtin_dataset(data_options.spec) ? data_options.spec : "");
+  if (needs_fit && !fit_spec.empty()) {
+    DataOptions fit_options = data_options;
+    fit_options.spec = fit_spec;
+    fit_options.split = "train";
+    fit_options.labels.clear();
+    fit_options.testbed.count = a.fit_count;
+    fit_options.testbed.balanced = false;
+    fit = load_data(fit_options).data;
+  }
 
   std::vector<CscOptions::Start> starts;
   if (a.start == "random" || a.start == "both") starts.push_back(CscOptions::Start::Random);
   if (a.start == "classes" || a.start == "both") starts.push_back(CscOptions::Start::TwoClasses);
   if (starts.empty()) throw InputError("--start '" + a.start + "': expected random, classes or both");
 
-  AttributionContext ctx{g, a.batch * a.samples, a.seed, ids};
+  AttributionContext ctx{g, a.batch * a.samples, seed, loaded.ids};
   if (fit.size() > 0) ctx.fit_data = &fit;
   if (std::filesystem::path(a.model).extension() == ".onnx")
     ctx.cache_dir = std::filesystem::absolute(a.model).parent_path().string();
   CscOptions o;
   o.inject = a.inject;
   o.samples = a.samples;
-  o.seed = a.seed;
+  o.seed = seed;
   o.images_per_batch = a.batch;
   for (size_t i = 0, j; i < a.layers.size(); i = j + 1) {
     j = a.layers.find(',', i);
@@ -100,7 +85,7 @@ int run_csc(const CscArgs& a) {
   j["model"] = a.model;
   j["data"] = images.name;
   j["images"] = images.size();
-  j["seed"] = a.seed;
+  j["seed"] = seed;
   j["samples"] = a.samples;
   std::ofstream csv(a.out + "/csc.csv");
   csv << "method,start,inject,layer,node,channels,positions,count,dropped,median,mean,q05,q25,q75,q95,"
@@ -145,10 +130,8 @@ Command make_csc_command() {
   c.add = [args](CLI::App& app) {
     auto* s = app.add_subcommand("csc", "Cosine Similarity Convergence of modified-backprop methods (Sixt et al. 2020)");
     s->add_option("--model", args->model, "an .onnx file, or cnn / mlp")->required();
-    s->add_option("--data", args->data, "mnist, fashion-mnist, or an .npy file of [N, C, H, W] images")->required();
-    s->add_option("--split", args->split, "train or test (built-in data)")->capture_default_str();
-    s->add_option("--count", args->count, "images (a seeded random subset; 0: all)")->capture_default_str();
-    s->add_option("--seed", args->seed, "seed for the subset and the random vectors")->capture_default_str();
+    add_data_options(s, args->data, 200);
+    s->get_option("--data")->required();
     s->add_option("--methods", args->methods, "comma-separated method specs")->capture_default_str();
     s->add_option("--out", args->out, "output directory")->required();
     s->add_option("--inject", args->inject, "layer whose backward signal is replaced (default: the logits)");
@@ -156,7 +139,7 @@ Command make_csc_command() {
         ->capture_default_str();
     s->add_option("--samples", args->samples, "random vectors per image")->capture_default_str();
     s->add_option("--layers", args->layers, "comma-separated layers to report (default: input, conv, linear, add, concat)");
-    s->add_option("--fit-data", args->fit_data, "training images for pattern methods (default: --data's train split)");
+    s->add_option("--fit-data", args->fit_data, "training images for pattern methods: a dataset, folder or .npy (default: --data's train split)");
     s->add_option("--fit-count", args->fit_count, "training images used to fit patterns")->capture_default_str();
     s->add_option("--batch-size", args->batch, "images per backward batch")->capture_default_str();
     add_common_options(s, args->common);

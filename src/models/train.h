@@ -27,7 +27,7 @@ struct TrainOptions {
 
 struct EpochStats {
   int epoch;
-  double loss, train_accuracy, val_accuracy, seconds;
+  double loss, train_accuracy, val_accuracy, seconds;  // val_accuracy -1: not measured this epoch
   double lr;  // learning rate at the epoch's last step
 };
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "attribution/registry.h"
 #include "core/error.h"
@@ -14,6 +15,7 @@
 #include "data/sources.h"
 #include "faithfulness/record.h"
 #include "metrics/registry.h"
+#include "models/fingerprint.h"
 #include "models/model_io.h"
 #include "models/train.h"
 #include "randomization/stages.h"
@@ -183,8 +185,16 @@ class Runner {
   Tensor explain(const PreparedMethod& m, const Graph& model, const Tensor& targets, const Stage& stage,
                  const std::string& check) {
     const ExplainOptions o = explain_options();
-    if (!c_.reinit.per_image || stage.randomized.empty())
-      return explain_all(*m.method, model, data_.images, targets, ids_, o);
+    if (!c_.reinit.per_image || stage.randomized.empty()) {
+      const std::pair<std::string, uint64_t> key{m.spec, fnv1a(model_fingerprint(model), targets)};
+      if (auto it = stage_maps_.find(key); it != stage_maps_.end()) return it->second;
+      Tensor e = explain_all(*m.method, model, data_.images, targets, ids_, o);
+      if (stage_map_bytes_ + e.nbytes() <= kStageMapBytes) {
+        stage_maps_[key] = e;
+        stage_map_bytes_ += e.nbytes();
+      }
+      return e;
+    }
     // A new randomization per image: the stage's layers re-drawn from a seed derived from the image id.
     Tensors parts;
     for (int64_t i = 0; i < data_.size(); ++i) {
@@ -412,6 +422,11 @@ class Runner {
   MetricPtr random_logit_metric_, smprt_metric_;
   Graph trained_;
   Dataset data_, fit_;
+  // Maps by method and model (weights fingerprint and targets): independent randomization's first
+  // stage, the logits alone, is cascading's first stage (same layer, same seed), so it is not redone.
+  static constexpr size_t kStageMapBytes = size_t{1} << 30;
+  std::map<std::pair<std::string, uint64_t>, Tensor> stage_maps_;
+  size_t stage_map_bytes_ = 0;
   std::string cache_dir_;
   Tensor ids_, targets0_, accuracy_images_, accuracy_labels_;
   std::vector<LayerGroup> groups_;

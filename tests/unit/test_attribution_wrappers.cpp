@@ -137,3 +137,27 @@ TEST(NoiseTunnel, WrapsAnyRegisteredMethodIncludingLaterOnes) {
   EXPECT_FALSE(r.make("smoothgrad(sobel)")->uses_model());
   EXPECT_TRUE(r.make("smoothgrad(gradient)")->uses_model());
 }
+
+// The registered methods share one pass through a cache: the second of smoothgrad / vargrad must give
+// what a fresh pass gives, and another model (other weights, same architecture) must not read the old entry.
+TEST(NoiseTunnel, SmoothGradAndVarGradShareOnePassButNotAcrossModels) {
+  Graph g = build_cnn(11);
+  torch::manual_seed(4);
+  const Tensor x = torch::rand({3, 1, 28, 28}), t = torch::tensor({1, 4, 9});
+  const auto direct = [&](const Graph& model) {
+    AttributionContext ctx{model, 64, 0, torch::arange(x.size(0)), nullptr};
+    return noise_tunnel(*MethodRegistry::instance().make("gradient"), ctx, x, t, 5, 0.15, true);
+  };
+  const Tensor var = explain(g, "vargrad(gradient, n=5)", x, t);
+  const Tensor mean = explain(g, "smoothgrad(gradient, n=5)", x, t);  // from the cache
+  NoiseTunnelResult fresh = direct(g);
+  EXPECT_TRUE(torch::equal(mean, fresh.mean));
+  EXPECT_TRUE(torch::equal(var, fresh.variance));
+  mean.zero_();  // a caller editing its map must not edit the cached one
+  EXPECT_TRUE(torch::equal(explain(g, "smoothgrad(gradient, n=5)", x, t), fresh.mean));
+
+  const Graph changed = build_cnn(12);
+  const Tensor after = explain(changed, "smoothgrad(gradient, n=5)", x, t);
+  EXPECT_TRUE(torch::equal(after, direct(changed).mean));
+  EXPECT_FALSE(torch::allclose(after, fresh.mean));
+}

@@ -96,8 +96,11 @@ TEST(StudyConfig, DefaultsReproduceThePapersMnistStudy) {
   EXPECT_EQ(c.models[0].builtin, "cnn");
   EXPECT_TRUE(c.models[0].permuted);
   EXPECT_TRUE(c.models[0].permuted_train.permute_labels);
-  EXPECT_EQ(c.models[0].permuted_train.subset, 10000);
+  EXPECT_EQ(c.models[0].permuted_train.subset, 6000);
+  EXPECT_EQ(c.models[0].permuted_train.batch_size, 128);
+  EXPECT_EQ(c.models[0].permuted_train.epochs, 30);  // the recipe's, not overridden
   EXPECT_EQ(c.models[1].builtin, "mlp");
+  EXPECT_EQ(c.models[1].train.epochs, 2);
   EXPECT_EQ(c.testbed.count, 200);
   for (const char* m : {"gradient", "integrated_gradients", "smoothgrad(gradient)", "vargrad(gradient)",
                         "guided_backprop", "gradcam", "guided_gradcam", "lrp_epsilon_plus_flat", "pattern_attribution(fit_count=1000)",
@@ -159,6 +162,14 @@ TEST(CheckRunner, BaselinesStageLabelsAndCsc) {
   EXPECT_EQ(store.stage_label(runs[0].id, "cascading", 4).value_or(""), "conv1");
   EXPECT_FALSE(store.stage_label(runs[0].id, "cascading", 5).has_value());
   EXPECT_EQ(select(store, "independent", 4, "gradient", "spearman_abs").size(), 12u);
+  // Independent stage 1 (fc2 alone) is cascading stage 1 (reused maps); stage 2 (fc1 alone) is not.
+  const auto values = [&](const char* check, int64_t stage) {
+    std::vector<double> v;
+    for (const auto& r : select(store, check, stage, "gradient", "spearman_abs")) v.push_back(r.value);
+    return v;
+  };
+  EXPECT_EQ(values("independent", 1), values("cascading", 1));
+  EXPECT_NE(values("independent", 2), values("cascading", 2));
   // CSC: z+ converges at the lowest multi-channel layer (conv1's output), the gradient does not.
   RowFilter f;
   f.check = "csc";
