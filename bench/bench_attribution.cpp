@@ -101,12 +101,18 @@ int main(int argc, char** argv) {
     const Tensor t = predicted_classes(g, x);
     // Each method is timed here and then in PyTorch right after, so both see the same machine load.
     std::map<std::string, double> ours, torch_batched, torch_loop;
+    uint64_t runs = 0;  // seeds the timed runs: never the same twice
     for (const auto& [key, spec] : method_list(s.steps)) {
       MethodPtr m = MethodRegistry::instance().make(spec);
       AttributionContext ctx{g, s.batch, 0, torch::arange(s.count), nullptr};
       AttributionContext one{g, s.batch, 0, torch::arange(1), nullptr};
       m->attribute(one, x.narrow(0, 0, 1), t.narrow(0, 0, 1));  // warm up
-      ours[key] = seconds_of([&] { m->attribute(ctx, x, t); }, repeats);
+      // A fresh seed per run: smoothgrad / vargrad keep each pass in a cache (noise_tunnel.h), which
+      // a repeated run (or vargrad after smoothgrad) would otherwise read instead of computing.
+      ours[key] = seconds_of([&] {
+        ctx.seed = ++runs;
+        m->attribute(ctx, x, t);
+      }, repeats);
       std::ostringstream cmd;
       cmd << "/usr/bin/python3 " << script << " time " << work << " " << s.name << " " << s.count << " " << s.steps
           << " " << s.batch << " " << repeats << " " << threads << " " << key;
