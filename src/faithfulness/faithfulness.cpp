@@ -28,6 +28,7 @@ std::map<std::string, double> mean_scores(const FaithfulnessResult& r) {
   auto mean = [](const Tensor& t) { return t.to(torch::kFloat64).nanmean().item<double>(); };
   return {{"aopc_morf", mean(r.pixel_flipping.aopc_morf)},
           {"aopc_lerf", mean(r.pixel_flipping.aopc_lerf)},
+          {"aopc_gap", mean(r.pixel_flipping.aopc_gap)},
           {"insertion_auc", mean(r.insertion_deletion.insertion_auc)},
           {"deletion_auc", mean(r.insertion_deletion.deletion_auc)}};
 }

@@ -30,7 +30,8 @@ FaithfulnessResult evaluate_faithfulness(const Graph& model, const Tensor& x, co
                                          const Tensor& targets, const Tensor& ids, const FaithfulnessOptions& options,
                                          int64_t batch_size = 256, uint64_t seed = 0);
 
-// Per-image means of the scores, by measure name (aopc_morf, aopc_lerf, insertion_auc, deletion_auc).
+// Per-image means of the scores, by measure name (aopc_morf, aopc_lerf, aopc_gap, insertion_auc,
+// deletion_auc).
 std::map<std::string, double> mean_scores(const FaithfulnessResult& r);
 
 }  // namespace sanity

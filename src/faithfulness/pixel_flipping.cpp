@@ -47,6 +47,7 @@ PixelFlippingResult pixel_flipping(const Graph& model, const Tensor& x, const Te
   const bool prob = options.score == "probability";
   r.aopc_morf = aopc(prob ? r.morf_prob : r.morf_logit);
   r.aopc_lerf = aopc(prob ? r.lerf_prob : r.lerf_logit);
+  r.aopc_gap = r.aopc_morf - r.aopc_lerf;
   return r;
 }
 

@@ -25,6 +25,10 @@ struct PixelFlippingOptions {
 struct PixelFlippingResult {
   Tensor morf_logit, morf_prob, lerf_logit, lerf_prob;  // [N, L+1] float64; column 0: unperturbed
   Tensor aopc_morf, aopc_lerf;                          // [N] float64 (curves.h), on options.score
+  // AOPC MoRF - AOPC LeRF, the area between the two curves (ABPC, Schulz et al. 2020). Any ordering
+  // that ignores the model scores 0 in expectation (random maps: both curves are random orders),
+  // where AOPC MoRF alone does not: perturbing anything lowers the score.
+  Tensor aopc_gap;
 };
 
 // x [N, C, H, W] on any device; attributions of x's shape; targets [N] int64; ids [N] int64 image ids

@@ -106,7 +106,7 @@ RankingTable rank_methods(const MethodScores& scores, const std::vector<Measure>
 
 const std::vector<Measure>& faithfulness_measures() {
   static const std::vector<Measure> m{
-      {"aopc_morf", true}, {"aopc_lerf", false}, {"insertion_auc", true}, {"deletion_auc", false}};
+      {"aopc_morf", true}, {"aopc_lerf", false}, {"aopc_gap", true}, {"insertion_auc", true}, {"deletion_auc", false}};
   return m;
 }
 

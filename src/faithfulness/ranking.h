@@ -41,7 +41,7 @@ struct RankingTable {
 RankingTable rank_methods(const MethodScores& scores, const std::vector<Measure>& measures);
 
 // The faithfulness measures and their direction: aopc_morf (higher better), aopc_lerf (lower),
-// insertion_auc (higher), deletion_auc (lower).
+// aopc_gap (higher), insertion_auc (higher), deletion_auc (lower).
 const std::vector<Measure>& faithfulness_measures();
 
 // Ranks (1 = largest when descending) with ties averaged; NaN entries stay NaN and are not ranked.

@@ -37,6 +37,7 @@ std::vector<Measurement> faithfulness_rows(const FaithfulnessResult& r, const Te
   add_curve(rows, "deletion_prob", in.deletion, v);
   add_scores(rows, "aopc_morf", pf.aopc_morf, v);
   add_scores(rows, "aopc_lerf", pf.aopc_lerf, v);
+  add_scores(rows, "aopc_gap", pf.aopc_gap, v);
   add_scores(rows, "insertion_auc", in.insertion_auc, v);
   add_scores(rows, "deletion_auc", in.deletion_auc, v);
   return rows;

@@ -3,7 +3,7 @@
 // (not applicable), method = the method spec, one work unit per method.
 //   per image and step k: morf_prob, lerf_prob, morf_logit, lerf_logit,
 //                         insertion_prob, deletion_prob (step = pixel step)
-//   per image:            aopc_morf, aopc_lerf, insertion_auc, deletion_auc
+//   per image:            aopc_morf, aopc_lerf, aopc_gap, insertion_auc, deletion_auc
 // (This file is the one place where faithfulness depends on results/: the measures themselves do not.)
 #include <vector>
 

@@ -112,6 +112,9 @@ void add_faithfulness_columns(const Study& study, int64_t run, std::vector<Colum
        "highlights lowers the model's output more (more faithful)"},
       {"aopc_lerf", "AOPC LeRF", false,
        "mean AOPC, least relevant regions first; lower = what the method calls irrelevant really is"},
+      {"aopc_gap", "AOPC MoRF \u2212 LeRF", true,
+       "mean of AOPC MoRF minus AOPC LeRF (the area between the two curves); an ordering that ignores the model "
+       "scores 0, so higher = the map orders regions by what the model uses"},
       {"insertion_auc", "insertion AUC", true,
        "mean area under the insertion curve (pixels added in attribution order); higher is better"},
       {"deletion_auc", "deletion AUC", false,

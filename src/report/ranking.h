@@ -10,6 +10,7 @@
 //                        explanation changes more when the model is randomized
 //   csc                  1 - median CSC at the deepest layer; higher = the backward pass did not collapse
 //   aopc_morf            mean AOPC, most relevant first (higher = more faithful); aopc_lerf: lower is better
+//   aopc_gap             mean AOPC MoRF - AOPC LeRF (higher is better; 0 for an ordering that ignores the model)
 //   insertion_auc        mean area under the insertion curve (higher is better); deletion_auc: lower is better
 #include <cstdint>
 #include <string>

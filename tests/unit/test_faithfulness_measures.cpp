@@ -130,6 +130,9 @@ TEST(FaithfulnessLinear, PerfectAttributionHasTheLargestMorfAopc) {
   EXPECT_TRUE(torch::allclose(reversed.pixel_flipping.aopc_morf, perfect.pixel_flipping.aopc_lerf, 1e-6, 1e-6));
   EXPECT_TRUE(torch::allclose(reversed.pixel_flipping.aopc_lerf, perfect.pixel_flipping.aopc_morf, 1e-6, 1e-6));
   EXPECT_TRUE((perfect.pixel_flipping.aopc_morf > perfect.pixel_flipping.aopc_lerf).all().item<bool>());
+  EXPECT_TRUE(torch::allclose(perfect.pixel_flipping.aopc_gap,
+                              perfect.pixel_flipping.aopc_morf - perfect.pixel_flipping.aopc_lerf));
+  EXPECT_TRUE(torch::allclose(reversed.pixel_flipping.aopc_gap, -perfect.pixel_flipping.aopc_gap, 1e-6, 1e-6));
   // Ordered by |attribution|, a map and its negative are the same ordering.
   FaithfulnessOptions abs = o;
   abs.pixel_flipping.absolute = abs.insertion_deletion.absolute = true;
@@ -140,17 +143,23 @@ TEST(FaithfulnessLinear, PerfectAttributionHasTheLargestMorfAopc) {
 
   // No ordering beats the perfect one, image by image; random orderings fall well short on average.
   at::Generator gen = make_generator(3);
-  double random_mean = 0;
+  double random_mean = 0, random_gap = 0;
   for (int r = 0; r < 20; ++r) {
     const FaithfulnessResult rnd = evaluate(m.graph, x, torch::randn(x.sizes(), gen), o);
     EXPECT_TRUE((rnd.pixel_flipping.aopc_morf <= perfect.pixel_flipping.aopc_morf + 1e-6).all().item<bool>());
     EXPECT_TRUE((rnd.pixel_flipping.aopc_lerf >= perfect.pixel_flipping.aopc_lerf - 1e-6).all().item<bool>());
+    EXPECT_TRUE((rnd.pixel_flipping.aopc_gap <= perfect.pixel_flipping.aopc_gap + 1e-6).all().item<bool>());
     random_mean += rnd.pixel_flipping.aopc_morf.mean().item<double>() / 20;
+    random_gap += rnd.pixel_flipping.aopc_gap.mean().item<double>() / 20;
   }
   const double best = perfect.pixel_flipping.aopc_morf.mean().item<double>();
   const double worst = reversed.pixel_flipping.aopc_morf.mean().item<double>();
   EXPECT_GT(best, random_mean + 0.25 * (best - worst)) << best << " " << random_mean << " " << worst;
   EXPECT_GT(random_mean, worst + 0.25 * (best - worst));
+  // Random maps keep an AOPC MoRF well above the worst ordering's but no gap: MoRF and LeRF are both
+  // random orders. The gap is the measure on which an uninformative map scores ~0.
+  const double best_gap = perfect.pixel_flipping.aopc_gap.mean().item<double>();
+  EXPECT_LT(std::abs(random_gap), 0.1 * best_gap) << random_gap << " " << best_gap;
 
   // On the probability the perfect ordering still wins (sigmoid is monotone).
   FaithfulnessOptions p = o;

@@ -69,8 +69,10 @@ TEST(FaithfulnessRanking, RanksScoresByDirectionWithTiesAndGaps) {
   EXPECT_NE(csv.find("method,aopc_morf,aopc_morf_rank,ssim,ssim_rank,deletion_auc,deletion_auc_rank\n"), std::string::npos);
   EXPECT_NE(csv.find("d,0.1,4,,,0.4,4\n"), std::string::npos) << csv;
   EXPECT_TRUE(t.to_json()["methods"][3]["ranks"]["ssim"].is_null());
-  EXPECT_EQ(faithfulness_measures().size(), 4u);
+  EXPECT_EQ(faithfulness_measures().size(), 5u);
   EXPECT_FALSE(faithfulness_measures()[1].higher_is_better);  // aopc_lerf
+  EXPECT_EQ(faithfulness_measures()[2].name, "aopc_gap");
+  EXPECT_TRUE(faithfulness_measures()[2].higher_is_better);
 }
 
 TEST(FaithfulnessStore, RecordsCurvesAndScoresUnderTheContract) {
@@ -100,7 +102,8 @@ TEST(FaithfulnessStore, RecordsCurvesAndScoresUnderTheContract) {
   EXPECT_EQ(images, (std::set<int64_t>{2, 7, 9}));
   for (const char* m : {"morf_prob", "lerf_prob", "morf_logit", "lerf_logit"}) EXPECT_EQ(per_metric[m], 3 * 17) << m;
   for (const char* m : {"insertion_prob", "deletion_prob"}) EXPECT_EQ(per_metric[m], 3 * 29) << m;
-  for (const char* m : {"aopc_morf", "aopc_lerf", "insertion_auc", "deletion_auc"}) EXPECT_EQ(per_metric[m], 3) << m;
+  for (const char* m : {"aopc_morf", "aopc_lerf", "aopc_gap", "insertion_auc", "deletion_auc"})
+    EXPECT_EQ(per_metric[m], 3) << m;
   const auto aopc = store.rows({.run = run, .metric = std::string("aopc_morf")});
   EXPECT_NEAR(aopc[0].value, r.pixel_flipping.aopc_morf[1].item<double>(), 1e-12);  // image 2 sorts first
 }

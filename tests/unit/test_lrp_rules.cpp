@@ -59,12 +59,18 @@ TEST(LrpRules, LrpZeroConservesTheLogitOnABiasFreeCnn) {
   Graph g = test::bias_free_cnn(1);
   const Tensor x = torch::rand({6, 1, 28, 28}), targets = torch::tensor({0, 1, 2, 3, 4, 5});
   const Tensor logits = g.forward(x).gather(1, targets.view({-1, 1})).view({-1}).to(torch::kFloat64);
-  const Tensor r = attribute("lrp_z", g, x, targets).to(torch::kFloat64).sum({1, 2, 3});
-  EXPECT_LT(((r - logits).abs() / logits.abs()).max().item<double>(), 1e-4);
-  // And it is gradient x input there (Euler's theorem for positively homogeneous networks); with the
-  // default 1e-6 stabilizer units with tiny pre-activations differ by a few percent, so compare with
-  // a negligible one.
-  const Tensor r0 = attribute("lrp_z(eps=1e-12)", g, x, targets), gxi = grad_x_input(g, x, targets);
+  // With a negligible stabilizer the sum is the logit to float precision. The default 1e-6
+  // stabilizer absorbs eps / (z + eps) of each unit's relevance: units with tiny pre-activations
+  // lose a few percent, the whole map up to a few 1e-4 (2.04e-4 on one CI machine: BLAS rounding differs).
+  const Tensor r0 = attribute("lrp_z(eps=1e-12)", g, x, targets);
+  const auto rel_gap = [&](const Tensor& map) {
+    const Tensor r = map.to(torch::kFloat64).sum({1, 2, 3});
+    return ((r - logits).abs() / logits.abs()).max().item<double>();
+  };
+  EXPECT_LT(rel_gap(r0), 1e-4);
+  EXPECT_LT(rel_gap(attribute("lrp_z", g, x, targets)), 2e-3);
+  // And it is gradient x input there (Euler's theorem for positively homogeneous networks).
+  const Tensor gxi = grad_x_input(g, x, targets);
   EXPECT_GT(test::pearson(r0, gxi), 0.99999);
   EXPECT_LT(test::max_rel_error(r0, gxi), 1e-3);
 }

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -45,8 +47,10 @@ inline double max_rel_error(const torch::Tensor& a, const torch::Tensor& b) {
 }
 
 // A fresh directory under the build tree, removed first if it exists.
+// The process id keeps two test runs on one machine (a developer's and CI's) out of each other's way.
 inline std::string temp_dir(const std::string& name) {
-  const std::string p = std::filesystem::temp_directory_path().string() + "/sanity-test-" + name;
+  const std::string p = std::filesystem::temp_directory_path().string() + "/sanity-test-" + name + "-" +
+                        std::to_string(::getpid());
   std::filesystem::remove_all(p);
   std::filesystem::create_directories(p);
   return p;
