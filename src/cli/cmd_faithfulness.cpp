@@ -78,7 +78,9 @@ int run_faithfulness(FaithfulnessArgs& a) {
 
   std::ofstream curves(a.out + "/curves.csv"), scores(a.out + "/scores.csv");
   curves << "method,image,curve,step,value\n";
-  scores << "method,image,target,aopc_morf,aopc_lerf,aopc_gap,insertion_auc,deletion_auc\n";
+  scores << "method,image,target";
+  for (const auto& [name, unused] : per_image_scores(FaithfulnessResult{})) scores << "," << name;
+  scores << "\n";
   curves.precision(9);
   scores.precision(9);
   const Tensor id = ids.to(torch::kInt64).contiguous(), tg = targets.to(torch::kInt64).contiguous();
@@ -115,19 +117,20 @@ int run_faithfulness(FaithfulnessArgs& a) {
                  << cc[i][k].item<double>() << "\n";
       e["mean_curves"][name] = column_means(c);
     }
-    for (int64_t i = 0; i < x.size(0); ++i)
-      scores << csv_text(spec) << "," << id[i].item<int64_t>() << "," << tg[i].item<int64_t>() << ","
-             << r.pixel_flipping.aopc_morf[i].item<double>() << "," << r.pixel_flipping.aopc_lerf[i].item<double>()
-             << "," << r.pixel_flipping.aopc_gap[i].item<double>() << "," << r.insertion_deletion.insertion_auc[i].item<double>() << ","
-             << r.insertion_deletion.deletion_auc[i].item<double>() << "\n";
+    const auto per_image = per_image_scores(r);
+    for (int64_t i = 0; i < x.size(0); ++i) {
+      scores << csv_text(spec) << "," << id[i].item<int64_t>() << "," << tg[i].item<int64_t>();
+      for (const auto& [name, s] : per_image) scores << "," << s[i].item<double>();
+      scores << "\n";
+    }
     const auto means = mean_scores(r);
     table[spec] = means;
     e["mean_scores"] = means;
     j["methods"].push_back(e);
     if (!a.common.quiet)
-      std::fprintf(stderr, "%-40s AOPC MoRF %.4f  LeRF %.4f  gap %.4f  insertion %.4f  deletion %.4f  (%.1f s)\n", spec.c_str(),
-                   means.at("aopc_morf"), means.at("aopc_lerf"), means.at("aopc_gap"), means.at("insertion_auc"), means.at("deletion_auc"),
-                   seconds);
+      std::fprintf(stderr, "%-40s AOPC MoRF %.4f  LeRF %.4f  gap %.4f  insertion %.4f  deletion %.4f  (%.1f s)\n",
+                   spec.c_str(), means.at("aopc_morf"), means.at("aopc_lerf"), means.at("aopc_gap"),
+                   means.at("insertion_auc"), means.at("deletion_auc"), seconds);
   }
   const RankingTable ranking = rank_methods(table, faithfulness_measures());
   j["ranking"] = ranking.to_json();

@@ -24,13 +24,19 @@ FaithfulnessResult evaluate_faithfulness(const Graph& model, const Tensor& x, co
   return r;
 }
 
+std::vector<std::pair<std::string, Tensor>> per_image_scores(const FaithfulnessResult& r) {
+  return {{"aopc_morf", r.pixel_flipping.aopc_morf},
+          {"aopc_lerf", r.pixel_flipping.aopc_lerf},
+          {"aopc_gap", r.pixel_flipping.aopc_gap},
+          {"insertion_auc", r.insertion_deletion.insertion_auc},
+          {"deletion_auc", r.insertion_deletion.deletion_auc}};
+}
+
 std::map<std::string, double> mean_scores(const FaithfulnessResult& r) {
-  auto mean = [](const Tensor& t) { return t.to(torch::kFloat64).nanmean().item<double>(); };
-  return {{"aopc_morf", mean(r.pixel_flipping.aopc_morf)},
-          {"aopc_lerf", mean(r.pixel_flipping.aopc_lerf)},
-          {"aopc_gap", mean(r.pixel_flipping.aopc_gap)},
-          {"insertion_auc", mean(r.insertion_deletion.insertion_auc)},
-          {"deletion_auc", mean(r.insertion_deletion.deletion_auc)}};
+  std::map<std::string, double> means;
+  for (const auto& [name, scores] : per_image_scores(r))
+    means[name] = scores.to(torch::kFloat64).nanmean().item<double>();
+  return means;
 }
 
 }  // namespace sanity

@@ -6,6 +6,8 @@
 
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "faithfulness/insertion_deletion.h"
 #include "faithfulness/pixel_flipping.h"
@@ -30,8 +32,11 @@ FaithfulnessResult evaluate_faithfulness(const Graph& model, const Tensor& x, co
                                          const Tensor& targets, const Tensor& ids, const FaithfulnessOptions& options,
                                          int64_t batch_size = 256, uint64_t seed = 0);
 
-// Per-image means of the scores, by measure name (aopc_morf, aopc_lerf, aopc_gap, insertion_auc,
-// deletion_auc).
+// The per-image scores ([N] float64) by measure name, in faithfulness_measures()' order: aopc_morf,
+// aopc_lerf, aopc_gap, insertion_auc, deletion_auc. The one list that storage, CSV and means share.
+std::vector<std::pair<std::string, Tensor>> per_image_scores(const FaithfulnessResult& r);
+
+// Per-image means of the scores, by measure name.
 std::map<std::string, double> mean_scores(const FaithfulnessResult& r);
 
 }  // namespace sanity

@@ -35,11 +35,7 @@ std::vector<Measurement> faithfulness_rows(const FaithfulnessResult& r, const Te
   add_curve(rows, "lerf_logit", pf.lerf_logit, v);
   add_curve(rows, "insertion_prob", in.insertion, v);
   add_curve(rows, "deletion_prob", in.deletion, v);
-  add_scores(rows, "aopc_morf", pf.aopc_morf, v);
-  add_scores(rows, "aopc_lerf", pf.aopc_lerf, v);
-  add_scores(rows, "aopc_gap", pf.aopc_gap, v);
-  add_scores(rows, "insertion_auc", in.insertion_auc, v);
-  add_scores(rows, "deletion_auc", in.deletion_auc, v);
+  for (const auto& [name, scores] : per_image_scores(r)) add_scores(rows, name, scores, v);
   return rows;
 }
 

@@ -46,7 +46,7 @@ inline double max_rel_error(const torch::Tensor& a, const torch::Tensor& b) {
          b.to(torch::kFloat64).abs().max().item<double>();
 }
 
-// A fresh directory under the build tree, removed first if it exists.
+// A fresh directory under the system temp directory, removed first if it exists.
 // The process id keeps two test runs on one machine (a developer's and CI's) out of each other's way.
 inline std::string temp_dir(const std::string& name) {
   const std::string p = std::filesystem::temp_directory_path().string() + "/sanity-test-" + name + "-" +
