@@ -46,6 +46,8 @@ class GradCam : public Method {
   GradCam(std::string layer, bool guided) : layer_(std::move(layer)), guided_(guided) {}
 
   MethodSpec spec() const override { return {guided_ ? "guided_gradcam" : "gradcam", {}, {{"layer", layer_}}}; }
+  // GradCAM is >= 0; Guided GradCAM carries Guided Backprop's signs.
+  MapKind map_kind() const override { return guided_ ? MapKind::Sensitivity : MapKind::Relevance; }
 
   Tensor attribute(const AttributionContext& ctx, const Tensor& x, const Tensor& targets) const override {
     const std::string name = guided_ ? "guided_gradcam" : "gradcam";

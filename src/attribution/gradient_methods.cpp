@@ -31,6 +31,10 @@ class InputSignal : public BackpropMethod {
     return kind_ == Kind::GradientTimesInput ? s.mul_(x) : s;
   }
 
+  MapKind map_kind() const override {
+    return kind_ == Kind::GradientTimesInput ? MapKind::Relevance : MapKind::Sensitivity;
+  }
+
   Sweep prepare(const AttributionContext& ctx, const Tensor& x) const override {
     Sweep sweep{ctx.model.forward_all(x), {}, {}};
     if (kind_ == Kind::GuidedBackprop) sweep.rules = relu_rules(ctx.model, ReluRule::Guided);

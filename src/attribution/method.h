@@ -25,6 +25,15 @@ struct AttributionContext {
   std::string cache_dir;
 };
 
+// What a map's sign means, which decides how faithfulness measures order it (faithfulness.h).
+//   Relevance:   a signed contribution to the target score (LRP, gradient x input, IG, DeepLIFT,
+//                GradCAM, PatternAttribution): negative values are evidence against the target.
+//   Sensitivity: a direction in input space (gradient, Guided Backprop, Deconvnet, PatternNet,
+//                RectGrad, Guided GradCAM): the sign says which way a pixel would move the score, not
+//                whether it supports it, and importance is the magnitude (Simonyan et al.'s saliency
+//                is |gradient|).
+enum class MapKind { Relevance, Sensitivity };
+
 class Method {
  public:
   virtual ~Method() = default;
@@ -34,6 +43,7 @@ class Method {
   virtual Tensor attribute(const AttributionContext& ctx, const Tensor& x, const Tensor& targets) const = 0;
   // False for baselines that ignore the model (sobel, noise, constant).
   virtual bool uses_model() const { return true; }
+  virtual MapKind map_kind() const { return MapKind::Relevance; }
 };
 
 using MethodPtr = std::shared_ptr<const Method>;

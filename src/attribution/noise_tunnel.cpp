@@ -167,6 +167,7 @@ class NoiseTunnel : public Method {
   }
 
   bool uses_model() const override { return inner_->uses_model(); }
+  MapKind map_kind() const override { return inner_->map_kind(); }  // vargrad's is >= 0: no matter
 
  private:
   bool variance_;

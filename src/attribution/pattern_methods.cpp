@@ -28,6 +28,8 @@ class PatternMethod : public BackpropMethod {
       : spec_(std::move(spec)), attribution_(attribution), fit_(fit) {}
   MethodSpec spec() const override { return spec_; }
   SeedScale seed_scale() const override { return attribution_ ? SeedScale::Logit : SeedScale::One; }
+  // PatternNet estimates the signal (a direction in input space); PatternAttribution its contribution.
+  MapKind map_kind() const override { return attribution_ ? MapKind::Relevance : MapKind::Sensitivity; }
   Sweep prepare(const AttributionContext& ctx, const Tensor& x) const override {
     const Graph& g = ctx.model;
     PatternFit fit = fit_;

@@ -39,6 +39,7 @@ class RectGrad : public BackpropMethod {
  public:
   RectGrad(MethodSpec spec, double q) : spec_(std::move(spec)), rule_(std::make_shared<RectGradRule>(q)) {}
   MethodSpec spec() const override { return spec_; }
+  MapKind map_kind() const override { return MapKind::Sensitivity; }  // a sparsified gradient
   Sweep prepare(const AttributionContext& ctx, const Tensor& x) const override {
     const Graph& g = ctx.model;
     Sweep s{g.forward_all(x), RuleSet(static_cast<size_t>(g.size())), {}};

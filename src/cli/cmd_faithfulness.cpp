@@ -28,7 +28,6 @@ struct FaithfulnessArgs {
   FaithfulnessOptions options;
   std::string model, methods, out;
   int64_t batch_size = 256;
-  bool absolute = false;
 };
 
 std::string csv_text(const std::string& s) {
@@ -47,7 +46,6 @@ int run_faithfulness(FaithfulnessArgs& a) {
   apply_common_options(a.common);
   if (a.model.empty()) throw InputError("--model: missing; give an .onnx file, or cnn|mlp (untrained built-ins)");
   if (a.batch_size < 1) throw InputError("--batch-size " + std::to_string(a.batch_size) + ": must be at least 1");
-  if (a.absolute) a.options.pixel_flipping.absolute = a.options.insertion_deletion.absolute = true;
   a.options.validate();
   std::vector<MethodSpec> specs = parse_method_list(a.methods);
   if (specs.empty()) throw InputError("--methods: empty; give a comma-separated list such as gradient,noise");
@@ -100,7 +98,8 @@ int run_faithfulness(FaithfulnessArgs& a) {
     const std::string spec = methods[m]->spec().str();
     const auto start = std::chrono::steady_clock::now();
     const Tensor maps = explain_all(*methods[m], model, x, targets, ids, {a.batch_size, seed});
-    const FaithfulnessResult r = evaluate_faithfulness(model, x, maps, targets, ids, a.options, a.batch_size, seed);
+    const MapKind kind = methods[m]->map_kind();
+    const FaithfulnessResult r = evaluate_faithfulness(model, x, maps, kind, targets, ids, a.options, a.batch_size, seed);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     record_faithfulness(store, run, spec, r, ids);
 
@@ -108,7 +107,8 @@ int run_faithfulness(FaithfulnessArgs& a) {
         {"morf_prob", r.pixel_flipping.morf_prob},     {"lerf_prob", r.pixel_flipping.lerf_prob},
         {"morf_logit", r.pixel_flipping.morf_logit},   {"lerf_logit", r.pixel_flipping.lerf_logit},
         {"insertion_prob", r.insertion_deletion.insertion}, {"deletion_prob", r.insertion_deletion.deletion}};
-    nlohmann::json e{{"spec", spec}, {"seconds", seconds}};
+    const char* order = orders_by_magnitude(a.options, kind) ? "absolute" : "signed";
+    nlohmann::json e{{"spec", spec}, {"order", order}, {"seconds", seconds}};
     for (const auto& [name, c] : named) {
       const Tensor cc = c.contiguous();
       for (int64_t i = 0; i < cc.size(0); ++i)
@@ -128,8 +128,8 @@ int run_faithfulness(FaithfulnessArgs& a) {
     e["mean_scores"] = means;
     j["methods"].push_back(e);
     if (!a.common.quiet)
-      std::fprintf(stderr, "%-40s AOPC MoRF %.4f  LeRF %.4f  gap %.4f  insertion %.4f  deletion %.4f  (%.1f s)\n",
-                   spec.c_str(), means.at("aopc_morf"), means.at("aopc_lerf"), means.at("aopc_gap"),
+      std::fprintf(stderr, "%-40s %-8s AOPC MoRF %.4f  LeRF %.4f  gap %.4f  insertion %.4f  deletion %.4f  (%.1f s)\n",
+                   spec.c_str(), order, means.at("aopc_morf"), means.at("aopc_lerf"), means.at("aopc_gap"),
                    means.at("insertion_auc"), means.at("deletion_auc"), seconds);
   }
   const RankingTable ranking = rank_methods(table, faithfulness_measures());
@@ -172,7 +172,10 @@ Command make_faithfulness_command() {
         ->capture_default_str();
     s->add_option("--insertion-blur-sigma", id.blur_sigma, "insertion/deletion: sigma of a blur baseline")
         ->capture_default_str();
-    s->add_flag("--absolute", a->absolute, "order regions and pixels by |attribution| (default: the signed attribution)");
+    s->add_option("--order", a->options.order,
+                  "what orders regions and pixels: auto (|map| for sensitivity maps such as the gradient and "
+                  "Guided Backprop, the signed map for relevance maps such as LRP and IG), signed or absolute")
+        ->capture_default_str();
     add_data_options(s, a->data, 200);
     add_common_options(s, a->common);
     return s;

@@ -2,25 +2,36 @@
 
 #include <torch/torch.h>
 
+#include "core/error.h"
+
 namespace sanity {
 
 void FaithfulnessOptions::validate() const {
   pixel_flipping.validate();
   insertion_deletion.validate();
+  if (order != "auto" && order != "signed" && order != "absolute")
+    throw InputError("faithfulness option order = " + order + ": expected auto, signed or absolute");
 }
 
 nlohmann::json FaithfulnessOptions::to_json() const {
-  return {{"pixel_flipping", pixel_flipping.to_json()}, {"insertion_deletion", insertion_deletion.to_json()}};
+  return {{"pixel_flipping", pixel_flipping.to_json()},
+          {"insertion_deletion", insertion_deletion.to_json()},
+          {"order", order}};
+}
+
+bool orders_by_magnitude(const FaithfulnessOptions& options, MapKind kind) {
+  return options.order == "absolute" || (options.order == "auto" && kind == MapKind::Sensitivity);
 }
 
 FaithfulnessResult evaluate_faithfulness(const Graph& model, const Tensor& x, const Tensor& attributions,
-                                         const Tensor& targets, const Tensor& ids, const FaithfulnessOptions& options,
-                                         int64_t batch_size, uint64_t seed) {
+                                         MapKind kind, const Tensor& targets, const Tensor& ids,
+                                         const FaithfulnessOptions& options, int64_t batch_size, uint64_t seed) {
   options.validate();
+  const Tensor ordering = orders_by_magnitude(options, kind) ? attributions.abs() : attributions;
   FaithfulnessResult r;
-  r.pixel_flipping = pixel_flipping(model, x, attributions, targets, ids, options.pixel_flipping, batch_size, seed);
+  r.pixel_flipping = pixel_flipping(model, x, ordering, targets, ids, options.pixel_flipping, batch_size, seed);
   r.insertion_deletion =
-      insertion_deletion(model, x, attributions, targets, ids, options.insertion_deletion, batch_size, seed);
+      insertion_deletion(model, x, ordering, targets, ids, options.insertion_deletion, batch_size, seed);
   return r;
 }
 

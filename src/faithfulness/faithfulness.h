@@ -1,6 +1,6 @@
 #pragma once
 // All faithfulness measures of one method's maps on one model, and their storage:
-//   FaithfulnessResult r = evaluate_faithfulness(model, x, maps, targets, ids, options, 256, seed);
+//   FaithfulnessResult r = evaluate_faithfulness(model, x, maps, method->map_kind(), targets, ids, options);
 //   record_faithfulness(store, run, "gradient", r, ids);   // check 'pixel_flipping', stage -1
 #include <nlohmann/json.hpp>
 
@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "attribution/method.h"
 #include "faithfulness/insertion_deletion.h"
 #include "faithfulness/pixel_flipping.h"
 
@@ -18,6 +19,11 @@ namespace sanity {
 struct FaithfulnessOptions {
   PixelFlippingOptions pixel_flipping;
   InsertionDeletionOptions insertion_deletion;
+  // What orders regions and pixels: "signed" (the map as it is, PROTOCOLS' summed attribution),
+  // "absolute" (|map|), or "auto": |map| for sensitivity maps (gradient, Guided Backprop, SmoothGrad
+  // of them, ...: their sign is a direction, not evidence), the signed map for relevance maps (LRP,
+  // IG, gradient x input, ...: negative relevance is evidence against the target). MapKind, method.h.
+  std::string order = "auto";
 
   void validate() const;
   nlohmann::json to_json() const;
@@ -28,8 +34,12 @@ struct FaithfulnessResult {
   InsertionDeletionResult insertion_deletion;
 };
 
+// True when `order` ranks a map of this kind by |map|.
+bool orders_by_magnitude(const FaithfulnessOptions& options, MapKind kind);
+
+// attributions [N, C, H, W] of x's shape; kind: what their sign means (the method's map_kind()).
 FaithfulnessResult evaluate_faithfulness(const Graph& model, const Tensor& x, const Tensor& attributions,
-                                         const Tensor& targets, const Tensor& ids, const FaithfulnessOptions& options,
+                                         MapKind kind, const Tensor& targets, const Tensor& ids, const FaithfulnessOptions& options,
                                          int64_t batch_size = 256, uint64_t seed = 0);
 
 // The per-image scores ([N] float64) by measure name, in faithfulness_measures()' order: aopc_morf,

@@ -21,8 +21,7 @@ nlohmann::json InsertionDeletionOptions::to_json() const {
   return {{"pixels_per_step", pixels_per_step},
           {"deletion_baseline", deletion_baseline},
           {"insertion_baseline", insertion_baseline},
-          {"blur_sigma", blur_sigma},
-          {"absolute", absolute}};
+          {"blur_sigma", blur_sigma}};
 }
 
 InsertionDeletionResult insertion_deletion(const Graph& model, const Tensor& x, const Tensor& attributions,
@@ -37,7 +36,7 @@ InsertionDeletionResult insertion_deletion(const Graph& model, const Tensor& x, 
   std::vector<int64_t> thresholds;
   for (int64_t k = 0; k <= steps; ++k) thresholds.push_back(std::min(k * per_step, pixels));
 
-  const Tensor ranks = pixel_ranks(options.absolute ? attributions.abs() : attributions, 1, PerturbationOrder::MoRF);
+  const Tensor ranks = pixel_ranks(attributions, 1, PerturbationOrder::MoRF);
   const Tensor deleted = replacement_values(x, parse_replacement(options.deletion_baseline, "deletion_baseline"), ids,
                                             seed, options.blur_sigma, "deletion");
   const Tensor start = replacement_values(x, parse_replacement(options.insertion_baseline, "insertion_baseline"), ids,

@@ -4,7 +4,8 @@
 // per step with the deletion baseline; insertion starts from the insertion baseline (a blurred copy)
 // and puts the image's pixels back in the same order. Curves are the target's softmax probability;
 // their areas (curves.h, x axis = fraction of pixels) are the scores: high insertion and low
-// deletion area mean a faithful ordering.
+// deletion area mean a faithful ordering. `attributions` is the ordering map, signed: pass |map| to
+// order by magnitude (faithfulness.h chooses).
 #include <nlohmann/json.hpp>
 
 #include <string>
@@ -18,7 +19,6 @@ struct InsertionDeletionOptions {
   std::string deletion_baseline = "zero";   // what deleted pixels become (RISE: zeros)
   std::string insertion_baseline = "blur";  // where insertion starts (RISE: Gaussian blur, sigma 5)
   double blur_sigma = 5;                    // Gaussian sigma in pixels for a blur baseline
-  bool absolute = false;                    // order by |attribution| (the signed map by default)
 
   void validate() const;  // InputError naming the option
   nlohmann::json to_json() const;

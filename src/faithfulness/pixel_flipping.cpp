@@ -18,7 +18,7 @@ void PixelFlippingOptions::validate() const {
 }
 
 nlohmann::json PixelFlippingOptions::to_json() const {
-  return {{"patch", patch}, {"replacement", replacement}, {"steps", steps}, {"blur_sigma", blur_sigma}, {"score", score}, {"absolute", absolute}};
+  return {{"patch", patch}, {"replacement", replacement}, {"steps", steps}, {"blur_sigma", blur_sigma}, {"score", score}};
 }
 
 PixelFlippingResult pixel_flipping(const Graph& model, const Tensor& x, const Tensor& attributions,
@@ -34,11 +34,10 @@ PixelFlippingResult pixel_flipping(const Graph& model, const Tensor& x, const Te
   const Tensor replacement =
       replacement_values(x, parse_replacement(options.replacement, "replacement"), ids, seed, options.blur_sigma,
                          "pixel_flipping");
-  const Tensor relevance = options.absolute ? attributions.abs() : attributions;
   PixelFlippingResult r;
-  const PathScores morf = score_path(model, x, replacement, pixel_ranks(relevance, options.patch, PerturbationOrder::MoRF),
+  const PathScores morf = score_path(model, x, replacement, pixel_ranks(attributions, options.patch, PerturbationOrder::MoRF),
                                      thresholds, targets, batch_size);
-  const PathScores lerf = score_path(model, x, replacement, pixel_ranks(relevance, options.patch, PerturbationOrder::LeRF),
+  const PathScores lerf = score_path(model, x, replacement, pixel_ranks(attributions, options.patch, PerturbationOrder::LeRF),
                                      thresholds, targets, batch_size);
   r.morf_logit = morf.logit;
   r.morf_prob = morf.probability;

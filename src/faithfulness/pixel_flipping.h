@@ -15,7 +15,6 @@ struct PixelFlippingOptions {
   int64_t steps = 0;                    // regions replaced; 0: all (the curve has steps + 1 points)
   double blur_sigma = 4;                // Gaussian sigma in pixels for replacement=blur
   std::string score = "probability";    // what AOPC averages: probability (softmax) or logit
-  bool absolute = false;                // order by |attribution| (the signed map by default)
 
   // Throws InputError naming the option ("patch", "replacement", ...).
   void validate() const;
@@ -31,7 +30,8 @@ struct PixelFlippingResult {
   Tensor aopc_gap;
 };
 
-// x [N, C, H, W] on any device; attributions of x's shape; targets [N] int64; ids [N] int64 image ids
+// x [N, C, H, W] on any device; attributions of x's shape, the map whose region means (signed) give
+// the order: pass |map| to order by magnitude (faithfulness.h chooses); targets [N] int64; ids [N] int64 image ids
 // (they key the uniform noise). Every step of every image goes through the model in batches.
 PixelFlippingResult pixel_flipping(const Graph& model, const Tensor& x, const Tensor& attributions,
                                    const Tensor& targets, const Tensor& ids, const PixelFlippingOptions& options,

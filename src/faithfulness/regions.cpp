@@ -26,6 +26,12 @@ Tensor region_scores(const Tensor& attributions, int64_t patch) {
   return torch::zeros({n, region_count(h, w, patch)}, torch::kFloat64).scatter_add_(1, index, per_pixel);
 }
 
+Tensor region_sizes(int64_t height, int64_t width, int64_t patch) {
+  const Tensor index = region_index(height, width, patch).reshape({-1});
+  return torch::zeros({region_count(height, width, patch)}, torch::kFloat64)
+      .scatter_add_(0, index, torch::ones({height * width}, torch::kFloat64));
+}
+
 Tensor region_ranks(const Tensor& scores, PerturbationOrder order) {
   // A stable ascending sort of -score (MoRF) or score (LeRF): equal scores keep their index order.
   const Tensor key = order == PerturbationOrder::MoRF ? -scores : scores;
@@ -36,7 +42,7 @@ Tensor region_ranks(const Tensor& scores, PerturbationOrder order) {
 
 Tensor pixel_ranks(const Tensor& attributions, int64_t patch, PerturbationOrder order) {
   const int64_t n = attributions.size(0), h = attributions.size(2), w = attributions.size(3);
-  const Tensor ranks = region_ranks(region_scores(attributions, patch), order);
+  const Tensor ranks = region_ranks(region_scores(attributions, patch) / region_sizes(h, w, patch), order);
   const Tensor index = region_index(h, w, patch).reshape({1, h * w}).expand({n, h * w});
   return ranks.gather(1, index).view({n, 1, h, w});
 }

@@ -3,6 +3,9 @@
 // A region is a patch x patch square of the pixel grid (patch = 1: single pixels), tiled row-major
 // from the top-left corner; at the right and bottom borders the last regions are cut short when the
 // image size is not a multiple of the patch (28 = 3 x 9 + 1 for MNIST: 9x1, 1x9 and 1x1 regions).
+// Regions are ordered by their mean attribution per pixel, so such short regions compete on equal
+// terms: ordered by sums, a 9x9 patch of |noise| outranks a 9x1 strip by its size alone, and an
+// uninformative magnitude map would score as if it were faithful.
 #include <cstdint>
 
 #include <torch/types.h>
@@ -12,7 +15,7 @@ namespace sanity {
 using Tensor = torch::Tensor;
 
 enum class PerturbationOrder {
-  MoRF,  // most relevant first: largest summed attribution first
+  MoRF,  // most relevant first: largest mean attribution first
   LeRF,  // least relevant first
 };
 
@@ -26,11 +29,15 @@ Tensor region_index(int64_t height, int64_t width, int64_t patch);
 // the channels (signed, as Samek et al.: negative evidence counts against a region).
 Tensor region_scores(const Tensor& attributions, int64_t patch);
 
+// [R] float64: the number of pixels of each region (patch * patch, less at the borders).
+Tensor region_sizes(int64_t height, int64_t width, int64_t patch);
+
 // [N, R] scores -> [N, R] int64 position of each region in the perturbation order (0: perturbed
 // first). Ties keep region (raster) order in both orders, so a constant map perturbs row by row.
 Tensor region_ranks(const Tensor& scores, PerturbationOrder order);
 
-// The position of each pixel's region in the order: [N, 1, H, W] int64, for attributions [N, C, H, W].
+// The position of each pixel's region in the order of region_scores / region_sizes: [N, 1, H, W]
+// int64, for attributions [N, C, H, W].
 // A pixel is perturbed at step k (k regions replaced) when its rank is < k.
 Tensor pixel_ranks(const Tensor& attributions, int64_t patch, PerturbationOrder order);
 

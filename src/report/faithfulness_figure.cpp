@@ -34,7 +34,9 @@ std::vector<Figure> faithfulness_figures(const RunContext& c) {
     f.name = c.prefix + "pixel_flipping_" + v.suffix;
     f.title = std::string("Pixel flipping \u00b7 ") + v.y_title;
     f.guide =
-        "Samek et al. 2017: image regions are replaced in the order of the method's attribution, most relevant first "
+        "Samek et al. 2017: image regions are replaced in the order of the method's attribution (mean per pixel; "
+        "by default |map| for sensitivity maps such as the gradient and Guided Backprop, whose sign is a direction, "
+        "and the signed map for relevance maps such as LRP and IG), most relevant first "
         "(MoRF, left) or least relevant first (LeRF, right), and the model's output for the explained class is "
         "recorded after each step (line: mean over the images; band: \u00b11 standard deviation). A faithful method "
         "makes the MoRF curve fall steeply and keeps the LeRF curve high; AOPC, the mean drop along the curve, "

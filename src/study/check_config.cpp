@@ -47,10 +47,9 @@ nlohmann::json CheckConfig::identity() const {
           {"smprt", {{"metric", smprt_metric}, {"samples", smprt_samples}, {"sigma", smprt_sigma}}},
           {"csc_samples", csc_samples},
           {"fit_data", fit_data}};
-  // Only a non-default faithfulness protocol is part of the identity, so studies from before the
-  // pixel_flipping check (and those that add it later) keep their run; the stage label of
-  // pixel_flipping records the protocol used either way.
-  if (faithfulness.to_json() != FaithfulnessOptions{}.to_json()) j["faithfulness"] = faithfulness.to_json();
+  // The faithfulness protocol is part of the identity: a study whose protocol (or whose defaults)
+  // changed starts a new run rather than resuming pixel_flipping units measured the old way.
+  j["faithfulness"] = faithfulness.to_json();
   return j;
 }
 
@@ -68,7 +67,6 @@ nlohmann::json CheckConfig::to_json() const {
   j["batch_size"] = batch_size;
   j["grid_images"] = grid_images;
   j["activation_images"] = activation_images;
-  j["faithfulness"] = faithfulness.to_json();
   return j;
 }
 

@@ -358,8 +358,9 @@ class Runner {
   // pixel_flipping: the faithfulness measures of the trained model's maps (cached like every check's
   // originals), for the trained model's targets; one unit per method.
   void record_faithfulness_unit(const PreparedMethod& m) {
-    const FaithfulnessResult r = evaluate_faithfulness(trained_, data_.images, original(m), targets0_, ids_,
-                                                       c_.faithfulness, c_.batch_size, c_.data.testbed.seed);
+    const FaithfulnessResult r = evaluate_faithfulness(trained_, data_.images, original(m), m.method->map_kind(),
+                                                       targets0_, ids_, c_.faithfulness, c_.batch_size,
+                                                       c_.data.testbed.seed);
     record_faithfulness(store_, run_, m.spec, r, ids_);
   }
 

@@ -127,6 +127,37 @@ StudyModel parse_model(const nlohmann::json& j, const std::string& origin, const
   return m;
 }
 
+// The same nested fields FaithfulnessOptions::to_json writes, so a study.json can be copied back.
+FaithfulnessOptions parse_faithfulness(const nlohmann::json& j, const std::string& origin) {
+  FaithfulnessOptions o;
+  Fields f(j, origin, "faithfulness");
+  f.get("order", o.order, "auto, signed or absolute");
+  if (f.has("pixel_flipping")) {
+    Fields p(j["pixel_flipping"], origin, "faithfulness.pixel_flipping");
+    p.get("patch", o.pixel_flipping.patch, "an integer");
+    p.get("replacement", o.pixel_flipping.replacement, "uniform, zero, mean or blur");
+    p.get("steps", o.pixel_flipping.steps, "an integer");
+    p.get("blur_sigma", o.pixel_flipping.blur_sigma, "a number");
+    p.get("score", o.pixel_flipping.score, "probability or logit");
+    p.no_others();
+  }
+  if (f.has("insertion_deletion")) {
+    Fields d(j["insertion_deletion"], origin, "faithfulness.insertion_deletion");
+    d.get("pixels_per_step", o.insertion_deletion.pixels_per_step, "an integer");
+    d.get("deletion_baseline", o.insertion_deletion.deletion_baseline, "zero, mean, blur or uniform");
+    d.get("insertion_baseline", o.insertion_deletion.insertion_baseline, "blur, zero, mean or uniform");
+    d.get("blur_sigma", o.insertion_deletion.blur_sigma, "a number");
+    d.no_others();
+  }
+  f.no_others();
+  try {
+    o.validate();
+  } catch (const InputError& e) {
+    f.fail("faithfulness", e.what());
+  }
+  return o;
+}
+
 }  // namespace
 
 nlohmann::json default_study_json() {
@@ -150,6 +181,7 @@ nlohmann::json default_study_json() {
       {"metrics", "spearman_abs, spearman, ssim, hog"},
       {"reinit", {{"distribution", "original"}, {"include_bias", true}, {"reset_batchnorm_stats", false},
                   {"per_image", false}, {"seed", 0}}},
+      {"faithfulness", FaithfulnessOptions{}.to_json()},
       {"target", "predicted"},
       {"batch_size", 256},
       {"grid_images", 4},
@@ -194,6 +226,7 @@ StudyConfig parse_study_config(const nlohmann::json& given, const std::string& o
     r.get("seed", c.reinit.seed, "a non-negative integer");
     r.no_others();
   }
+  if (f.has("faithfulness")) c.faithfulness = parse_faithfulness(j["faithfulness"], origin);
   f.get("target", c.target, "predicted, trained or true");
   f.get("batch_size", c.batch_size, "an integer");
   f.get("grid_images", c.grid_images, "an integer");
@@ -248,6 +281,7 @@ nlohmann::json StudyConfig::to_json() const {
   j["reinit"] = {{"distribution", to_string(reinit.distribution)}, {"include_bias", reinit.include_bias},
                  {"reset_batchnorm_stats", reinit.reset_batchnorm_stats}, {"per_image", reinit.per_image},
                  {"seed", reinit.seed}};
+  j["faithfulness"] = faithfulness.to_json();
   j["target"] = target;
   j["batch_size"] = batch_size;
   j["grid_images"] = grid_images;

@@ -9,6 +9,7 @@
 
 #include "data/load.h"
 #include "models/train.h"
+#include "faithfulness/faithfulness.h"
 #include "randomization/reinit.h"
 
 namespace sanity {
@@ -36,6 +37,7 @@ struct StudyConfig {
   std::vector<std::string> checks;
   std::string metrics;
   ReinitOptions reinit;
+  FaithfulnessOptions faithfulness;  // the pixel_flipping check's protocol (docs/FAITHFULNESS.md)
   std::string target = "predicted";
   int64_t batch_size = 256;
   int64_t grid_images = 4;

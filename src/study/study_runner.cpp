@@ -63,6 +63,7 @@ StudySummary run_study(const StudyConfig& c, const StudyRunOptions& o) {
     }
     cc.metrics = c.metrics;
     cc.reinit = c.reinit;
+    cc.faithfulness = c.faithfulness;
     cc.target = c.target;
     cc.batch_size = c.batch_size;
     cc.grid_images = c.grid_images;

@@ -74,7 +74,7 @@ std::vector<double> to_vector(const Tensor& t) {
 FaithfulnessResult evaluate(const Graph& g, const Tensor& x, const Tensor& maps, const FaithfulnessOptions& o,
                             int64_t batch = 256, uint64_t seed = 0, Tensor ids = {}) {
   if (!ids.defined()) ids = torch::arange(x.size(0));
-  return evaluate_faithfulness(g, x, maps, torch::zeros({x.size(0)}, torch::kInt64), ids, o, batch, seed);
+  return evaluate_faithfulness(g, x, maps, MapKind::Relevance, torch::zeros({x.size(0)}, torch::kInt64), ids, o, batch, seed);
 }
 
 }  // namespace
@@ -135,11 +135,12 @@ TEST(FaithfulnessLinear, PerfectAttributionHasTheLargestMorfAopc) {
   EXPECT_TRUE(torch::allclose(reversed.pixel_flipping.aopc_gap, -perfect.pixel_flipping.aopc_gap, 1e-6, 1e-6));
   // Ordered by |attribution|, a map and its negative are the same ordering.
   FaithfulnessOptions abs = o;
-  abs.pixel_flipping.absolute = abs.insertion_deletion.absolute = true;
+  abs.order = "absolute";
   const FaithfulnessResult ap = evaluate(m.graph, x, relevance, abs), an = evaluate(m.graph, x, -relevance, abs);
   EXPECT_TRUE(torch::equal(ap.pixel_flipping.morf_logit, an.pixel_flipping.morf_logit));
   EXPECT_TRUE(torch::equal(ap.insertion_deletion.deletion, an.insertion_deletion.deletion));
   EXPECT_TRUE(torch::allclose(ap.pixel_flipping.morf_logit, evaluate(m.graph, x, relevance.abs(), o).pixel_flipping.morf_logit));
+  EXPECT_FALSE(torch::allclose(ap.pixel_flipping.morf_logit, perfect.pixel_flipping.morf_logit));
 
   // No ordering beats the perfect one, image by image; random orderings fall well short on average.
   at::Generator gen = make_generator(3);
@@ -167,6 +168,63 @@ TEST(FaithfulnessLinear, PerfectAttributionHasTheLargestMorfAopc) {
   const FaithfulnessResult pp = evaluate(m.graph, x, relevance, p), pr = evaluate(m.graph, x, -relevance, p);
   EXPECT_TRUE((pp.pixel_flipping.aopc_morf > pr.pixel_flipping.aopc_morf).all().item<bool>());
   EXPECT_TRUE(torch::allclose(pp.pixel_flipping.aopc_morf, aopc(pp.pixel_flipping.morf_prob)));
+}
+
+TEST(FaithfulnessOrder, AutoOrdersSensitivityMapsByMagnitudeAndRelevanceMapsBySign) {
+  const LinearModel m = linear_model(2);
+  const Tensor x = images(4, 3);
+  const Tensor relevance = m.w.unsqueeze(0) * x;
+  const auto morf = [&](const std::string& order, MapKind kind) {
+    FaithfulnessOptions o = exact_options();
+    o.order = order;
+    return evaluate_faithfulness(m.graph, x, relevance, kind, torch::zeros({4}, torch::kInt64), torch::arange(4), o)
+        .pixel_flipping.morf_logit;
+  };
+  const Tensor by_sign = morf("signed", MapKind::Relevance), by_size = morf("absolute", MapKind::Relevance);
+  ASSERT_FALSE(torch::allclose(by_sign, by_size));  // w * x has both signs: the two orders differ
+  EXPECT_TRUE(torch::equal(morf("auto", MapKind::Relevance), by_sign));
+  EXPECT_TRUE(torch::equal(morf("auto", MapKind::Sensitivity), by_size));
+  EXPECT_TRUE(torch::equal(morf("signed", MapKind::Sensitivity), by_sign));
+  EXPECT_TRUE(orders_by_magnitude(FaithfulnessOptions{}, MapKind::Sensitivity));
+  EXPECT_FALSE(orders_by_magnitude(FaithfulnessOptions{}, MapKind::Relevance));
+
+  // What each method's sign means: a direction for the gradient's relatives, evidence for the rest.
+  for (const char* name : {"gradient", "guided_backprop", "deconvnet", "guided_gradcam", "rectgrad", "pattern_net",
+                           "smoothgrad(gradient)", "smoothgrad(guided_backprop)"})
+    EXPECT_EQ(MethodRegistry::instance().make(name)->map_kind(), MapKind::Sensitivity) << name;
+  for (const char* name : {"gradient_x_input", "integrated_gradients", "gradcam", "deeplift", "lrp_epsilon", "lrp_zplus",
+                           "deep_taylor", "pattern_attribution", "excitation_backprop", "smoothgrad(lrp_z)", "noise",
+                           "sobel", "constant"})
+    EXPECT_EQ(MethodRegistry::instance().make(name)->map_kind(), MapKind::Relevance) << name;
+}
+
+TEST(FaithfulnessRegions, ShortBorderRegionsCompeteByTheirMeanNotTheirSize) {
+  // 28 x 28 in 9 x 9 patches: nine full patches, six 9x1 / 1x9 strips and one pixel. A strip whose
+  // pixels are larger than a patch's comes first, though its sum is smaller.
+  Tensor a = torch::ones({1, 1, 28, 28});
+  a.narrow(3, 27, 1).fill_(2);  // the right-hand column: regions 3, 7, 11 (strips) and 15 (the pixel)
+  const Tensor ranks = pixel_ranks(a, 9, PerturbationOrder::MoRF);
+  EXPECT_EQ(ranks[0][0][0][27].item<int64_t>(), 0);
+  EXPECT_EQ(ranks[0][0][27][27].item<int64_t>(), 3);
+  EXPECT_EQ(ranks[0][0][0][0].item<int64_t>(), 4);
+  EXPECT_EQ(to_vector(region_sizes(28, 28, 9)),
+            (std::vector<double>{81, 81, 81, 9, 81, 81, 81, 9, 81, 81, 81, 9, 9, 9, 9, 1}));
+  // So an uninformative map of magnitudes (i.i.d. uniform: symmetric) gives the full patches no head
+  // start: over many maps their mean MoRF position is the middle, 7.5 (by sums: about 4).
+  at::Generator gen = make_generator(21);
+  const Tensor maps = torch::rand({400, 1, 28, 28}, gen);
+  const Tensor full = region_sizes(28, 28, 9) == 81;
+  const auto mean_position_of_full = [&](const Tensor& scores) {
+    const Tensor positions = region_ranks(scores, PerturbationOrder::MoRF);
+    return positions.index({torch::indexing::Slice(), full}).to(torch::kFloat64).mean().item<double>();
+  };
+  EXPECT_NEAR(mean_position_of_full(region_scores(maps, 9) / region_sizes(28, 28, 9)), 7.5, 0.3);
+  EXPECT_LT(mean_position_of_full(region_scores(maps, 9)), 4.5);
+  // pixel_ranks orders by the same per-pixel means.
+  const Tensor three = maps.narrow(0, 0, 3);
+  const Tensor expected = region_ranks(region_scores(three, 9) / region_sizes(28, 28, 9), PerturbationOrder::MoRF)
+                              .gather(1, region_index(28, 28, 9).reshape({1, -1}).expand({3, 784}));
+  EXPECT_TRUE(torch::equal(pixel_ranks(three, 9, PerturbationOrder::MoRF).reshape({3, -1}), expected));
 }
 
 TEST(FaithfulnessLinear, ConstantAttributionPerturbsInRasterOrder) {
@@ -256,6 +314,8 @@ TEST(FaithfulnessOptions, BadOptionsNameTheOption) {
     return [&m, &x, o] { evaluate(m.graph, x, x, o); };
   };
   test::expect_input_error(with([](FaithfulnessOptions& o) { o.pixel_flipping.patch = 0; }), "patch");
+  test::expect_input_error(with([](FaithfulnessOptions& o) { o.order = "rank"; }),
+                           "order = rank: expected auto, signed or absolute");
   test::expect_input_error(with([](FaithfulnessOptions& o) { o.pixel_flipping.replacement = "gaussian"; }),
                            "replacement = gaussian: unknown replacement; valid: uniform, zero, mean, blur");
   test::expect_input_error(with([](FaithfulnessOptions& o) { o.pixel_flipping.score = "loss"; }), "score");

@@ -83,7 +83,7 @@ TEST(FaithfulnessStore, RecordsCurvesAndScoresUnderTheContract) {
   const Tensor x = torch::rand({3, 1, 28, 28}, make_generator(2));
   const Tensor ids = torch::tensor({7, 2, 9}, torch::kInt64);
   const FaithfulnessResult r =
-      evaluate_faithfulness(g, x, torch::randn_like(x), torch::zeros({3}, torch::kInt64), ids, {}, 64, 0);
+      evaluate_faithfulness(g, x, torch::randn_like(x), MapKind::Relevance, torch::zeros({3}, torch::kInt64), ids, {}, 64, 0);
   EXPECT_TRUE(record_faithfulness(store, run, "gradient", r, ids));
   EXPECT_TRUE(store.is_done({run, "pixel_flipping", -1, "gradient"}));
   EXPECT_FALSE(record_faithfulness(store, run, "gradient", r, ids));  // done: nothing written twice
@@ -134,10 +134,14 @@ TEST(FaithfulnessStudy, CheckRunnerRecordsOneResumableUnitPerMethod) {
   const auto label = store.stage_label(first.run_id, "pixel_flipping", -1);
   ASSERT_TRUE(label.has_value());
   EXPECT_NE(label->find("\"replacement\":\"uniform\""), std::string::npos) << *label;
-  // A default protocol leaves the run's identity as it was; another protocol is another run.
-  EXPECT_FALSE(c.identity().contains("faithfulness"));
+  // The protocol is part of the run's identity: another protocol is another run.
+  const nlohmann::json before = c.identity();
+  EXPECT_EQ(before.at("faithfulness").at("order"), "auto");
   c.faithfulness.pixel_flipping.patch = 4;
-  EXPECT_TRUE(c.identity().contains("faithfulness"));
+  EXPECT_NE(c.identity(), before);
+  c.faithfulness.pixel_flipping.patch = 9;
+  c.faithfulness.order = "signed";
+  EXPECT_NE(c.identity(), before);
 }
 
 TEST(FaithfulnessStudy, CliWritesCurvesScoresRankingAndDatabase) {

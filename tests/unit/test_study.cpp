@@ -123,6 +123,13 @@ TEST(StudyConfig, OverridesMergeAndErrorsNameTheField) {
   EXPECT_EQ(c.models[0].name, "fashion-mnist-mlp");
   EXPECT_EQ(c.models[0].train.epochs, 1);
   EXPECT_EQ(c.methods, std::vector<std::string>{"gradient"});
+  EXPECT_EQ(c.faithfulness.to_json(), FaithfulnessOptions{}.to_json());
+  const StudyConfig f = parse_study_config(
+      nlohmann::json::parse(R"({"faithfulness": {"order": "signed", "pixel_flipping": {"patch": 7}}})"), "my.json");
+  EXPECT_EQ(f.faithfulness.order, "signed");
+  EXPECT_EQ(f.faithfulness.pixel_flipping.patch, 7);
+  EXPECT_EQ(f.faithfulness.pixel_flipping.replacement, "uniform");  // the rest keeps its default
+  EXPECT_EQ(parse_study_config(f.to_json(), "again").faithfulness.to_json(), f.faithfulness.to_json());
   auto parse = [](const char* text) { return parse_study_config(nlohmann::json::parse(text), "my.json"); };
   test::expect_input_error([&] { parse(R"({"testbd": {}})"); }, "my.json: field 'testbd': unknown field");
   test::expect_input_error([&] { parse(R"({"testbed": {"count": "many"}})"); }, "field 'testbed.count': expected an integer");
@@ -131,6 +138,10 @@ TEST(StudyConfig, OverridesMergeAndErrorsNameTheField) {
   test::expect_input_error([&] { parse(R"({"models": [{"builtin": "cnn", "train": {"epoch": 2}}]})"); },
                            "field 'models[0].train.epoch': unknown field");
   test::expect_input_error([&] { parse(R"({"reinit": {"distribution": "gaussian"}})"); }, "reinit.distribution");
+  test::expect_input_error([&] { parse(R"({"faithfulness": {"order": "rank"}})"); },
+                           "field 'faithfulness': faithfulness option order = rank: expected auto, signed or absolute");
+  test::expect_input_error([&] { parse(R"({"faithfulness": {"pixel_flipping": {"patches": 7}}})"); },
+                           "field 'faithfulness.pixel_flipping.patches': unknown field");
   test::expect_input_error([] { load_study_config("/nonexistent/study.json"); }, "/nonexistent/study.json");
 }
 
