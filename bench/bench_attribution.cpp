@@ -4,6 +4,7 @@
 //
 //   bench_attribution [--threads 2] [--repeats 3] [--models mnist_cnn,resnet50]
 //                     [--mnist-steps 50] [--resnet-steps 8] [--work /tmp/sanity-bench]
+//                     [--methods gradient,integrated_gradients]   (keys as in the table; default all)
 //
 // --*-steps is both the IG step count and the SmoothGrad / VarGrad sample count for that model.
 // Prints a markdown table for bench/RESULTS.md.
@@ -71,7 +72,7 @@ std::vector<std::pair<std::string, std::string>> method_list(int64_t steps) {
 int main(int argc, char** argv) {
   int threads = 2, repeats = 3;
   int64_t mnist_steps = 50, resnet_steps = 8;
-  std::string models = "mnist_cnn,resnet50", work = "/tmp/sanity-bench";
+  std::string models = "mnist_cnn,resnet50", work = "/tmp/sanity-bench", only;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
     if (k == "--threads") threads = std::stoi(v);
@@ -80,11 +81,13 @@ int main(int argc, char** argv) {
     else if (k == "--mnist-steps") mnist_steps = std::stoll(v);
     else if (k == "--resnet-steps") resnet_steps = std::stoll(v);
     else if (k == "--work") work = v;
+    else if (k == "--methods") only = "," + v + ",";
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
     }
   }
+  configure_allocator();
   configure_threads(threads);
   const std::string script = std::string(SANITY_SOURCE_DIR) + "/bench/bench_attribution.py";
   std::filesystem::create_directories(work);
@@ -102,7 +105,11 @@ int main(int argc, char** argv) {
     // Each method is timed here and then in PyTorch right after, so both see the same machine load.
     std::map<std::string, double> ours, torch_batched, torch_loop;
     uint64_t runs = 0;  // seeds the timed runs: never the same twice
+    const auto selected = [&](const std::string& key) {
+      return only.empty() || only.find("," + key + ",") != std::string::npos;
+    };
     for (const auto& [key, spec] : method_list(s.steps)) {
+      if (!selected(key)) continue;
       MethodPtr m = MethodRegistry::instance().make(spec);
       AttributionContext ctx{g, s.batch, 0, torch::arange(s.count), nullptr};
       AttributionContext one{g, s.batch, 0, torch::arange(1), nullptr};
@@ -127,6 +134,7 @@ int main(int argc, char** argv) {
     std::printf("| method | sanity maps/s | PyTorch maps/s | sanity / PyTorch | python per-sample loop maps/s | "
                 "sanity / loop |\n|---|---:|---:|---:|---:|---:|\n");
     for (const auto& [key, spec] : method_list(s.steps)) {
+      if (!selected(key)) continue;
       const double a = s.count / ours[key], b = s.count / torch_batched[key];
       std::printf("| `%s` | %.3g | %.3g | %.2fx |", spec.c_str(), a, b, a / b);
       if (torch_loop.count(key)) {

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/runtime.h"
 #include "models/backprop.h"
 #include "models/builtin.h"
 #include "models/model_io.h"
@@ -86,6 +87,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  configure_allocator();
   torch::set_num_threads(threads);
   std::filesystem::create_directories(model_dir);
   std::map<std::string, double> best_sanity, best_torch;

@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) threads = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--skip-resnet")) skip_resnet = true;
   }
+  configure_allocator();
   configure_threads(threads);
   torch::manual_seed(0);
   {

@@ -7,8 +7,10 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/runtime.h"
 
 int main(int argc, char** argv) {
+  sanity::configure_allocator();
   CLI::App app{
       "sanity: do your saliency maps depend on the model and the data they explain?\n"
       "Sanity checks (Adebayo et al. 2018), modified-backprop analysis (Sixt et al. 2020) and\n"

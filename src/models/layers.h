@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "models/layer.h"
+#include "models/pool_memo.h"
 
 namespace sanity {
 
@@ -115,6 +116,10 @@ class MaxPool2d : public LayerOf<MaxPool2d, LayerKind::MaxPool> {
   std::vector<int64_t> kernel, stride, dilation;
   Pads2d pads;
   bool ceil_mode;
+
+ private:
+  std::tuple<Tensor, Tensor> pool_with_indices(const Tensor& src) const;
+  PoolIndexMemo memo_;
 };
 
 class AvgPool2d : public LayerOf<AvgPool2d, LayerKind::AvgPool> {

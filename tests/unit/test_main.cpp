@@ -2,8 +2,11 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "core/runtime.h"
+
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
+  sanity::configure_allocator();  // as the command line does
   torch::set_num_threads(2);
   return RUN_ALL_TESTS();
 }

@@ -70,6 +70,31 @@ TEST(Graph, BackwardSweepEqualsAutogradOnEveryLayerKind) {
   EXPECT_LT(test::max_rel_error(sweep_input_gradient(g, in, classes), autograd_input_gradient(g, in, classes)), 1e-5);
 }
 
+TEST(Graph, MaxPoolBackwardUsesForwardIndicesOnlyForTheSameUnchangedInput) {
+  // The forward pass remembers its argmax indices for the backward sweep (pool_memo.h) and pools in
+  // channels-last order on CPU. Half the inputs are ReLU zeros, so windows tie: the winner must be
+  // the one autograd's NCHW kernel picks. After an in-place change of the input the remembered
+  // indices are stale and must not be used.
+  torch::manual_seed(3);
+  for (const Pads2d pads : {Pads2d{}, Pads2d{0, 1, 1, 0}}) {
+    const MaxPool2d pool({3, 3}, {2, 2}, pads, {1, 1}, false);
+    auto autograd_backward = [&](const Tensor& x, const Tensor& g) {
+      Tensor xi = x.clone().requires_grad_(true);
+      Tensor y = pool.forward({xi}, false);
+      return torch::autograd::grad({y}, {xi}, {g})[0];
+    };
+    Tensor x = torch::relu(torch::randn({4, 8, 12, 12}));
+    const Tensor y = pool.forward({x}, false);
+    const Tensor g = torch::randn_like(y);
+    EXPECT_TRUE(torch::equal(y, pool.forward({x.clone().requires_grad_(true)}, false).detach()));
+    EXPECT_TRUE(torch::equal(pool.backward({x}, y, g)[0], autograd_backward(x, g)));
+    x.mul_(-1).add_(0.5);  // other winners: the remembered indices no longer hold
+    EXPECT_TRUE(torch::equal(pool.backward({x}, y, g)[0], autograd_backward(x, g)));
+    const auto copy = pool.clone();  // starts with nothing remembered
+    EXPECT_TRUE(torch::equal(copy->backward({x}, y, g)[0], autograd_backward(x, g)));
+  }
+}
+
 TEST(Graph, ObserverSeesEveryNodeOnThePath) {
   Graph g = build_cnn(0);
   Tensors acts = g.forward_all(torch::rand({2, 1, 28, 28}));

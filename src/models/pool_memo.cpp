@@ -1,0 +1,26 @@
+#include "models/pool_memo.h"
+
+#include <algorithm>
+
+namespace sanity {
+
+void PoolIndexMemo::remember(const torch::Tensor& input, const torch::Tensor& indices) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::erase_if(entries_, [&](const Entry& e) {
+    return e.input.expired() || e.input._unsafe_get_target() == input.unsafeGetTensorImpl();
+  });
+  if (entries_.size() >= kMaxEntries) entries_.erase(entries_.begin());
+  entries_.push_back({c10::weak_intrusive_ptr<c10::TensorImpl, c10::UndefinedTensorImpl>(input.getIntrusivePtr()),
+                      input._version(), indices});
+}
+
+torch::Tensor PoolIndexMemo::recall(const torch::Tensor& input) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::erase_if(entries_, [](const Entry& e) { return e.input.expired(); });
+  for (const Entry& e : entries_)
+    if (e.input._unsafe_get_target() == input.unsafeGetTensorImpl() && e.version == input._version())
+      return e.indices;
+  return {};
+}
+
+}  // namespace sanity
