@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstring>
 
+#include <ATen/Parallel.h>
+
 #include "attribution/options.h"
 #include "attribution/registry.h"
 #include "attribution/sweep.h"
@@ -35,14 +37,20 @@ class Sobel : public Method {
   bool uses_model() const override { return false; }
 };
 
-// A cheap signature of the model's weights (their sum and sum of squares, bit for bit): the noise
-// baseline draws afresh for every model, as Binder et al. intend (an uninformative map is a new draw
-// each time it is computed, so randomization checks score it near zero), yet reproducibly.
+// A cheap signature of the model's weights (sum and sum of squares of up to 1,024 evenly spaced
+// values per parameter tensor, bit for bit): the noise baseline draws afresh for every model, as
+// Binder et al. intend (an uninformative map is a new draw each time it is computed, so
+// randomization checks score it near zero), yet reproducibly. Sampling keeps it at microseconds
+// (the full weights took longer than the draws); re-drawing or retraining a layer changes every
+// sampled value.
 uint64_t weights_signature(const Graph& model) {
+  constexpr int64_t kSamples = 1024;
   double sum = 0, squares = 0;
   for (const auto& n : model.nodes())
     for (const auto& p : n.layer->params()) {
-      const Tensor v = p.value.detach().to(torch::kFloat64);
+      const Tensor flat = p.value.detach().reshape({-1});
+      const int64_t step = std::max<int64_t>(1, flat.numel() / kSamples);
+      const Tensor v = flat.slice(0, 0, flat.numel(), step).to(torch::kCPU, torch::kFloat64);
       sum += v.sum().item<double>();
       squares += v.square().sum().item<double>();
     }
@@ -62,11 +70,14 @@ class Noise : public Method {
     const int64_t* id = ids.data_ptr<int64_t>();
     Tensor out = torch::empty(x.sizes(), x.options().device(torch::kCPU));
     const uint64_t model_seed = derive_seed(ctx.seed, "noise_baseline", weights_signature(ctx.model));
-    for (int64_t i = 0; i < x.size(0); ++i) {
-      at::Generator gen = make_generator(derive_seed(model_seed, "image", static_cast<uint64_t>(id[i])));
-      if (distribution_ == "uniform") out[i].uniform_(0.0, 1.0, gen);
-      else out[i].normal_(0.0, 1.0, gen);
-    }
+    // One generator per image, so images are drawn in parallel and each map depends only on its id.
+    at::parallel_for(0, x.size(0), 1, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        at::Generator gen = make_generator(derive_seed(model_seed, "image", static_cast<uint64_t>(id[i])));
+        if (distribution_ == "uniform") out[i].uniform_(0.0, 1.0, gen);
+        else out[i].normal_(0.0, 1.0, gen);
+      }
+    });
     return out.to(x.device());
   }
   bool uses_model() const override { return false; }
