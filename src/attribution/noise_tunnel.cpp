@@ -69,6 +69,8 @@ NoiseTunnelResult noise_tunnel(const Method& inner, const AttributionContext& ct
     }
     const Tensor img_t = device_ids(img);
     AttributionContext inner_ctx{ctx.model, ctx.batch_size, inner_seed, torch::tensor(inner_ids), nullptr};
+    inner_ctx.fit_data = ctx.fit_data;  // smoothgrad(pattern_attribution) fits or finds its patterns
+    inner_ctx.cache_dir = ctx.cache_dir;
     Tensor out = inner.attribute(inner_ctx, rows, t.index_select(0, img_t));
     sum.index_add_(0, img_t, out);
     if (want_variance) {

@@ -19,11 +19,12 @@ namespace {
 struct CscArgs {
   CommonOptions common;
   DataArgs data;
-  std::string model, fit_data, out, inject, start = "random", layers;
+  FitArgs fit;
+  std::string model, out, inject, start = "random", layers;
   std::string methods =
       "lrp_zplus,lrp_alpha1beta0,lrp_alpha2beta1,lrp_epsilon_plus_flat,deep_taylor,excitation_backprop,"
       "pattern_attribution,rectgrad,lrp_z,deeplift,gradient";
-  int64_t fit_count = 5000, batch = 8;
+  int64_t batch = 8;
   int samples = 5;
 };
 
@@ -42,23 +43,8 @@ int run_csc(const CscArgs& a) {
   std::vector<MethodSpec> specs = parse_method_list(a.methods);
   if (specs.empty()) throw InputError("--methods: give at least one method");
   std::vector<BackpropMethodPtr> methods;
-  bool needs_fit = false;
-  for (const auto& s : specs) {
-    methods.push_back(csc_method(s));
-    needs_fit = needs_fit || s.name.rfind("pattern_", 0) == 0;
-  }
-  Dataset fit;
-  const std::string fit_spec =
-      !a.fit_data.empty() ? a.fit_data : (is_builtin_dataset(data_options.spec) ? data_options.spec : "");
-  if (needs_fit && !fit_spec.empty()) {
-    DataOptions fit_options = data_options;
-    fit_options.spec = fit_spec;
-    fit_options.split = "train";
-    fit_options.labels.clear();
-    fit_options.testbed.count = a.fit_count;
-    fit_options.testbed.balanced = false;
-    fit = load_data(fit_options).data;
-  }
+  for (const auto& s : specs) methods.push_back(csc_method(s));
+  const FitContext fit = load_fit_context(a.fit, data_options, a.model, specs);
 
   std::vector<CscOptions::Start> starts;
   if (a.start == "random" || a.start == "both") starts.push_back(CscOptions::Start::Random);
@@ -66,9 +52,8 @@ int run_csc(const CscArgs& a) {
   if (starts.empty()) throw InputError("--start '" + a.start + "': expected random, classes or both");
 
   AttributionContext ctx{g, a.batch * a.samples, seed, loaded.ids};
-  if (fit.size() > 0) ctx.fit_data = &fit;
-  if (std::filesystem::path(a.model).extension() == ".onnx")
-    ctx.cache_dir = std::filesystem::absolute(a.model).parent_path().string();
+  if (fit.data.size() > 0) ctx.fit_data = &fit.data;
+  ctx.cache_dir = fit.cache_dir;
   CscOptions o;
   o.inject = a.inject;
   o.samples = a.samples;
@@ -139,8 +124,7 @@ Command make_csc_command() {
         ->capture_default_str();
     s->add_option("--samples", args->samples, "random vectors per image")->capture_default_str();
     s->add_option("--layers", args->layers, "comma-separated layers to report (default: input, conv, linear, add, concat)");
-    s->add_option("--fit-data", args->fit_data, "training images for pattern methods: a dataset, folder or .npy (default: --data's train split)");
-    s->add_option("--fit-count", args->fit_count, "training images used to fit patterns")->capture_default_str();
+    add_fit_options(s, args->fit);
     s->add_option("--batch-size", args->batch, "images per backward batch")->capture_default_str();
     add_common_options(s, args->common);
     return s;

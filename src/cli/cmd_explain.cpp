@@ -24,6 +24,7 @@ namespace {
 struct ExplainArgs {
   CommonOptions common;
   DataArgs data;
+  FitArgs fit;
   std::string model, builtin, methods, target = "predicted", out;
   int64_t batch_size = 64;
   bool no_png = false;
@@ -109,6 +110,7 @@ int run_explain(ExplainArgs& a) {
   const Dataset& data = loaded.data;
   model.check_input(data.images, "--data " + data_options.spec);
   const Tensor x = data.images.to(device);
+  const FitContext fit = load_fit_context(a.fit, data_options, model_spec, specs);
 
   const Tensor logits = predict_logits(model, x, a.batch_size);
   const Tensor predicted = logits.argmax(1).cpu();
@@ -151,6 +153,8 @@ int run_explain(ExplainArgs& a) {
 
     std::map<std::string, Tensor> diagnostics;
     AttributionContext ctx{model, a.batch_size, data_options.testbed.seed, loaded.ids, &diagnostics};
+    if (fit.data.size() > 0) ctx.fit_data = &fit.data;
+    ctx.cache_dir = fit.cache_dir;
     const auto start = std::chrono::steady_clock::now();
     const Tensor maps = methods[m]->attribute(ctx, x, targets.to(device)).to(torch::kCPU, torch::kFloat32);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -228,6 +232,7 @@ Command make_explain_command() {
     s->add_option("--overlay", args->overlay, "heatmaps: blend over the input with this weight (0: none)")
         ->capture_default_str();
     add_data_options(s, args->data, 200);
+    add_fit_options(s, args->fit);
     s->footer("--count defaults to every image of an image folder or .npy file, and to a test bed of 200 images\n"
               "of mnist / fashion-mnist. Method options: sanity explain --methods 'integrated_gradients(steps=64,\n"
               "baseline=zero)' ...; a wrong name or option lists the valid ones.");

@@ -25,6 +25,7 @@ namespace {
 struct FaithfulnessArgs {
   CommonOptions common;
   DataArgs data;
+  FitArgs fit;
   FaithfulnessOptions options;
   std::string model, methods, out;
   int64_t batch_size = 256;
@@ -63,6 +64,8 @@ int run_faithfulness(FaithfulnessArgs& a) {
   const Tensor x = data.images.to(device);
   const Tensor targets = predict_logits(model, x, a.batch_size).argmax(1).cpu();
   const Tensor ids = loaded.ids;
+  const FitContext fit = load_fit_context(a.fit, data_options, a.model, specs);
+  ExplainOptions explain_options{a.batch_size, seed, fit.data.size() > 0 ? &fit.data : nullptr, fit.cache_dir};
 
   std::filesystem::create_directories(a.out);
   ResultsStore store(a.out + "/results.sqlite");
@@ -97,7 +100,7 @@ int run_faithfulness(FaithfulnessArgs& a) {
   for (size_t m = 0; m < methods.size(); ++m) {
     const std::string spec = methods[m]->spec().str();
     const auto start = std::chrono::steady_clock::now();
-    const Tensor maps = explain_all(*methods[m], model, x, targets, ids, {a.batch_size, seed});
+    const Tensor maps = explain_all(*methods[m], model, x, targets, ids, explain_options);
     const MapKind kind = methods[m]->map_kind();
     const FaithfulnessResult r = evaluate_faithfulness(model, x, maps, kind, targets, ids, a.options, a.batch_size, seed);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -177,6 +180,7 @@ Command make_faithfulness_command() {
                   "Guided Backprop, the signed map for relevance maps such as LRP and IG), signed or absolute")
         ->capture_default_str();
     add_data_options(s, a->data, 200);
+    add_fit_options(s, a->fit);
     add_common_options(s, a->common);
     return s;
   };

@@ -1,5 +1,6 @@
 #include "cli/commands.h"
 
+#include <filesystem>
 #include <sstream>
 
 #include "core/error.h"
@@ -18,6 +19,40 @@ void add_common_options(CLI::App* sub, CommonOptions& o) {
 void apply_common_options(const CommonOptions& o) {
   configure_threads(o.threads);
   parse_device(o.device);
+}
+
+void add_fit_options(CLI::App* sub, FitArgs& f) {
+  sub->add_option("--fit-data", f.data,
+                  "training images for pattern methods: a dataset, folder or .npy (default: --data's train split)");
+  sub->add_option("--fit-count", f.count, "training images used to fit patterns")->capture_default_str();
+}
+
+namespace {
+bool fits_on_data(const MethodSpec& s) {
+  if (s.name.rfind("pattern_", 0) == 0) return true;
+  for (const auto& inner : s.methods)
+    if (fits_on_data(inner)) return true;
+  return false;
+}
+}  // namespace
+
+FitContext load_fit_context(const FitArgs& f, const DataOptions& data_options, const std::string& model,
+                            const std::vector<MethodSpec>& specs) {
+  FitContext c;
+  if (std::filesystem::path(model).extension() == ".onnx")
+    c.cache_dir = std::filesystem::absolute(model).parent_path().string();
+  bool needed = false;
+  for (const auto& s : specs) needed = needed || fits_on_data(s);
+  const std::string source = !f.data.empty() ? f.data : (is_builtin_dataset(data_options.spec) ? data_options.spec : "");
+  if (!needed || source.empty()) return c;  // a pattern method then looks for a saved patterns file
+  DataOptions o = data_options;
+  o.spec = source;
+  o.split = "train";
+  o.labels.clear();
+  o.testbed.count = f.count;
+  o.testbed.balanced = false;
+  c.data = load_data(o).data;
+  return c;
 }
 
 void add_data_options(CLI::App* sub, DataArgs& d, int64_t default_count) {

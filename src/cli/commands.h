@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "attribution/spec.h"
 #include "data/load.h"
 
 namespace sanity::cli {
@@ -32,6 +33,22 @@ struct CommonOptions {
 void add_common_options(CLI::App* sub, CommonOptions& o);
 // Applies threads and device.
 void apply_common_options(const CommonOptions& o);
+
+// Training images for methods that fit on data (pattern_net, pattern_attribution, also wrapped in
+// smoothgrad / vargrad): --fit-data (default: --data's train split when --data is a built-in
+// dataset) and --fit-count. Fitted patterns are saved beside an .onnx model and reused from there.
+struct FitArgs {
+  std::string data;
+  int64_t count = 5000;
+};
+void add_fit_options(CLI::App* sub, FitArgs& f);
+struct FitContext {
+  Dataset data;           // empty when no method needs it or no source was given
+  std::string cache_dir;  // the .onnx model's folder; empty for built-in models
+};
+// Loads the fit images only when one of `specs` (at any depth) needs them.
+FitContext load_fit_context(const FitArgs& f, const DataOptions& data_options, const std::string& model,
+                            const std::vector<MethodSpec>& specs);
 
 // --data and the options that shape it (split, count, seed, balanced, labels, image preprocessing).
 // Image preprocessing options are strings, parsed by finish_data_options().

@@ -5,6 +5,7 @@
 namespace sanity {
 
 void PoolIndexMemo::remember(const torch::Tensor& input, const torch::Tensor& indices) const {
+  if (input.is_inference()) return;  // no version counter: a change could not be seen
   std::lock_guard<std::mutex> lock(mutex_);
   std::erase_if(entries_, [&](const Entry& e) {
     return e.input.expired() || e.input._unsafe_get_target() == input.unsafeGetTensorImpl();
@@ -15,6 +16,7 @@ void PoolIndexMemo::remember(const torch::Tensor& input, const torch::Tensor& in
 }
 
 torch::Tensor PoolIndexMemo::recall(const torch::Tensor& input) const {
+  if (input.is_inference()) return {};
   std::lock_guard<std::mutex> lock(mutex_);
   std::erase_if(entries_, [](const Entry& e) { return e.input.expired(); });
   for (const Entry& e : entries_)

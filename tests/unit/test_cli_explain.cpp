@@ -67,6 +67,24 @@ TEST(CliExplain, WritesOneArrayPerMethodEqualToTheLibrarys) {
   }
 }
 
+TEST(CliExplain, PatternMethodsFitOnFitDataAlsoWhenWrapped) {
+  // --fit-data feeds pattern_attribution, on its own and inside smoothgrad (sigma 0: equal maps).
+  const std::string dir = test::temp_dir("explain_fit");
+  const std::string inputs = write_inputs(dir);
+  write_npy(dir + "/fit.npy", torch::rand({40, 1, 28, 28}));
+  const auto r = test::run_cli("explain --builtin cnn --data " + inputs + " --fit-data " + dir +
+                               "/fit.npy --fit-count 40 --methods 'pattern_attribution(fit_count=40),"
+                               "smoothgrad(pattern_attribution(fit_count=40), n=2, sigma=0)' --no-png --quiet --out " +
+                               dir + "/out");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const nlohmann::json j = read_json(dir + "/out/explain.json");
+  ASSERT_EQ(j["methods"].size(), 2u);
+  const Tensor plain = read_npy(dir + "/out/" + j["methods"][0]["file"].get<std::string>());
+  const Tensor smooth = read_npy(dir + "/out/" + j["methods"][1]["file"].get<std::string>());
+  EXPECT_GT(plain.abs().sum().item<double>(), 0.0);
+  EXPECT_LT(test::max_rel_error(smooth, plain), 1e-6);
+}
+
 TEST(CliExplain, DatasetSourceAndPredictedTargets) {
   const std::string dir = test::temp_dir("explain-mnist");
   const auto r = test::run_cli("explain --model cnn --data mnist --split test --count 4 --seed 2 --methods "

@@ -126,4 +126,12 @@ TEST(Patterns, AreSavedBesideTheModelAndReusedWithoutTrainingData) {
   reuse.cache_dir = dir;
   EXPECT_TRUE(torch::equal(m->attribute(reuse, x, targets), first));
   EXPECT_GT(first.abs().sum().item<double>(), 0.0);
+  // Wrapped, the method sees the same training data and patterns file: SmoothGrad with sigma 0
+  // equals it, whether the patterns are fitted or read from the file.
+  const std::string wrapped = "smoothgrad(pattern_attribution(fit_count=48), n=2, sigma=0)";
+  EXPECT_LT(test::max_rel_error(MethodRegistry::instance().make(wrapped)->attribute(reuse, x, targets), first), 1e-6);
+  AttributionContext fit_only{g, 32};
+  fit_only.fit_data = &data;
+  EXPECT_LT(test::max_rel_error(MethodRegistry::instance().make(wrapped)->attribute(fit_only, x, targets), first),
+            1e-6);
 }

@@ -93,6 +93,16 @@ TEST(Graph, MaxPoolBackwardUsesForwardIndicesOnlyForTheSameUnchangedInput) {
     const auto copy = pool.clone();  // starts with nothing remembered
     EXPECT_TRUE(torch::equal(copy->backward({x}, y, g)[0], autograd_backward(x, g)));
   }
+  {  // tensors made under InferenceMode have no version counter: nothing is remembered, still exact
+    c10::InferenceMode inference;
+    const MaxPool2d pool({2, 2}, {2, 2}, Pads2d{}, {1, 1}, false);
+    const Tensor x = torch::relu(torch::randn({2, 4, 8, 8}));
+    const Tensor y = pool.forward({x}, false);
+    const Tensor g = torch::randn_like(y);
+    const Tensor idx = std::get<1>(at::max_pool2d_with_indices(x, {2, 2}, {2, 2}, {0, 0}, {1, 1}, false));
+    EXPECT_TRUE(torch::equal(pool.backward({x}, y, g)[0],
+                             at::max_pool2d_with_indices_backward(g, x, {2, 2}, {2, 2}, {0, 0}, {1, 1}, false, idx)));
+  }
 }
 
 TEST(Graph, ObserverSeesEveryNodeOnThePath) {
