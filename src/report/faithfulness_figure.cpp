@@ -1,5 +1,8 @@
 // Pixel-flipping curves (Samek et al. 2017): the model's output as regions are perturbed in the
 // order of each method's attribution, most relevant first (MoRF) and least relevant first (LeRF).
+#include <string>
+#include <vector>
+
 #include "report/chart_style.h"
 #include "report/figures.h"
 
@@ -29,6 +32,24 @@ std::vector<Figure> faithfulness_figures(const RunContext& c) {
     }
     if (values.empty()) continue;
 
+    // One small panel per method (21 lines in one panel overlap beyond reading): MoRF and LeRF with
+    // their bands, and in every panel the noise baseline's MoRF curve, what an ordering that ignores
+    // the model gives.
+    std::vector<std::string> panels;
+    std::string noise;
+    for (const std::string& m : c.methods)
+      for (const json& row : values)
+        if (row["method"] == m) {
+          panels.push_back(m);
+          if (noise.empty() && m.rfind("noise", 0) == 0) noise = m;
+          break;
+        }
+    static const std::string kReference = "noise baseline, MoRF";
+    json reference = json::array();
+    for (const json& row : values)
+      if (!noise.empty() && row["method"] == noise && row["order"] == "MoRF")
+        reference.push_back({{"series", kReference}, {"step", row["step"]}, {"mean", row["mean"]}});
+
     Figure f;
     f.kind = "faithfulness";
     f.name = c.prefix + "pixel_flipping_" + v.suffix;
@@ -36,30 +57,45 @@ std::vector<Figure> faithfulness_figures(const RunContext& c) {
     f.guide =
         "Samek et al. 2017: image regions are replaced in the order of the method's attribution (mean per pixel; "
         "by default |map| for sensitivity maps such as the gradient and Guided Backprop, whose sign is a direction, "
-        "and the signed map for relevance maps such as LRP and IG), most relevant first "
-        "(MoRF, left) or least relevant first (LeRF, right), and the model's output for the explained class is "
-        "recorded after each step (line: mean over the images; band: \u00b11 standard deviation). A faithful method "
-        "makes the MoRF curve fall steeply and keeps the LeRF curve high; AOPC, the mean drop along the curve, "
-        "summarizes each curve in the ranking table.";
+        "and the signed map for relevance maps such as LRP and IG), most relevant first (MoRF, blue) or least "
+        "relevant first (LeRF, orange), and the model's output for the explained class is recorded after each step "
+        "(line: mean over the images; band: \u00b11 standard deviation). One panel per method; the grey dashed line "
+        "in every panel is the noise baseline's MoRF curve, what an ordering that ignores the model gives. A "
+        "faithful method makes the MoRF curve fall steeply, below the grey line, and keeps the LeRF curve high; "
+        "AOPC, the mean drop along a curve, summarizes it in the ranking table.";
     f.spec = base_spec(f.title, run_label(c.run) + " \u00b7 mean \u00b1 1 std over the images");
     f.spec["data"] = {{"values", values}};
-    f.spec["facet"] = {{"column", {{"field", "order"}, {"type", "nominal"}, {"title", nullptr},
-                                   {"sort", {"MoRF", "LeRF"}}}}};
-    const json x = {{"field", "step"}, {"type", "quantitative"}, {"title", "perturbation step"}};
-    const json color = method_color(c.methods);
-    f.spec["spec"] = {
-        {"width", 260},
-        {"height", 220},
-        {"layer",
-         json::array({{{"mark", {{"type", "area"}, {"opacity", 0.12}}},
-                       {"encoding", {{"x", x}, {"y", {{"field", "lo"}, {"type", "quantitative"}, {"title", v.y_title}}},
-                                     {"y2", {{"field", "hi"}}}, {"color", color}}}},
-                      {{"mark", {{"type", "line"}}},
-                       {"encoding", {{"x", x}, {"y", {{"field", "mean"}, {"type", "quantitative"}, {"title", v.y_title}}},
-                                     {"color", color},
-                                     {"tooltip", json::array({{{"field", "method"}}, {{"field", "step"}},
-                                                              {{"field", "mean"}, {"format", ".3f"}},
-                                                              {{"field", "std"}, {"format", ".3f"}}})}}}}})}};
+    f.spec["facet"] = {{"field", "method"}, {"type", "nominal"}, {"title", nullptr}, {"sort", panels},
+                       {"header", {{"labelLimit", 200}, {"labelFontSize", 10}}}};
+    f.spec["columns"] = 5;
+    const json x = {{"field", "step"}, {"type", "quantitative"}, {"title", "regions replaced"}};
+    const json y_mean = {{"field", "mean"}, {"type", "quantitative"}, {"title", v.y_title}};
+    json domain = {"MoRF", "LeRF"}, range = {"#0072B2", "#D55E00"};
+    if (!reference.empty()) {
+      domain.push_back(kReference);
+      range.push_back("#888888");
+    }
+    const json color = {{"field", "order"}, {"type", "nominal"}, {"title", nullptr},
+                        {"scale", {{"domain", domain}, {"range", range}}},
+                        {"legend", {{"orient", "top"}, {"symbolOpacity", 1}}}};
+    json layers = json::array(
+        {{{"mark", {{"type", "area"}, {"opacity", 0.15}}},
+          {"encoding", {{"x", x}, {"y", {{"field", "lo"}, {"type", "quantitative"}, {"title", v.y_title}}},
+                        {"y2", {{"field", "hi"}}}, {"color", color}}}},
+         {{"mark", {{"type", "line"}}},
+          {"encoding", {{"x", x}, {"y", y_mean}, {"color", color},
+                        {"tooltip", json::array({{{"field", "method"}}, {{"field", "order"}}, {{"field", "step"}},
+                                                 {{"field", "mean"}, {"format", ".3f"}},
+                                                 {{"field", "std"}, {"format", ".3f"}}})}}}}});
+    if (!reference.empty()) {
+      // Its own data: drawn unchanged in every panel.
+      json ref_color = color;
+      ref_color["field"] = "series";
+      layers.push_back({{"data", {{"values", reference}}},
+                        {"mark", {{"type", "line"}, {"strokeDash", {5, 3}}, {"strokeWidth", 1.5}}},
+                        {"encoding", {{"x", x}, {"y", y_mean}, {"color", ref_color}}}});
+    }
+    f.spec["spec"] = {{"width", 150}, {"height", 105}, {"layer", layers}};
     out.push_back(std::move(f));
   }
   return out;

@@ -168,6 +168,8 @@ TEST(ReportFigures, AccuracyActivationCscAndPixelFlippingPlotTheStoredValues) {
   const std::vector<Figure> flip = faithfulness_figures(c);
   ASSERT_EQ(flip.size(), 1u);  // probabilities only: no logit curves stored
   EXPECT_EQ(flip[0].name, "run1_pixel_flipping_prob");
+  EXPECT_EQ(flip[0].spec["facet"]["sort"], json(test::study_methods()));  // one panel per method
+  EXPECT_EQ(flip[0].spec["spec"]["layer"].size(), 2u);  // band and line; no noise baseline to draw
   ASSERT_EQ(flip[0].spec["data"]["values"].size(), 3u * 2 * test::kSteps);
   for (const json& row : flip[0].spec["data"]["values"]) {
     const int m = method_index(row["method"]), o = row["order"] == "MoRF" ? 0 : 1, s = row["step"];
@@ -182,6 +184,40 @@ TEST(ReportFigures, AccuracyActivationCscAndPixelFlippingPlotTheStoredValues) {
   EXPECT_TRUE(faithfulness_figures(mlp).empty());
   EXPECT_EQ(similarity_figures(mlp).size(), 2u);
   EXPECT_EQ(mlp.prefix, "run2_");
+}
+
+TEST(ReportFigures, PixelFlippingPanelsCarryTheNoiseBaselinesMorfCurve) {
+  // Two methods, two images, three steps: every panel gets the noise MoRF mean curve as a reference.
+  const std::string dir = test::temp_dir("report-flip-noise");
+  {
+    ResultsStore store(dir + "/results.sqlite");
+    const int64_t run = store.open_run({"cnn", "mnist:test:2", nullptr, 0});
+    const std::vector<std::string> methods = {"gradient", "noise(distribution=normal)"};
+    for (int m = 0; m < 2; m++) {
+      std::vector<Measurement> rows;
+      for (int i = 0; i < 2; i++)
+        for (int s = 0; s < 3; s++) {
+          rows.push_back({"morf_prob", 1.0 - 0.1 * (m + 1) * s - 0.01 * i, i, s});
+          rows.push_back({"lerf_prob", 1.0 - 0.05 * s, i, s});
+        }
+      store.record_unit({run, "pixel_flipping", -1, methods[m]}, rows);
+    }
+  }
+  test::write_text(dir + "/study.json", "{}");
+  const Study study(dir);
+  const RunContext c = make_run_context(study, study.runs()[0]);
+  const std::vector<Figure> flip = faithfulness_figures(c);
+  ASSERT_EQ(flip.size(), 1u);
+  EXPECT_EQ(flip[0].spec["facet"]["sort"], json({"gradient", "noise(distribution=normal)"}));
+  const json& layers = flip[0].spec["spec"]["layer"];
+  ASSERT_EQ(layers.size(), 3u);
+  const json& ref = layers[2]["data"]["values"];
+  ASSERT_EQ(ref.size(), 3u);
+  for (const json& row : ref) {
+    const int s = row["step"];
+    EXPECT_NEAR(num(row["mean"]), 1.0 - 0.2 * s - 0.005, 1e-12);  // noise (m = 1), mean of the two images
+    EXPECT_EQ(row["series"], layers[2]["encoding"]["color"]["scale"]["domain"][2]);
+  }
 }
 
 TEST(ReportFigures, SaliencyGridHasATilePerMethodAndStageAndLabelsRowsAndColumns) {
