@@ -108,9 +108,9 @@ int main(int argc, char** argv) {
     std::map<std::string, double> ours, torch_batched, torch_loop;
     uint64_t runs = 0;  // seeds the timed runs: never the same twice
     {  // warm up on one full batch, as the python side does in each of its processes
-      AttributionContext warm{g, s.batch, 0, torch::arange(std::min(s.batch, s.count)), nullptr};
-      MethodRegistry::instance().make("gradient")->attribute(warm, x.narrow(0, 0, std::min(s.batch, s.count)),
-                                                             t.narrow(0, 0, std::min(s.batch, s.count)));
+      const int64_t n = std::min(s.batch, s.count);
+      AttributionContext warm{g, s.batch, 0, torch::arange(n), nullptr};
+      MethodRegistry::instance().make("gradient")->attribute(warm, x.narrow(0, 0, n), t.narrow(0, 0, n));
     }
     const auto selected = [&](const std::string& key) {
       return only.empty() || only.find("," + key + ",") != std::string::npos;

@@ -68,9 +68,12 @@ NoiseTunnelResult noise_tunnel(const Method& inner, const AttributionContext& ct
       r += seg;
     }
     const Tensor img_t = device_ids(img);
-    AttributionContext inner_ctx{ctx.model, ctx.batch_size, inner_seed, torch::tensor(inner_ids), nullptr};
-    inner_ctx.fit_data = ctx.fit_data;  // smoothgrad(pattern_attribution) fits or finds its patterns
-    inner_ctx.cache_dir = ctx.cache_dir;
+    // Everything else (training data and patterns folder for smoothgrad(pattern_attribution), ...)
+    // passes through as the caller gave it.
+    AttributionContext inner_ctx = ctx;
+    inner_ctx.seed = inner_seed;
+    inner_ctx.image_ids = torch::tensor(inner_ids);
+    inner_ctx.diagnostics = nullptr;
     Tensor out = inner.attribute(inner_ctx, rows, t.index_select(0, img_t));
     sum.index_add_(0, img_t, out);
     if (want_variance) {
