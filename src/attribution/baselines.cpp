@@ -5,7 +5,6 @@
 
 #include <ATen/Parallel.h>
 
-#include "attribution/options.h"
 #include "attribution/registry.h"
 #include "attribution/sweep.h"
 #include "core/error.h"
@@ -103,17 +102,14 @@ class Constant : public Method {
 }  // namespace
 
 void register_baseline_methods(MethodRegistry& r) {
-  r.add({"sobel", "baseline: Sobel edge magnitude of the input, per channel (ignores the model)", {}, 0,
+  r.add({{"sobel", "baseline: Sobel edge magnitude of the input, per channel (ignores the model)", {}},
          [](const MethodSpec&) { return std::make_shared<Sobel>(); }});
-  r.add({"noise", "baseline: i.i.d. noise per pixel (ignores the model); distribution (normal|uniform)",
-         {"distribution"}, 0,
-         [](const MethodSpec& s) { return std::make_shared<Noise>(get_choice(s, "distribution", {"normal", "uniform"})); }});
-  r.add({"constant", "baseline: the same value everywhere (ignores the model); value (1)", {"value"}, 0,
-         [](const MethodSpec& s) {
-           const double v = s.get_double("value", 1.0);
-           if (!std::isfinite(v)) throw InputError("method constant: option value must be a finite number");
-           return std::make_shared<Constant>(v);
-         }});
+  r.add({{"noise", "baseline: i.i.d. noise per pixel, a fresh draw for every model (ignores the model)",
+          {choice_option("distribution", {"normal", "uniform"}, "standard normal or uniform on [0, 1]")}},
+         [](const MethodSpec& s) { return std::make_shared<Noise>(s.get_string("distribution", "normal")); }});
+  r.add({{"constant", "baseline: the same value everywhere (ignores the model)",
+          {number_option("value", 1, "the value of every pixel")}},
+         [](const MethodSpec& s) { return std::make_shared<Constant>(s.get_double("value", 1.0)); }});
 }
 
 }  // namespace sanity

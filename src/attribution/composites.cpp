@@ -4,27 +4,14 @@
 
 #include <fstream>
 
+#include "attribution/lrp_rules.h"
 #include "core/error.h"
 #include "models/layers.h"
 
 namespace sanity {
 namespace {
 
-RuleEntry kind(std::string k, std::string rule) { return {RuleEntry::Match::Kind, std::move(k), std::move(rule)}; }
-RuleEntry position(std::string p, std::string rule) {
-  return {RuleEntry::Match::Position, std::move(p), std::move(rule)};
-}
-
-// The entries every preset ends with (Zennit's LAYER_MAP_BASE, plus standalone BatchNorm).
-void append_base(std::vector<RuleEntry>& e) {
-  for (const char* k : {"add", "avgpool", "global_avgpool", "reduce_mean", "const_arith"}) e.push_back(kind(k, "norm"));
-  e.push_back(kind("batchnorm", "z"));
-}
-
-void both(std::vector<RuleEntry>& e, const std::string& rule) {
-  e.push_back(kind("conv", rule));
-  e.push_back(kind("linear", rule));
-}
+RuleEntry kind_entry(std::string k, std::string rule) { return {RuleEntry::Match::Kind, std::move(k), std::move(rule)}; }
 
 bool is_kind_name(const std::string& v) {
   for (int k = 0; k <= static_cast<int>(LayerKind::Identity); ++k)
@@ -34,41 +21,22 @@ bool is_kind_name(const std::string& v) {
 
 }  // namespace
 
-const std::vector<std::string>& preset_composite_names() {
-  static const std::vector<std::string> names{"lrp_z",           "lrp_epsilon",     "lrp_zplus",
-                                              "lrp_epsilon_plus_flat", "lrp_epsilon_gamma_box",
-                                              "lrp_alpha1beta0", "lrp_alpha2beta1", "deep_taylor",
-                                              "excitation_backprop"};
-  return names;
+const CompositeRegistry& CompositeRegistry::instance() {
+  static const CompositeRegistry r;
+  return r;
 }
 
-std::vector<RuleEntry> preset_composite(const std::string& name, const MethodSpec& o) {
-  const std::string eps = o.get_string("eps", name == "lrp_z" ? "1e-06" : "0.25");
-  const std::string epsilon = "epsilon(eps=" + eps + ")";
-  const std::string box = "zbox(low=" + o.get_string("low", "auto") + ", high=" + o.get_string("high", "auto") + ")";
-  std::vector<RuleEntry> e;
-  if (name == "lrp_z" || name == "lrp_epsilon") {
-    both(e, epsilon);
-  } else if (name == "lrp_zplus" || name == "excitation_backprop") {
-    both(e, "zplus");
-  } else if (name == "lrp_epsilon_plus_flat") {
-    e = {position("first", "flat"), kind("conv", "zplus"), kind("linear", epsilon)};
-  } else if (name == "lrp_epsilon_gamma_box") {
-    e = {position("first", box), kind("conv", "gamma(gamma=" + o.get_string("gamma", "0.25") + ")"),
-         kind("linear", epsilon)};
-  } else if (name == "lrp_alpha1beta0") {
-    both(e, "alpha_beta(alpha=1, beta=0)");
-  } else if (name == "lrp_alpha2beta1") {
-    both(e, "alpha_beta(alpha=2, beta=1)");
-  } else if (name == "deep_taylor") {
-    // Sixt et al.'s DTD: z^B at the input layer, w^2 at the logits, z+ (with bias) elsewhere.
-    e = {position("first", box), position("logits", "wsquare")};
-    both(e, "zplus");
-  } else {
-    throw InputError("unknown composite '" + name + "'");
-  }
-  append_base(e);
-  return e;
+CompositeRegistry::CompositeRegistry() : Registry("composite", "composites") { register_lrp_presets(*this); }
+
+std::vector<RuleEntry> CompositeRegistry::rule_entries(const Spec& resolved) const {
+  std::vector<RuleEntry> out = get(resolved.name).entries;
+  for (RuleEntry& e : out)
+    for (const auto& [key, value] : resolved.options)
+      for (size_t at; (at = e.rule.find("{" + key + "}")) != std::string::npos;) e.rule.replace(at, key.size() + 2, value);
+  // The entries every composite ends with (Zennit's LAYER_MAP_BASE, plus standalone BatchNorm).
+  for (const char* k : {"add", "avgpool", "global_avgpool", "reduce_mean", "const_arith"}) out.push_back(kind_entry(k, "norm"));
+  out.push_back(kind_entry("batchnorm", "z"));
+  return out;
 }
 
 std::vector<RuleEntry> read_rule_map(const std::string& path) {
@@ -106,7 +74,7 @@ std::vector<RuleEntry> read_rule_map(const std::string& path) {
     if (e.match == RuleEntry::Match::Position && e.value != "first" && e.value != "logits")
       throw InputError(where + ": position must be \"first\" or \"logits\", got \"" + e.value + "\"");
     e.rule = item["rule"].get<std::string>();
-    parse_lrp_rule(parse_method_spec(e.rule), where);  // fail early on a bad rule
+    RuleRegistry::instance().make(e.rule, where);  // fail early on a bad rule
     out.push_back(std::move(e));
   }
   return out;
@@ -124,13 +92,11 @@ RuleSet build_rule_set(const Graph& g, const Canonical& c, const std::vector<Rul
   struct Parsed {
     const RuleEntry* entry;
     int node;
-    LrpRulePtr lrp;
-    std::string name;
+    RuleChoice rule;
   };
   std::vector<Parsed> parsed;
   for (const auto& e : entries) {
-    const MethodSpec s = parse_method_spec(e.rule);
-    Parsed p{&e, -1, parse_lrp_rule(s, "rule '" + e.rule + "'"), s.name};
+    Parsed p{&e, -1, RuleRegistry::instance().make(e.rule, "rule '" + e.rule + "'")};
     if (e.match == RuleEntry::Match::Layer) p.node = g.find(e.value);
     if (e.match == RuleEntry::Match::Position) p.node = e.value == "first" ? first : last;
     parsed.push_back(std::move(p));
@@ -148,16 +114,17 @@ RuleSet build_rule_set(const Graph& g, const Canonical& c, const std::vector<Rul
     for (const auto& p : parsed) {
       const bool hit = p.entry->match == RuleEntry::Match::Kind ? kname == p.entry->value : p.node == k;
       if (!hit) continue;
-      if (p.lrp) {
+      using K = RuleChoice::Kind;
+      if (p.rule.kind == K::Linear) {
         if (!c.linear[k])
           throw InputError("rule " + p.entry->rule + " needs a conv, linear or batchnorm layer; node '" +
                            g.node(k).name + "' is " + std::string(kname));
-        rules[k] = std::make_shared<LinearRule>(p.lrp, *c.linear[k]);
-      } else if (p.name == "norm") {
+        rules[k] = std::make_shared<LinearRule>(p.rule.linear, *c.linear[k]);
+      } else if (p.rule.kind == K::Norm) {
         const auto* ca = dynamic_cast<const ConstArith*>(&layer);
         const bool nonlinear = ca && ca->op == ConstArith::Op::Div && ca->constant_first;  // c / x
         if (!nonlinear) rules[k] = norm;
-      } else if (p.name == "pass") {
+      } else if (p.rule.kind == K::Pass) {
         rules[k] = pass;
       }
       break;  // first match wins ("gradient" leaves the slot empty)

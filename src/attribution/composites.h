@@ -17,22 +17,37 @@
 #include <string>
 #include <vector>
 
+#include "attribution/backprop_method.h"
 #include "attribution/canonizers.h"
-#include "attribution/spec.h"
+#include "core/registry.h"
 
 namespace sanity {
 
 struct RuleEntry {
   enum class Match { Layer, Kind, Position } match = Match::Kind;
   std::string value;  // node name, kind name, or "first" / "logits"
-  std::string rule;   // rule spec
+  std::string rule;   // rule spec; a preset's may name its options in braces: "epsilon(eps={eps})"
 };
 
-// Presets: lrp_z, lrp_epsilon, lrp_zplus, lrp_epsilon_plus_flat, lrp_epsilon_gamma_box,
-// lrp_alpha1beta0, lrp_alpha2beta1, deep_taylor, excitation_backprop. `options` may set eps, gamma,
-// low, high where the preset uses them. Throws InputError for unknown names.
-std::vector<RuleEntry> preset_composite(const std::string& name, const MethodSpec& options);
-const std::vector<std::string>& preset_composite_names();
+// A named composite (an LRP preset): one record of its rule entries, ahead of the base entries every
+// composite ends with. Options are substituted into the entries' "{key}" placeholders.
+struct CompositeInfo : RegistryEntry {
+  std::vector<RuleEntry> entries;
+  SeedScale seed = SeedScale::Logit;  // Excitation Backprop starts from the one-hot target
+};
+
+// lrp_z, lrp_epsilon, lrp_zplus, lrp_epsilon_plus_flat, lrp_epsilon_gamma_box, lrp_epsilon_alpha2beta1,
+// lrp_alpha1beta0, lrp_alpha2beta1, deep_taylor, excitation_backprop (lrp_presets.cpp).
+class CompositeRegistry : public Registry<CompositeInfo> {
+ public:
+  static const CompositeRegistry& instance();
+  // The entries of a composite for a resolved spec: its own (placeholders filled), then the base.
+  std::vector<RuleEntry> rule_entries(const Spec& resolved) const;
+
+ private:
+  CompositeRegistry();
+};
+void register_lrp_presets(CompositeRegistry& r);
 
 // Reads user entries from a JSON file; throws InputError naming the file, the entry and the field.
 std::vector<RuleEntry> read_rule_map(const std::string& path);

@@ -62,17 +62,9 @@ class DeepLift : public BackpropMethod {
 }  // namespace
 
 void register_deeplift_method(MethodRegistry& r) {
-  MethodInfo info;
-  info.name = "deeplift";
-  info.summary = "DeepLIFT Rescale: secant slopes at nonlinearities, times (x - reference); reference=zero or a number";
-  info.options = {"reference"};
-  info.make = [](const MethodSpec& given) -> MethodPtr {
-    MethodSpec spec = given;
-    if (!spec.has("reference")) spec.options["reference"] = "zero";
-    if (spec.get_string("reference", "") != "zero") spec.get_double("reference", 0);  // validates
-    return std::make_shared<DeepLift>(spec);
-  };
-  r.add(std::move(info));
+  r.add({{"deeplift", "DeepLIFT Rescale: secant slopes at nonlinearities, times (x - reference)",
+          {number_or_word_option("reference", {"zero"}, "the reference input x': zero, or this value in every pixel")}},
+         [](const MethodSpec& spec) -> MethodPtr { return std::make_shared<DeepLift>(spec); }});
 }
 
 }  // namespace sanity

@@ -6,8 +6,6 @@
 
 namespace sanity {
 
-const std::vector<std::string> kGradcamOptions{"layer"};
-
 namespace {
 
 // Layers between a conv and its rectifier that keep the feature map's layout.

@@ -15,8 +15,7 @@ namespace sanity {
 // conv itself if no rectifier follows. Any other text is a node name or PyTorch module path.
 int gradcam_layer(const Graph& model, const std::string& layer);
 
-// Options: layer (auto).
+// From a resolved spec (option layer).
 MethodPtr make_gradcam(const MethodSpec& spec, bool guided);
-extern const std::vector<std::string> kGradcamOptions;
 
 }  // namespace sanity

@@ -57,8 +57,16 @@ class InputSignal : public BackpropMethod {
 };
 
 MethodInfo input_signal_info(std::string name, std::string summary, InputSignal::Kind kind) {
-  return {std::move(name), std::move(summary), {}, 0,
-          [kind](const MethodSpec&) { return std::make_shared<InputSignal>(kind); }};
+  return {{std::move(name), std::move(summary), {}}, [kind](const MethodSpec&) { return std::make_shared<InputSignal>(kind); }};
+}
+
+MethodInfo gradcam_info(bool guided) {
+  const Option layer = text_option("layer", "auto",
+                                   "the conv feature map: a node name or PyTorch module path; auto: the ReLU after "
+                                   "the last conv layer (through BatchNorm and residual sums), before pooling");
+  if (guided) return {{"guided_gradcam", "guided_backprop * gradcam", {layer}}, [](const MethodSpec& s) { return make_gradcam(s, true); }};
+  return {{"gradcam", "ReLU(sum_k mean(dS_c/dA_k) A_k) at a conv layer, upsampled (Selvaraju et al. 2017)", {layer}},
+          [](const MethodSpec& s) { return make_gradcam(s, false); }};
 }
 
 }  // namespace
@@ -67,19 +75,16 @@ void register_gradient_methods(MethodRegistry& r) {
   using K = InputSignal::Kind;
   r.add(input_signal_info("gradient", "dS_c/dx (Simonyan et al. 2014)", K::Gradient));
   r.add(input_signal_info("gradient_x_input", "x * dS_c/dx", K::GradientTimesInput));
-  r.add({"integrated_gradients",
-         "(x - x') * path average of dS_c/dx from a baseline x' (Sundararajan et al. 2017); steps, baseline "
-         "(zero|uniform|blur), rule (linspace|left|right|midpoint|trapezoid), blur_sigma",
-         kIntegratedGradientsOptions, 0, make_integrated_gradients});
+  r.add({{"integrated_gradients",
+          "(x - x') * path average of dS_c/dx from a baseline x' (Sundararajan et al. 2017)",
+          integrated_gradients_options()},
+         make_integrated_gradients});
   r.add(input_signal_info("guided_backprop", "only positive signal through ReLUs with positive input "
                                              "(Springenberg et al. 2015)", K::GuidedBackprop));
   r.add(input_signal_info("deconvnet", "only positive signal through ReLUs, forward sign ignored "
                                        "(Zeiler & Fergus 2014)", K::Deconvnet));
-  r.add({"gradcam", "ReLU(sum_k mean(dS_c/dA_k) A_k) at a conv layer, upsampled (Selvaraju et al. 2017); layer "
-         "(default: the last conv layer's ReLU)", kGradcamOptions, 0,
-         [](const MethodSpec& s) { return make_gradcam(s, false); }});
-  r.add({"guided_gradcam", "guided_backprop * gradcam; layer", kGradcamOptions, 0,
-         [](const MethodSpec& s) { return make_gradcam(s, true); }});
+  r.add(gradcam_info(false));
+  r.add(gradcam_info(true));
 }
 
 }  // namespace sanity

@@ -2,14 +2,12 @@
 
 #include <cmath>
 
-#include "attribution/options.h"
+#include "attribution/expanded_rows.h"
 #include "attribution/sweep.h"
 #include "core/error.h"
 #include "core/rng.h"
 
 namespace sanity {
-
-const std::vector<std::string> kIntegratedGradientsOptions{"steps", "baseline", "rule", "blur_sigma"};
 
 const std::vector<std::string>& quadrature_rules() {
   static const std::vector<std::string> r{"linspace", "left", "right", "midpoint", "trapezoid"};
@@ -98,9 +96,8 @@ class IntegratedGradients : public Method {
     const std::vector<int64_t> per_row{-1, 1, 1, 1};
     // Rows are (image, step) pairs, image-major; each chunk is one forward and one backward sweep.
     Tensor sum = torch::zeros_like(x);
-    for_each_chunk(n * m, ctx.batch_size, [&](int64_t start, int64_t len) {
-      Tensor row = torch::arange(start, start + len, torch::TensorOptions().dtype(torch::kInt64).device(x.device()));
-      Tensor img = row.div(m, "floor"), step = row.remainder(m);
+    for_each_row_chunk(n, m, ctx.batch_size, /*within_image=*/false, [&](const RowChunk& chunk) {
+      const Tensor img = chunk.image_index(x.device()), step = chunk.copy_index(x.device());
       Tensor points = base.index_select(0, img).addcmul_(alphas.index_select(0, step).view(per_row),
                                                          diff.index_select(0, img));
       Tensor g = input_signal(ctx.model, points, t.index_select(0, img));
@@ -124,14 +121,24 @@ class IntegratedGradients : public Method {
 
 }  // namespace
 
+const std::vector<Option>& integrated_gradients_options() {
+  static const std::vector<Option> o{
+      integer_option("steps", 50, "points on the path (m)", 1),
+      choice_option("baseline", ig_baselines(),
+                    "x': zero in the model's input space, uniform noise in [min x, max x] per image, or x blurred"),
+      choice_option("rule", quadrature_rules(),
+                    "quadrature: linspace (the authors' equal weights at linspace(0, 1, m)), left, right, midpoint, "
+                    "trapezoid"),
+      optional(number_option("blur_sigma", 5, "Gaussian sigma in pixels of baseline=blur (default 5)", 0))};
+  return o;
+}
+
 MethodPtr make_integrated_gradients(const MethodSpec& spec) {
-  const int64_t steps = get_int_at_least(spec, "steps", 50, 1);
-  const std::string baseline = get_choice(spec, "baseline", ig_baselines());
-  const std::string rule = get_choice(spec, "rule", quadrature_rules());
-  const double sigma = get_double_at_least(spec, "blur_sigma", 5.0, 0.0);
+  const std::string baseline = spec.get_string("baseline", "zero");
   if (spec.has("blur_sigma") && baseline != "blur")
     throw InputError("method integrated_gradients: option blur_sigma applies only with baseline=blur");
-  return std::make_shared<IntegratedGradients>(steps, baseline, rule, sigma);
+  return std::make_shared<IntegratedGradients>(spec.get_int("steps", 50), baseline, spec.get_string("rule", "linspace"),
+                                               spec.get_double("blur_sigma", 5.0));
 }
 
 }  // namespace sanity

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "attribution/method.h"
+#include "core/options.h"
 
 namespace sanity {
 
@@ -31,8 +32,8 @@ Tensor ig_baseline(const std::string& kind, const Tensor& x, const Tensor& image
 // Gaussian blur of [N, C, H, W] per channel; kernel radius ceil(3 sigma), replicate padding.
 Tensor gaussian_blur(const Tensor& x, double sigma);
 
-// Options: steps (50), baseline (zero), rule (linspace), blur_sigma (5, only with baseline=blur).
-MethodPtr make_integrated_gradients(const MethodSpec& spec);
-extern const std::vector<std::string> kIntegratedGradientsOptions;
+// steps (50), baseline (zero), rule (linspace), blur_sigma (5, only with baseline=blur).
+const std::vector<Option>& integrated_gradients_options();
+MethodPtr make_integrated_gradients(const MethodSpec& resolved);
 
 }  // namespace sanity

@@ -1,224 +1,146 @@
 #include "attribution/lrp_rules.h"
 
-#include <sstream>
+#include <deque>
 
 #include "core/error.h"
 
 namespace sanity {
 namespace {
 
+using Input = LrpRule::Input;
+using Kind = LrpRule::Param::Kind;
+using Outputs = LrpRule::Group::Outputs;
+
 Tensor pos_part(const Tensor& t) { return t.defined() ? t.clamp_min(0) : t; }
 Tensor neg_part(const Tensor& t) { return t.defined() ? t.clamp_max(0) : t; }
-// a + c * b for possibly undefined bias tensors.
-Tensor plus(const Tensor& a, double c, const Tensor& b) { return a.defined() ? a + c * b : a; }
-bool any_negative(const Tensor& x) { return x.numel() > 0 && x.min().item<double>() < 0; }
 
-std::string num(double v) {
-  std::ostringstream o;
-  o << v;
-  return o.str();
-}
-
-class Epsilon : public LrpRule {
+// The modified inputs and parameters of one call, each computed once.
+class Modified {
  public:
-  explicit Epsilon(double eps) : eps_(eps) {}
-  Tensor relevance(const LinearOp& op, const Tensor& x, const Tensor& r) const override {
-    Tensor s = r / stabilize(op.apply(x, op.weight, op.bias), eps_);
-    return x * op.transpose(s, op.weight, x.sizes());
+  Modified(const LinearOp& op, const Tensor& x, const LrpRule& rule) : op_(op), x_(x), rule_(rule) {}
+
+  const Tensor& input(Input in) {
+    Tensor& t = inputs_[static_cast<int>(in)];
+    if (!t.defined()) t = make_input(in);
+    return t;
   }
-  std::string str() const override { return "epsilon(eps=" + num(eps_) + ")"; }
+  // The modified weight and bias (bias undefined when the layer has none).
+  const std::pair<Tensor, Tensor>& param(const LrpRule::Param& p) {
+    for (const auto& [key, value] : params_)
+      if (key.kind == p.kind && key.gamma == p.gamma) return value;
+    params_.push_back({p, {modify(p, op_.weight), modify(p, op_.bias)}});
+    return params_.back().second;
+  }
 
  private:
-  double eps_;
-};
-
-class Gamma : public LrpRule {
- public:
-  explicit Gamma(double gamma) : gamma_(gamma) {}
-  Tensor relevance(const LinearOp& op, const Tensor& x, const Tensor& r) const override {
-    const Tensor &w = op.weight, &b = op.bias;
-    const Tensor wp = w + gamma_ * pos_part(w), wn = w + gamma_ * neg_part(w);
-    const Tensor bp = plus(b, gamma_, pos_part(b)), bn = plus(b, gamma_, neg_part(b));
-    const Tensor xp = pos_part(x), xn = neg_part(x);
-    const bool signed_input = any_negative(x);
-    const Tensor z = op.apply(x, w, b);
-    // Positive outputs: x+ (w + g w+) + b + g b+  and  x- (w + g w-); negative outputs mirrored.
-    Tensor zp = op.apply(xp, wp, bp), zn = op.apply(xp, wn, bn);
-    if (signed_input) {
-      zp = zp + op.apply(xn, wn, {});
-      zn = zn + op.apply(xn, wp, {});
+  Tensor make_input(Input in) const {
+    switch (in) {
+      case Input::All: return x_;
+      case Input::Positive: return pos_part(x_);
+      case Input::Negative: return neg_part(x_);
+      case Input::Ones: return torch::ones_like(x_);
+      case Input::Low: return bound(rule_.low, true);
+      case Input::High: return bound(rule_.high, false);
     }
-    const Tensor sp = (z > 0).to(r.scalar_type()) * r / stabilize(zp);
-    const Tensor sn = (z < 0).to(r.scalar_type()) * r / stabilize(zn);
-    Tensor out = xp * (op.transpose(sp, wp, x.sizes()) + op.transpose(sn, wn, x.sizes()));
-    if (signed_input) out = out + xn * (op.transpose(sp, wn, x.sizes()) + op.transpose(sn, wp, x.sizes()));
-    return out;
+    return x_;
   }
-  std::string str() const override { return "gamma(gamma=" + num(gamma_) + ")"; }
-
- private:
-  double gamma_;
-};
-
-class AlphaBeta : public LrpRule {
- public:
-  AlphaBeta(double alpha, double beta, std::string name) : alpha_(alpha), beta_(beta), name_(std::move(name)) {}
-  Tensor relevance(const LinearOp& op, const Tensor& x, const Tensor& r) const override {
-    const Tensor &w = op.weight, &b = op.bias;
-    const Tensor wp = pos_part(w), wn = neg_part(w), xp = pos_part(x), xn = neg_part(x);
-    const bool signed_input = any_negative(x);
-    // Positive contributions x+ w+ (+ b+) and x- w-, normalized by their sum.
-    Tensor zp = op.apply(xp, wp, pos_part(b));
-    if (signed_input) zp = zp + op.apply(xn, wn, {});
-    const Tensor sp = r / stabilize(zp);
-    Tensor out = xp * op.transpose(sp, wp, x.sizes());
-    if (signed_input) out = out + xn * op.transpose(sp, wn, x.sizes());
-    out = alpha_ * out;
-    if (beta_ != 0) {
-      // Negative contributions x+ w- (+ b-) and x- w+.
-      Tensor zn = op.apply(xp, wn, neg_part(b));
-      if (signed_input) zn = zn + op.apply(xn, wp, {});
-      const Tensor sn = r / stabilize(zn);
-      Tensor o = xp * op.transpose(sn, wn, x.sizes());
-      if (signed_input) o = o + xn * op.transpose(sn, wp, x.sizes());
-      out = out - beta_ * o;
+  // zbox's box per sample: the given bound, or the sample's own min (max) over the layer's input.
+  Tensor bound(const std::optional<double>& value, bool low) const {
+    std::vector<int64_t> per_sample(x_.dim(), 1);
+    per_sample[0] = x_.size(0);
+    const Tensor flat = x_.reshape({x_.size(0), -1});
+    const Tensor b = value ? torch::full({x_.size(0)}, *value, x_.options()) : (low ? flat.amin(1) : flat.amax(1));
+    return b.view(per_sample).expand_as(x_);
+  }
+  static Tensor modify(const LrpRule::Param& p, const Tensor& w) {
+    if (!w.defined()) return w;
+    switch (p.kind) {
+      case Kind::Same: return w;
+      case Kind::Positive: return pos_part(w);
+      case Kind::Negative: return neg_part(w);
+      case Kind::GammaPositive: return w + p.gamma * pos_part(w);
+      case Kind::GammaNegative: return w + p.gamma * neg_part(w);
+      case Kind::Square: return w * w;
+      case Kind::Ones: return torch::ones_like(w);
     }
-    return out;
-  }
-  std::string str() const override {
-    return name_ == "zplus" ? name_ : "alpha_beta(alpha=" + num(alpha_) + ", beta=" + num(beta_) + ")";
+    return w;
   }
 
- private:
-  double alpha_, beta_;
-  std::string name_;
+  const LinearOp& op_;
+  const Tensor& x_;
+  const LrpRule& rule_;
+  Tensor inputs_[6];
+  std::deque<std::pair<LrpRule::Param, std::pair<Tensor, Tensor>>> params_;  // stable references
 };
 
-class WSquare : public LrpRule {
- public:
-  Tensor relevance(const LinearOp& op, const Tensor& x, const Tensor& r) const override {
-    const Tensor w2 = op.weight * op.weight;
-    const Tensor b2 = op.bias.defined() ? op.bias * op.bias : op.bias;
-    const Tensor s = r / stabilize(op.apply(torch::ones_like(x), w2, b2));
-    return op.transpose(s, w2, x.sizes());
-  }
-  std::string str() const override { return "wsquare"; }
-};
-
-class Flat : public LrpRule {
- public:
-  Tensor relevance(const LinearOp& op, const Tensor& x, const Tensor& r) const override {
-    const Tensor ones = torch::ones_like(op.weight);
-    const Tensor s = r / stabilize(op.apply(torch::ones_like(x), ones, {}));
-    return op.transpose(s, ones, x.sizes());
-  }
-  std::string str() const override { return "flat"; }
-};
-
-class ZBox : public LrpRule {
- public:
-  ZBox(std::optional<double> low, std::optional<double> high) : low_(low), high_(high) {}
-  Tensor relevance(const LinearOp& op, const Tensor& x, const Tensor& r) const override {
-    const Tensor flat = x.reshape({x.size(0), -1});
-    std::vector<int64_t> per_sample(x.dim(), 1);
-    per_sample[0] = x.size(0);
-    const Tensor l = (low_ ? torch::full({x.size(0)}, *low_, x.options()) : flat.amin(1)).view(per_sample).expand_as(x);
-    const Tensor h = (high_ ? torch::full({x.size(0)}, *high_, x.options()) : flat.amax(1)).view(per_sample).expand_as(x);
-    const Tensor &w = op.weight, &b = op.bias;
-    const Tensor wp = pos_part(w), wn = neg_part(w);
-    // z = x w - l w+ - h w- (the biases of the three terms cancel).
-    const Tensor z = op.apply(x, w, b) - op.apply(l, wp, pos_part(b)) - op.apply(h, wn, neg_part(b));
-    const Tensor s = r / stabilize(z);
-    return x * op.transpose(s, w, x.sizes()) - l * op.transpose(s, wp, x.sizes()) -
-           h * op.transpose(s, wn, x.sizes());
-  }
-  std::string str() const override {
-    return "zbox(high=" + (high_ ? num(*high_) : std::string("auto")) +
-           ", low=" + (low_ ? num(*low_) : std::string("auto")) + ")";
-  }
-
- private:
-  std::optional<double> low_, high_;
-};
-
-void check_options(const MethodSpec& s, const std::vector<std::string>& valid, const std::string& where) {
-  for (const auto& [k, v] : s.options)
-    if (std::find(valid.begin(), valid.end(), k) == valid.end()) {
-      std::string list;
-      for (const auto& o : valid) list += (list.empty() ? "" : ", ") + o;
-      throw InputError(where + ": rule " + s.name + " has no option '" + k + "' (valid: " +
-                       (list.empty() ? "none" : list) + ")");
-    }
-  if (!s.methods.empty()) throw InputError(where + ": rule " + s.name + " takes no nested rule");
-}
-
-std::optional<double> bound(const MethodSpec& s, const std::string& key) {
-  if (!s.has(key) || s.get_string(key, "") == "auto") return std::nullopt;
-  return s.get_double(key, 0);
+// a + t, a - t, or t when a is undefined.
+Tensor accumulate(const Tensor& a, const Tensor& t, bool subtract) {
+  if (!a.defined()) return subtract ? -t : t;
+  return subtract ? a - t : a + t;
 }
 
 }  // namespace
 
 Tensor stabilize(const Tensor& z, double eps) { return z + ((z == 0).to(z.scalar_type()) + z.sign()) * eps; }
 
-LrpRulePtr make_epsilon_rule(double eps) { return std::make_shared<Epsilon>(eps); }
-LrpRulePtr make_gamma_rule(double gamma) { return std::make_shared<Gamma>(gamma); }
-LrpRulePtr make_zplus_rule() { return std::make_shared<AlphaBeta>(1.0, 0.0, "zplus"); }
-LrpRulePtr make_alpha_beta_rule(double alpha, double beta) {
-  return std::make_shared<AlphaBeta>(alpha, beta, "alpha_beta");
-}
-LrpRulePtr make_wsquare_rule() { return std::make_shared<WSquare>(); }
-LrpRulePtr make_flat_rule() { return std::make_shared<Flat>(); }
-LrpRulePtr make_zbox_rule(std::optional<double> low, std::optional<double> high) {
-  return std::make_shared<ZBox>(low, high);
-}
+Tensor LrpRule::relevance(const LinearOp& op, const Tensor& x, const Tensor& r) const {
+  Modified m(op, x, *this);
+  bool uses_negative = false, splits_outputs = false;
+  for (const auto& g : groups) {
+    splits_outputs = splits_outputs || g.outputs != Outputs::All;
+    for (const auto& t : g.terms) uses_negative = uses_negative || t.input == Input::Negative;
+  }
+  const bool signed_input = uses_negative && x.numel() > 0 && x.min().item<double>() < 0;
+  auto present = [&](const Term& t) { return t.input != Input::Negative || signed_input; };
+  const Tensor z_plain = splits_outputs ? op.apply(x, op.weight, op.bias) : Tensor();
 
-LrpRulePtr parse_lrp_rule(const MethodSpec& s, const std::string& where) {
-  const std::string& n = s.name;
-  if (n == "z" || n == "epsilon") {
-    check_options(s, {"eps"}, where);
-    const double eps = s.get_double("eps", n == "z" ? 1e-6 : 0.25);
-    if (eps < 0) throw InputError(where + ": rule " + n + " option eps must be >= 0");
-    return make_epsilon_rule(eps);
+  // Gradient mapper: per group, the relevance at the output over the stabilized sum of its terms.
+  std::vector<Tensor> s(groups.size());
+  for (size_t gi = 0; gi < groups.size(); ++gi) {
+    const Group& g = groups[gi];
+    if (g.coefficient == 0) continue;
+    Tensor z;
+    for (const Term& t : g.terms) {
+      if (!present(t)) continue;
+      const auto& [w, b] = m.param(t.param);
+      z = accumulate(z, op.apply(m.input(t.input), w, t.bias ? b : Tensor()), t.subtract);
+    }
+    Tensor num = r;
+    if (g.outputs == Outputs::Positive) num = (z_plain > 0).to(r.scalar_type()) * r;
+    if (g.outputs == Outputs::Negative) num = (z_plain < 0).to(r.scalar_type()) * r;
+    s[gi] = num / stabilize(z, eps);
   }
-  if (n == "gamma") {
-    check_options(s, {"gamma"}, where);
-    const double g = s.get_double("gamma", 0.25);
-    if (g < 0) throw InputError(where + ": rule gamma option gamma must be >= 0");
-    return make_gamma_rule(g);
+  // The transposed layer with the term's parameters, times the term's input (not for Ones).
+  auto back = [&](size_t gi, const Term& t) { return op.transpose(s[gi], m.param(t.param).first, x.sizes()); };
+  auto times_input = [&](Input in, const Tensor& t) { return in == Input::Ones ? t : m.input(in) * t; };
+
+  Tensor out;
+  if (reduce == Reduce::ByGroup) {
+    for (size_t gi = 0; gi < groups.size(); ++gi) {
+      const Group& g = groups[gi];
+      if (g.coefficient == 0) continue;
+      Tensor rg;
+      for (const Term& t : g.terms)
+        if (present(t)) rg = accumulate(rg, times_input(t.input, back(gi, t)), t.subtract);
+      if (!out.defined()) out = g.coefficient == 1 ? rg : g.coefficient * rg;
+      else if (g.coefficient < 0) out = out - (-g.coefficient) * rg;
+      else out = out + (g.coefficient == 1 ? rg : g.coefficient * rg);
+    }
+    return out;
   }
-  if (n == "zplus") {
-    check_options(s, {}, where);
-    return make_zplus_rule();
+  // ByInput: every transposed signal of one modified input summed before the product.
+  std::vector<Input> order;
+  for (const auto& g : groups)
+    for (const auto& t : g.terms)
+      if (present(t) && std::find(order.begin(), order.end(), t.input) == order.end()) order.push_back(t.input);
+  for (Input in : order) {
+    Tensor sum;
+    for (size_t gi = 0; gi < groups.size(); ++gi)
+      for (const Term& t : groups[gi].terms)
+        if (present(t) && t.input == in && groups[gi].coefficient != 0) sum = accumulate(sum, back(gi, t), t.subtract);
+    out = accumulate(out, times_input(in, sum), false);
   }
-  if (n == "alpha_beta") {
-    check_options(s, {"alpha", "beta"}, where);
-    const double a = s.get_double("alpha", 1.0), b = s.get_double("beta", a - 1.0);
-    if (a < 0 || b < 0 || std::abs(a - b - 1.0) > 1e-12)
-      throw InputError(where + ": rule alpha_beta needs alpha >= 0, beta >= 0 and alpha - beta = 1, got alpha=" +
-                       num(a) + ", beta=" + num(b));
-    return make_alpha_beta_rule(a, b);
-  }
-  if (n == "wsquare") {
-    check_options(s, {}, where);
-    return make_wsquare_rule();
-  }
-  if (n == "flat") {
-    check_options(s, {}, where);
-    return make_flat_rule();
-  }
-  if (n == "zbox") {
-    check_options(s, {"low", "high"}, where);
-    auto lo = bound(s, "low"), hi = bound(s, "high");
-    if (lo && hi && *lo > *hi) throw InputError(where + ": rule zbox needs low <= high");
-    return make_zbox_rule(lo, hi);
-  }
-  if (n == "norm" || n == "pass" || n == "gradient") {
-    check_options(s, {}, where);
-    return nullptr;
-  }
-  throw InputError(where + ": unknown rule '" + n +
-                   "'; valid rules: z, epsilon, gamma, zplus, alpha_beta, wsquare, flat, zbox, norm, pass, gradient");
+  return out;
 }
 
 Tensors LinearRule::backward(const BackwardCall& call) const {

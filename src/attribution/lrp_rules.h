@@ -1,14 +1,21 @@
 #pragma once
-// LRP rules (Montavon et al. 2019; definitions as Zennit's, see PROTOCOLS.md "Modified backprop").
-// A rule maps the relevance R at a linear layer's output to its input by running the layer with
-// modified inputs and parameters and taking the transpose (Zennit's BasicHook idea: input modifier,
-// parameter modifier, stabilized division, transpose, reducer), without autograd.
-#include <functional>
+// LRP rules (Montavon et al. 2019; definitions as Zennit's, see PROTOCOLS.md "Modified backprop"),
+// each a small declaration in the shape Zennit's BasicHook made standard: the affine layer is run
+// on modified inputs with modified parameters (terms), the relevance at the output is divided by
+// the stabilized sum of a group's outputs, sent back through the transposed layer with the same
+// parameters, and multiplied by the modified inputs (reducer). No autograd.
+//
+//   epsilon  one group {x, w, b}                       R = x * W^T (R_out / stab(z, eps))
+//   z+       one group {x+, w+, b+} + {x-, w-}
+//   gamma    z > 0: {x+, w + g w+, b + g b+} + {x-, w + g w-};  z < 0: {x+, w + g w-, b + g b-} + {x-, w + g w+}
+//   zbox     one group {x, w, b} - {l, w+, b+} - {h, w-, b-}
+//   ...      (lrp_rules.cpp declares each in a few lines; rules take options through the registry)
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
-#include "attribution/spec.h"
+#include "core/registry.h"
 #include "models/backprop.h"
 
 namespace sanity {
@@ -25,45 +32,70 @@ struct LinearOp {
 // z + (sign(z) + (z == 0)) * eps: Zennit's stabilizer, so the division never meets 0.
 Tensor stabilize(const Tensor& z, double eps = 1e-6);
 
-class LrpRule {
- public:
-  virtual ~LrpRule() = default;
-  // Relevance at the input x of the layer, for relevance r at its output.
-  virtual Tensor relevance(const LinearOp& op, const Tensor& x, const Tensor& r) const = 0;
-  // The canonical rule spec ("epsilon(eps=0.25)").
-  virtual std::string str() const = 0;
+// The epsilon of the epsilon rule and of the presets that use it (Sixt et al.'s and our default).
+inline constexpr double kLrpEpsilon = 0.25;
+
+// One declared rule. Inputs and parameters are modified per term; a term's bias goes through the
+// same parameter modifier, or is left out (the negative-input terms, as Zennit's zero_bias).
+struct LrpRule {
+  enum class Input { All, Positive, Negative, Ones, Low, High };
+  struct Param {
+    enum class Kind { Same, Positive, Negative, GammaPositive, GammaNegative, Square, Ones } kind = Kind::Same;
+    double gamma = 0;  // GammaPositive: w + gamma w+; GammaNegative: w + gamma w-
+  };
+  struct Term {
+    Input input = Input::All;
+    Param param;
+    bool bias = true;
+    bool subtract = false;  // zbox: the bound terms are subtracted
+  };
+  struct Group {
+    std::vector<Term> terms;
+    enum class Outputs { All, Positive, Negative } outputs = Outputs::All;  // gamma splits by sign of z
+    double coefficient = 1;  // alpha-beta: alpha and -beta
+  };
+  std::vector<Group> groups;
+  // Reducer: sum over groups of coefficient * sum_t in_t * W_t^T s_g (ByGroup, Zennit's alpha-beta),
+  // or per modified input in * sum over every (group, term) with that input (ByInput, gamma).
+  enum class Reduce { ByGroup, ByInput } reduce = Reduce::ByGroup;
+  double eps = 1e-6;                    // stabilizer
+  std::optional<double> low, high;      // zbox bounds; none: each sample's own min / max
+
+  // Relevance at the input x of the layer, for relevance r at its output. Terms of the negative
+  // input part are skipped when x has no negative entry (after a ReLU): they would add zeros.
+  Tensor relevance(const LinearOp& op, const Tensor& x, const Tensor& r) const;
 };
-using LrpRulePtr = std::shared_ptr<const LrpRule>;
 
-// R_i = sum_j x_i w_ij / stab(z_j) R_j, bias included in z (LRP-0 is eps = 1e-6, "z").
-LrpRulePtr make_epsilon_rule(double eps);
-// Generalized gamma rule: weights w + gamma w+ for positive outputs, w + gamma w- for negative ones.
-LrpRulePtr make_gamma_rule(double gamma);
-// z+: positive contributions only, x+ w+ (+ b+) and x- w-; alpha1-beta0 for any input sign.
-LrpRulePtr make_zplus_rule();
-// alpha (positive contributions) - beta (negative contributions), alpha - beta = 1.
-LrpRulePtr make_alpha_beta_rule(double alpha, double beta);
-// w^2: R_i = sum_j w_ij^2 / sum_i' w_i'j^2 R_j (first layer, unbounded inputs).
-LrpRulePtr make_wsquare_rule();
-// flat: every input of a unit gets an equal share.
-LrpRulePtr make_flat_rule();
-// z^B (DTD, bounded input box [low, high]). Without bounds, each sample's own min and max of the
-// layer's input are used (Sixt et al.'s choice for the input layer).
-LrpRulePtr make_zbox_rule(std::optional<double> low, std::optional<double> high);
+// What a rule spec names: a declared linear-layer rule, or one of the node rules below.
+struct RuleChoice {
+  enum class Kind { Linear, Norm, Pass, Gradient } kind = Kind::Gradient;
+  std::shared_ptr<const LrpRule> linear;  // Kind::Linear
+};
 
-// Builds a rule from its spec: z, epsilon(eps), gamma(gamma), zplus, alpha_beta(alpha, beta), wsquare,
-// flat, zbox(low, high). Throws InputError naming `where` and the valid rules. Returns null for the
-// rules that are not linear-layer rules (norm, pass, gradient): see make_node_rule.
-LrpRulePtr parse_lrp_rule(const MethodSpec& spec, const std::string& where);
+struct RuleInfo : RegistryEntry {
+  std::function<RuleChoice(const Spec& resolved)> make;
+};
+
+// z, epsilon, gamma, zplus, alpha_beta, wsquare, flat, zbox, norm, pass, gradient.
+class RuleRegistry : public Registry<RuleInfo> {
+ public:
+  static const RuleRegistry& instance();
+  // `where` names the caller in errors ("rules file r.json: entry 2").
+  RuleChoice make(const Spec& spec, const std::string& where) const;
+  RuleChoice make(const std::string& text, const std::string& where) const;
+
+ private:
+  RuleRegistry();
+};
 
 // The backward rule of a node that is a linear map: binds an LRP rule to the node's (canonized) map.
 class LinearRule : public BackwardRule {
  public:
-  LinearRule(LrpRulePtr rule, LinearOp op) : rule_(std::move(rule)), op_(std::move(op)) {}
+  LinearRule(std::shared_ptr<const LrpRule> rule, LinearOp op) : rule_(std::move(rule)), op_(std::move(op)) {}
   Tensors backward(const BackwardCall& call) const override;
 
  private:
-  LrpRulePtr rule_;
+  std::shared_ptr<const LrpRule> rule_;
   LinearOp op_;
 };
 

@@ -1,11 +1,14 @@
 #pragma once
+// src/attribution: every attribution method behind one interface, their registry, LRP rules and
+// composites, and the drivers they share.
+//
 // One interface for every attribution method: model, input batch and target classes in; a tensor of
 // the input's shape out. Methods are built from a MethodSpec by the registry (registry.h).
 #include <map>
 #include <memory>
 #include <string>
 
-#include "attribution/spec.h"
+#include "core/spec.h"
 #include "data/dataset.h"
 #include "models/graph.h"
 

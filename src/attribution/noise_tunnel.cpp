@@ -4,13 +4,86 @@
 #include <mutex>
 #include <optional>
 
-#include "attribution/options.h"
+#include "attribution/expanded_rows.h"
 #include "attribution/registry.h"
 #include "attribution/sweep.h"
 #include "core/rng.h"
 #include "models/fingerprint.h"
 
 namespace sanity {
+
+namespace {
+
+torch::Tensor device_index(const std::vector<int64_t>& v, torch::Device device) {
+  return torch::tensor(v, torch::kInt64).to(device);
+}
+
+// The n noise samples of one image, drawn when its first row is needed (rows are image-major), from
+// (seed, image id) and scaled by sigma * (max x - min x) of that image.
+class ImageNoise {
+ public:
+  ImageNoise(const Tensor& x, const std::vector<int64_t>& ids, int64_t n, double sigma, uint64_t seed)
+      : x_(x), ids_(ids), n_(n), seed_(seed) {
+    const Tensor flat = x.reshape({x.size(0), -1});
+    scale_ = ((flat.amax(1) - flat.amin(1)) * sigma).to(torch::kCPU, torch::kFloat64).contiguous();
+  }
+  const Tensor& of(int64_t i) {
+    if (noise_of_ != i) {
+      std::vector<int64_t> shape{n_};
+      shape.insert(shape.end(), x_.sizes().begin() + 1, x_.sizes().end());
+      at::Generator gen = make_generator(derive_seed(seed_, "smoothgrad", static_cast<uint64_t>(ids_[i])));
+      noise_ = torch::randn(shape, gen, torch::TensorOptions().dtype(x_.scalar_type())).to(x_.device());
+      noise_.mul_(scale_[i].item<double>());
+      noise_of_ = i;
+    }
+    return noise_;
+  }
+
+ private:
+  const Tensor& x_;
+  const std::vector<int64_t>& ids_;
+  int64_t n_;
+  uint64_t seed_;
+  Tensor scale_, noise_;
+  int64_t noise_of_ = -1;
+};
+
+// Sums of the maps and, for the variance, of squared deviations from each image's first sample:
+// exact zeros when all samples agree (sigma = 0), and no cancellation when the variance is small
+// next to the mean.
+struct Moments {
+  Tensor sum, sum_sq, shift;
+  Moments(const Tensor& x, bool variance) : sum(torch::zeros_like(x)) {
+    if (!variance) return;
+    sum_sq = torch::zeros_like(x);
+    shift = torch::zeros_like(x);
+  }
+  void add(const Tensor& out, const Tensor& img, const RowChunk& chunk) {
+    sum.index_add_(0, img, out);
+    if (!sum_sq.defined()) return;
+    std::vector<int64_t> first_rows, first_imgs;
+    for (const RowSegment& seg : chunk.segments)
+      if (seg.first_copy == 0) {
+        first_rows.push_back(seg.offset);
+        first_imgs.push_back(seg.image);
+      }
+    if (!first_rows.empty())
+      shift.index_copy_(0, device_index(first_imgs, out.device()), out.index_select(0, device_index(first_rows, out.device())));
+    Tensor d = out - shift.index_select(0, img);
+    sum_sq.index_add_(0, img, d * d);
+  }
+  NoiseTunnelResult finish(int64_t n) const {
+    NoiseTunnelResult r;
+    r.mean = sum / static_cast<double>(n);
+    if (sum_sq.defined()) {
+      const Tensor mean_d = r.mean - shift;
+      r.variance = (sum_sq / static_cast<double>(n) - mean_d * mean_d).clamp_min_(0);
+    }
+    return r;
+  }
+};
+
+}  // namespace
 
 NoiseTunnelResult noise_tunnel(const Method& inner, const AttributionContext& ctx, const Tensor& x,
                                const Tensor& targets, int64_t n, double sigma, bool want_variance) {
@@ -19,79 +92,29 @@ NoiseTunnelResult noise_tunnel(const Method& inner, const AttributionContext& ct
   const Tensor id_tensor = image_ids_or_range(ctx, count).contiguous();
   const std::vector<int64_t> ids(id_tensor.data_ptr<int64_t>(), id_tensor.data_ptr<int64_t>() + count);
   const Tensor t = targets.to(x.device(), torch::kInt64);
-  const Tensor flat = x.reshape({count, -1});
-  const Tensor scale = ((flat.amax(1) - flat.amin(1)) * sigma).to(torch::kCPU, torch::kFloat64).contiguous();
-  const auto sample_shape = x.sizes().slice(1);
-  const auto device_ids = [&](std::vector<int64_t> v) {
-    return torch::tensor(v, torch::kInt64).to(x.device());
-  };
-
-  // The n noise samples of one image, drawn when its first row is needed (rows are image-major).
-  int64_t noise_of = -1;
-  Tensor noise;
-  auto image_noise = [&](int64_t i) -> const Tensor& {
-    if (noise_of != i) {
-      std::vector<int64_t> shape{n};
-      shape.insert(shape.end(), sample_shape.begin(), sample_shape.end());
-      at::Generator gen = make_generator(derive_seed(ctx.seed, "smoothgrad", static_cast<uint64_t>(ids[i])));
-      noise = torch::randn(shape, gen, torch::TensorOptions().dtype(x.scalar_type())).to(x.device());
-      noise.mul_(scale[i].item<double>());
-      noise_of = i;
-    }
-    return noise;
-  };
-
-  Tensor sum = torch::zeros_like(x), sum_sq, shift;
-  if (want_variance) {
-    sum_sq = torch::zeros_like(x);
-    shift = torch::zeros_like(x);
-  }
+  ImageNoise noise(x, ids, n, sigma, ctx.seed);
+  Moments moments(x, want_variance);
   // Wrapped methods that draw noise themselves get their own stream, keyed by (image, sample).
   const uint64_t inner_seed = derive_seed(ctx.seed, "smoothgrad_inner");
-  for_each_chunk(count * n, ctx.batch_size, [&](int64_t start, int64_t len) {
-    std::vector<int64_t> sizes{len};
-    sizes.insert(sizes.end(), sample_shape.begin(), sample_shape.end());
+  for_each_row_chunk(count, n, ctx.batch_size, /*within_image=*/false, [&](const RowChunk& chunk) {
+    std::vector<int64_t> sizes{chunk.length};
+    sizes.insert(sizes.end(), x.sizes().begin() + 1, x.sizes().end());
     Tensor rows = torch::empty(sizes, x.options());
-    std::vector<int64_t> img(static_cast<size_t>(len)), inner_ids(static_cast<size_t>(len)), first_rows,
-        first_imgs;
-    for (int64_t r = start; r < start + len;) {
-      const int64_t i = r / n, j = r % n, seg = std::min(start + len, (i + 1) * n) - r;
-      rows.narrow(0, r - start, seg).copy_(image_noise(i).narrow(0, j, seg)).add_(x[i]);
-      for (int64_t k = 0; k < seg; ++k) {
-        img[r - start + k] = i;
-        inner_ids[r - start + k] = ids[i] * n + j + k;
-      }
-      if (j == 0) {
-        first_rows.push_back(r - start);
-        first_imgs.push_back(i);
-      }
-      r += seg;
-    }
-    const Tensor img_t = device_ids(img);
+    for (const RowSegment& seg : chunk.segments)
+      rows.narrow(0, seg.offset, seg.count).copy_(noise.of(seg.image).narrow(0, seg.first_copy, seg.count)).add_(x[seg.image]);
+    const std::vector<int64_t> img = chunk.images(), copy = chunk.copies();
+    std::vector<int64_t> inner_ids(img.size());
+    for (size_t r = 0; r < img.size(); ++r) inner_ids[r] = ids[static_cast<size_t>(img[r])] * n + copy[r];
+    const Tensor img_t = device_index(img, x.device());
     // Everything else (training data and patterns folder for smoothgrad(pattern_attribution), ...)
     // passes through as the caller gave it.
     AttributionContext inner_ctx = ctx;
     inner_ctx.seed = inner_seed;
     inner_ctx.image_ids = torch::tensor(inner_ids);
     inner_ctx.diagnostics = nullptr;
-    Tensor out = inner.attribute(inner_ctx, rows, t.index_select(0, img_t));
-    sum.index_add_(0, img_t, out);
-    if (want_variance) {
-      // Moments about each image's first sample: exact zeros when all samples agree (sigma = 0),
-      // and no cancellation when the variance is small next to the mean.
-      if (!first_rows.empty())
-        shift.index_copy_(0, device_ids(first_imgs), out.index_select(0, device_ids(first_rows)));
-      Tensor d = out - shift.index_select(0, img_t);
-      sum_sq.index_add_(0, img_t, d * d);
-    }
+    moments.add(inner.attribute(inner_ctx, rows, t.index_select(0, img_t)), img_t, chunk);
   });
-  NoiseTunnelResult r;
-  r.mean = sum / static_cast<double>(n);
-  if (want_variance) {
-    const Tensor mean_d = r.mean - shift;
-    r.variance = (sum_sq / static_cast<double>(n) - mean_d * mean_d).clamp_min_(0);
-  }
-  return r;
+  return moments.finish(n);
 }
 
 namespace {
@@ -181,22 +204,25 @@ class NoiseTunnel : public Method {
   double sigma_;
 };
 
-MethodInfo noise_tunnel_info(bool variance, std::string summary) {
-  return {variance ? "vargrad" : "smoothgrad", std::move(summary), {"n", "sigma"}, 1,
-          [variance](const MethodSpec& s) -> MethodPtr {
-            const int64_t n = get_int_at_least(s, "n", 50, 1);
-            const double sigma = get_double_at_least(s, "sigma", 0.15, 0.0);
-            return std::make_shared<NoiseTunnel>(variance, MethodRegistry::instance().make(s.methods.at(0)), n, sigma);
-          }};
-}
-
 }  // namespace
 
+const std::vector<Option>& noise_tunnel_options() {
+  static const std::vector<Option> o{integer_option("n", 50, "noisy copies per image", 1),
+                                     number_option("sigma", 0.15, "noise std as a fraction of each image's range", 0)};
+  return o;
+}
+
 void register_wrapper_methods(MethodRegistry& r) {
-  r.add(noise_tunnel_info(false, "mean of M over n noisy copies (Smilkov et al. 2017): smoothgrad(M, n=50, "
-                                 "sigma=0.15), sigma a fraction of each image's range"));
-  r.add(noise_tunnel_info(true, "variance of M over n noisy copies (Adebayo et al. 2018): vargrad(M, n=50, "
-                                "sigma=0.15); the authors' helper used n=25"));
+  const auto info = [](bool variance, std::string summary) -> MethodInfo {
+    return {{variance ? "vargrad" : "smoothgrad", std::move(summary), noise_tunnel_options(), 1},
+            [variance](const MethodSpec& s) -> MethodPtr {
+              return std::make_shared<NoiseTunnel>(variance, MethodRegistry::instance().make(s.methods.at(0)),
+                                                   s.get_int("n", 50), s.get_double("sigma", 0.15));
+            }};
+  };
+  r.add(info(false, "mean of M over n noisy copies (Smilkov et al. 2017); sigma is a fraction of each image's range"));
+  r.add(info(true, "variance of M over n noisy copies (Adebayo et al. 2018); the authors' helper used n=25"));
+  register_smoothgrad_squared(r);
 }
 
 }  // namespace sanity

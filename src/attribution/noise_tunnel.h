@@ -8,7 +8,7 @@
 // The registered smoothgrad / vargrad methods keep both statistics of each pass in a small cache
 // (keyed by M, n, sigma, seed, batch size, images, targets and the model's weights), so running both
 // on the same images costs one pass.
-#include "attribution/method.h"
+#include "attribution/registry.h"
 
 namespace sanity {
 
@@ -19,5 +19,11 @@ struct NoiseTunnelResult {
 
 NoiseTunnelResult noise_tunnel(const Method& inner, const AttributionContext& ctx, const Tensor& x,
                                const Tensor& targets, int64_t n, double sigma, bool want_variance);
+
+// The options every noise tunnel takes: n (50), sigma (0.15).
+const std::vector<Option>& noise_tunnel_options();
+
+// smoothgrad_squared.cpp (called by the wrapper family's registration).
+void register_smoothgrad_squared(MethodRegistry& r);
 
 }  // namespace sanity

@@ -58,25 +58,22 @@ class PatternMethod : public BackpropMethod {
 }  // namespace
 
 void register_pattern_methods(MethodRegistry& r) {
+  const std::vector<Option> options{
+      integer_option("fit_count", PatternFit{}.count, "training images the patterns are fitted on (a seeded subset)"),
+      integer_option("fit_seed", 0, "seed of that subset", 0),
+      choice_option("mean_y", {"positive", "all"}, "E[y] of the two-component estimator over positive outputs "
+                                                   "(Kindermans et al.) or all")};
   for (const bool attribution : {false, true}) {
-    MethodInfo info;
-    info.name = attribution ? "pattern_attribution" : "pattern_net";
-    info.summary = attribution ? "PatternAttribution: backpropagate with w * pattern (patterns fit on training data)"
-                               : "PatternNet: backpropagate with the signal pattern instead of the weight";
-    info.options = {"fit_count", "fit_seed", "mean_y"};
-    info.make = [attribution](const MethodSpec& given) -> MethodPtr {
-      MethodSpec spec = given;
+    MethodInfo info{{attribution ? "pattern_attribution" : "pattern_net",
+                     attribution ? "PatternAttribution: backpropagate with w * pattern (patterns fit on training data)"
+                                 : "PatternNet: backpropagate with the signal pattern instead of the weight",
+                     options},
+                    nullptr};
+    info.make = [attribution](const MethodSpec& spec) -> MethodPtr {
       PatternFit fit;
       fit.count = spec.get_int("fit_count", fit.count);
       fit.seed = static_cast<uint64_t>(spec.get_int("fit_seed", 0));
-      if (fit.count < 1) throw InputError("method " + spec.name + ": option fit_count must be >= 1");
-      const std::string mean_y = spec.get_string("mean_y", "positive");
-      if (mean_y != "positive" && mean_y != "all")
-        throw InputError("method " + spec.name + ": option mean_y must be positive or all, got " + mean_y);
-      fit.mean_y_all = mean_y == "all";
-      spec.options["mean_y"] = mean_y;
-      spec.options["fit_count"] = std::to_string(fit.count);
-      spec.options["fit_seed"] = std::to_string(fit.seed);
+      fit.mean_y_all = spec.get_string("mean_y", "positive") == "all";
       return std::make_shared<PatternMethod>(spec, attribution, fit);
     };
     r.add(std::move(info));

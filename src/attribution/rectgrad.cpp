@@ -56,18 +56,11 @@ class RectGrad : public BackpropMethod {
 }  // namespace
 
 void register_rectgrad_method(MethodRegistry& r) {
-  MethodInfo info;
-  info.name = "rectgrad";
-  info.summary = "RectGrad: at each ReLU pass only gradient whose activation * gradient exceeds the q-th percentile";
-  info.options = {"q"};
-  info.make = [](const MethodSpec& given) -> MethodPtr {
-    MethodSpec spec = given;
-    if (!spec.has("q")) spec.options["q"] = "98";
-    const double q = spec.get_double("q", 98);
-    if (q < 0 || q > 100) throw InputError("method rectgrad: option q must be a percentile in [0, 100], got " + spec.options["q"]);
-    return std::make_shared<RectGrad>(spec, q);
-  };
-  r.add(std::move(info));
+  Option q = number_option("q", 98, "percentile of activation * gradient below which the signal stops");
+  q.check = [](const std::string& v) { return std::stod(v) < 0 || std::stod(v) > 100 ? "must be a percentile in [0, 100]" : ""; };
+  r.add({{"rectgrad", "RectGrad: at each ReLU pass only gradient whose activation * gradient exceeds the q-th percentile",
+          {q}},
+         [](const MethodSpec& spec) -> MethodPtr { return std::make_shared<RectGrad>(spec, spec.get_double("q", 98)); }});
 }
 
 }  // namespace sanity

@@ -1,35 +1,29 @@
 #pragma once
-// Method names -> factories. Each family registers itself in registry.cpp (explicit calls, since
-// self-registering statics are dropped when linking a static library).
+// Method names -> declared options and factories (core/registry.h). Each family registers itself in
+// registry.cpp by an explicit call; its factory receives the spec resolved against its options.
 #include <functional>
 #include <string>
 #include <vector>
 
 #include "attribution/method.h"
+#include "core/registry.h"
 
 namespace sanity {
 
-struct MethodInfo {
-  std::string name;
-  std::string summary;                   // one line for --help and error messages
-  std::vector<std::string> options;      // valid option keys
-  int wrapped = 0;                       // number of positional methods it wraps (smoothgrad: 1)
-  std::function<MethodPtr(const MethodSpec&)> make;
+struct MethodInfo : RegistryEntry {
+  std::function<MethodPtr(const MethodSpec& resolved)> make;
 };
 
-class MethodRegistry {
+class MethodRegistry : public Registry<MethodInfo> {
  public:
   static MethodRegistry& instance();
-  void add(MethodInfo info);
   // Builds a method; throws InputError listing the valid names or options.
-  MethodPtr make(const MethodSpec& spec) const;
+  MethodPtr make(const MethodSpec& spec) const { return get(spec.name).make(resolve(spec)); }
   MethodPtr make(const std::string& text) const { return make(parse_method_spec(text)); }
-  const std::vector<MethodInfo>& methods() const { return methods_; }
-  const MethodInfo* find(const std::string& name) const;
+  const std::vector<MethodInfo>& methods() const { return entries(); }
 
  private:
   MethodRegistry();
-  std::vector<MethodInfo> methods_;
 };
 
 // Family registration functions, one per source file of methods.

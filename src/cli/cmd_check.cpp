@@ -1,9 +1,11 @@
 // sanity check: run sanity checks (model/data randomization and friends) into a results database.
-#include "attribution/spec.h"
+#include "api/listing.h"
+#include "api/study.h"
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/spec.h"
 #include "metrics/registry.h"
-#include "study/check_runner.h"
+#include "study/checks/check.h"
 
 namespace sanity::cli {
 namespace {
@@ -33,7 +35,7 @@ int run_check(CheckArgs& a) {
   c.reinit.include_bias = !a.no_bias;
   c.reinit.seed = c.data.testbed.seed;
   c.progress = !a.common.quiet;
-  CheckSummary s = run_checks(c);
+  const CheckSummary s = api::check(c);
   std::printf("run %lld: %lld units computed, %lld already done, %.1f s; results in %s/results.sqlite\n",
               (long long)s.run_id, (long long)s.units_done, (long long)s.units_skipped, s.seconds, c.out_dir.c_str());
   return 0;
@@ -56,9 +58,9 @@ Command make_check_command() {
     add_data_options(s, a->data);
     s->add_option("--methods", a->methods, "comma-separated method specs, e.g. gradient,smoothgrad(gradient, n=50)")
         ->required();
-    s->add_option("--checks", a->checks, "cascading, bottom_up, independent, data, random_logit, smprt, emprt, pixel_flipping")
+    s->add_option("--checks", a->checks, "comma-separated check specs: " + CheckRegistry::instance().names())
         ->capture_default_str();
-    s->add_option("--metrics", a->config.metrics, "similarity metric specs: " + std::string("spearman_abs, spearman, ssim, hog, pearson, cosine, mse, topk_intersection"))
+    s->add_option("--metrics", a->config.metrics, "similarity metric specs: " + MetricRegistry::instance().names())
         ->capture_default_str();
     s->add_option("--layers", a->layers,
                   "layer groups to randomize as stages, output first (default: every layer with parameters; block "
@@ -75,6 +77,8 @@ Command make_check_command() {
         ->capture_default_str();
     s->add_option("--out", a->config.out_dir, "study directory")->capture_default_str();
     add_common_options(s, a->common);
+    s->footer("Checks (option=default):\n" + api::synopsis("checks") + "\nMetrics:\n" + api::synopsis("metrics") +
+              "\nMethods:\n" + api::synopsis("methods") + "\n`sanity list` shows every option with its type and meaning.");
     return s;
   };
   c.execute = [a] { return run_check(*a); };

@@ -3,21 +3,12 @@
 // OUT/faithfulness.json, and the same measures in OUT/results.sqlite (check pixel_flipping).
 #include <nlohmann/json.hpp>
 
-#include <chrono>
-#include <filesystem>
-#include <fstream>
-
-#include "attribution/registry.h"
+#include "api/faithfulness_files.h"
+#include "api/listing.h"
 #include "cli/commands.h"
 #include "core/error.h"
 #include "core/runtime.h"
-#include "data/sources.h"
-#include "faithfulness/faithfulness.h"
-#include "faithfulness/ranking.h"
-#include "faithfulness/record.h"
 #include "models/model_io.h"
-#include "models/train.h"
-#include "study/explain_batch.h"
 
 namespace sanity::cli {
 namespace {
@@ -31,61 +22,44 @@ struct FaithfulnessArgs {
   int64_t batch_size = 256;
 };
 
-std::string csv_text(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
-
-std::vector<double> column_means(const Tensor& curve) {
-  const Tensor m = curve.to(torch::kFloat64).nanmean(0).contiguous();
-  return {m.data_ptr<double>(), m.data_ptr<double>() + m.numel()};
-}
-
 int run_faithfulness(FaithfulnessArgs& a) {
   apply_common_options(a.common);
   if (a.model.empty()) throw InputError("--model: missing; give an .onnx file, or cnn|mlp (untrained built-ins)");
   if (a.batch_size < 1) throw InputError("--batch-size " + std::to_string(a.batch_size) + ": must be at least 1");
   a.options.validate();
-  std::vector<MethodSpec> specs = parse_method_list(a.methods);
-  if (specs.empty()) throw InputError("--methods: empty; give a comma-separated list such as gradient,noise");
-  std::vector<MethodPtr> methods;
-  for (const auto& s : specs) methods.push_back(MethodRegistry::instance().make(s));
+  api::FaithfulnessRequest request;
+  request.methods = parse_method_list(a.methods);
+  api::make_methods(request.methods);  // a typo should not cost a model load
 
   const DataOptions data_options = finish_data_options(a.data, a.common);
   const uint64_t seed = data_options.testbed.seed;
-  const torch::Device device = parse_device(a.common.device);
   Graph model = load_model(a.model, seed);
-  model.to(device);
-  LoadedData loaded = load_data(data_options);
+  model.to(parse_device(a.common.device));
+  const LoadedData loaded = load_data(data_options);
   const Dataset& data = loaded.data;
-  model.check_input(data.images, "--data " + data_options.spec);
-  const Tensor x = data.images.to(device);
-  const Tensor targets = predict_logits(model, x, a.batch_size).argmax(1).cpu();
-  const Tensor ids = loaded.ids;
-  const FitContext fit = load_fit_context(a.fit, data_options, a.model, specs);
-  ExplainOptions explain_options{a.batch_size, seed, fit.data.size() > 0 ? &fit.data : nullptr, fit.cache_dir};
+  const api::FitContext fit = api::load_fit_context(a.fit.source, data_options, a.model, request.methods);
+  request.options = a.options;
+  request.batch_size = a.batch_size;
+  request.seed = seed;
+  request.fit = &fit;
+  request.data_name = "--data " + data_options.spec;
 
-  std::filesystem::create_directories(a.out);
-  ResultsStore store(a.out + "/results.sqlite");
   RunConfig rc;
   rc.model = a.model;
   rc.data = data_options.spec + ":" + data_options.split + ":" + std::to_string(data.size()) + ":seed" +
             std::to_string(seed) + (data_options.testbed.balanced ? ":balanced" : "");
   rc.options = {{"faithfulness", a.options.to_json()}, {"target", "predicted"}};
   rc.seed = seed;
-  const int64_t run = store.open_run(rc);
-
-  std::ofstream curves(a.out + "/curves.csv"), scores(a.out + "/scores.csv");
-  curves << "method,image,curve,step,value\n";
-  scores << "method,image,target";
-  for (const auto& [name, unused] : per_image_scores(FaithfulnessResult{})) scores << "," << name;
-  scores << "\n";
-  curves.precision(9);
-  scores.precision(9);
-  const Tensor id = ids.to(torch::kInt64).contiguous(), tg = targets.to(torch::kInt64).contiguous();
-
+  api::FaithfulnessFiles files(a.out, rc);
+  const api::FaithfulnessRun run =
+      api::faithfulness(model, data.images, loaded.ids, request, [&](const api::MethodFaithfulness& m) {
+        files.add(m, loaded.ids);
+        if (a.common.quiet) return;
+        std::fprintf(stderr, "%-40s %-8s AOPC MoRF %.4f  LeRF %.4f  gap %.4f  insertion %.4f  deletion %.4f  (%.1f s)\n",
+                     m.spec.c_str(), m.by_magnitude ? "absolute" : "signed", m.means.at("aopc_morf"),
+                     m.means.at("aopc_lerf"), m.means.at("aopc_gap"), m.means.at("insertion_auc"),
+                     m.means.at("deletion_auc"), m.seconds);
+      });
   nlohmann::json j;
   j["command"] = "faithfulness";
   j["model"] = a.model;
@@ -94,54 +68,10 @@ int run_faithfulness(FaithfulnessArgs& a) {
   j["target"] = "predicted";
   j["options"] = a.options.to_json();
   j["batch_size"] = a.batch_size;
-  j["run_id"] = run;
   j["aopc"] = "AOPC = 1/(L+1) sum_{k=0..L} (S_c(x) - S_c(x^(k))), S_c = " + a.options.pixel_flipping.score;
-  MethodScores table;
-  for (size_t m = 0; m < methods.size(); ++m) {
-    const std::string spec = methods[m]->spec().str();
-    const auto start = std::chrono::steady_clock::now();
-    const Tensor maps = explain_all(*methods[m], model, x, targets, ids, explain_options);
-    const MapKind kind = methods[m]->map_kind();
-    const FaithfulnessResult r = evaluate_faithfulness(model, x, maps, kind, targets, ids, a.options, a.batch_size, seed);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    record_faithfulness(store, run, spec, r, ids);
-
-    const std::vector<std::pair<std::string, Tensor>> named{
-        {"morf_prob", r.pixel_flipping.morf_prob},     {"lerf_prob", r.pixel_flipping.lerf_prob},
-        {"morf_logit", r.pixel_flipping.morf_logit},   {"lerf_logit", r.pixel_flipping.lerf_logit},
-        {"insertion_prob", r.insertion_deletion.insertion}, {"deletion_prob", r.insertion_deletion.deletion}};
-    const char* order = orders_by_magnitude(a.options, kind) ? "absolute" : "signed";
-    nlohmann::json e{{"spec", spec}, {"order", order}, {"seconds", seconds}};
-    for (const auto& [name, c] : named) {
-      const Tensor cc = c.contiguous();
-      for (int64_t i = 0; i < cc.size(0); ++i)
-        for (int64_t k = 0; k < cc.size(1); ++k)
-          curves << csv_text(spec) << "," << id[i].item<int64_t>() << "," << name << "," << k << ","
-                 << cc[i][k].item<double>() << "\n";
-      e["mean_curves"][name] = column_means(c);
-    }
-    const auto per_image = per_image_scores(r);
-    for (int64_t i = 0; i < x.size(0); ++i) {
-      scores << csv_text(spec) << "," << id[i].item<int64_t>() << "," << tg[i].item<int64_t>();
-      for (const auto& [name, s] : per_image) scores << "," << s[i].item<double>();
-      scores << "\n";
-    }
-    const auto means = mean_scores(r);
-    table[spec] = means;
-    e["mean_scores"] = means;
-    j["methods"].push_back(e);
-    if (!a.common.quiet)
-      std::fprintf(stderr, "%-40s %-8s AOPC MoRF %.4f  LeRF %.4f  gap %.4f  insertion %.4f  deletion %.4f  (%.1f s)\n",
-                   spec.c_str(), order, means.at("aopc_morf"), means.at("aopc_lerf"), means.at("aopc_gap"),
-                   means.at("insertion_auc"), means.at("deletion_auc"), seconds);
-  }
-  const RankingTable ranking = rank_methods(table, faithfulness_measures());
-  j["ranking"] = ranking.to_json();
-  std::ofstream(a.out + "/ranking.csv") << ranking.to_csv();
-  std::ofstream(a.out + "/ranking_correlation.csv") << ranking.correlation_csv();
-  std::ofstream(a.out + "/faithfulness.json") << j.dump(2) << "\n";
+  files.finish(run.ranking, j);
   std::printf("wrote faithfulness of %zu method(s) on %lld images to %s (run %lld in results.sqlite)\n",
-              methods.size(), (long long)data.size(), a.out.c_str(), (long long)run);
+              request.methods.size(), (long long)data.size(), a.out.c_str(), (long long)files.run_id());
   return 0;
 }
 
@@ -182,6 +112,7 @@ Command make_faithfulness_command() {
     add_data_options(s, a->data, 200);
     add_fit_options(s, a->fit);
     add_common_options(s, a->common);
+    s->footer("Methods (option=default; `sanity list` shows every option):\n" + api::synopsis("methods"));
     return s;
   };
   c.execute = [a] { return run_faithfulness(*a); };

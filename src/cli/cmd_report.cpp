@@ -1,8 +1,8 @@
 // sanity report: a study directory -> figures (PNG, SVG) and one self-contained report.html.
 #include <cstdio>
 
+#include "api/study.h"
 #include "cli/commands.h"
-#include "report/report.h"
 
 namespace sanity::cli {
 
@@ -26,7 +26,7 @@ Command make_report_command() {
     return s;
   };
   c.execute = [a] {
-    const report::ReportFiles files = report::write_report(a->study, a->out, a->options);
+    const report::ReportFiles files = api::report(a->study, a->out, a->options);
     std::printf("wrote %s (%zu figure files)\n", files.html.c_str(), files.figures.size());
     return 0;
   };

@@ -1,7 +1,7 @@
 // sanity run: the whole study in one command (study/study_runner.h); with no config, the embedded
 // default that reproduces the papers' MNIST experiments.
+#include "api/study.h"
 #include "cli/commands.h"
-#include "study/study_runner.h"
 
 namespace sanity::cli {
 namespace {
@@ -22,7 +22,7 @@ int run_study_command(const RunArgs& a) {
                                    : load_study_config(a.config);
   if (!a.out.empty()) c.out = a.out;
   if (a.no_report) c.report = false;
-  const StudySummary s = run_study(c, {a.common.data_dir, a.common.device, !a.common.quiet});
+  const StudySummary s = api::run(c, {a.common.data_dir, a.common.device, !a.common.quiet});
   std::printf("study done in %.0f s: %lld work units computed, %lld reused; %lld models trained, %lld reused; "
               "results in %s/results.sqlite%s%s\n",
               s.seconds, (long long)s.units_done, (long long)s.units_skipped, (long long)s.models_trained,

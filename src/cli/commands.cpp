@@ -22,37 +22,9 @@ void apply_common_options(const CommonOptions& o) {
 }
 
 void add_fit_options(CLI::App* sub, FitArgs& f) {
-  sub->add_option("--fit-data", f.data,
+  sub->add_option("--fit-data", f.source.data,
                   "training images for pattern methods: a dataset, folder or .npy (default: --data's train split)");
-  sub->add_option("--fit-count", f.count, "training images used to fit patterns")->capture_default_str();
-}
-
-namespace {
-bool fits_on_data(const MethodSpec& s) {
-  if (s.name.rfind("pattern_", 0) == 0) return true;
-  for (const auto& inner : s.methods)
-    if (fits_on_data(inner)) return true;
-  return false;
-}
-}  // namespace
-
-FitContext load_fit_context(const FitArgs& f, const DataOptions& data_options, const std::string& model,
-                            const std::vector<MethodSpec>& specs) {
-  FitContext c;
-  if (std::filesystem::path(model).extension() == ".onnx")
-    c.cache_dir = std::filesystem::absolute(model).parent_path().string();
-  bool needed = false;
-  for (const auto& s : specs) needed = needed || fits_on_data(s);
-  const std::string source = !f.data.empty() ? f.data : (is_builtin_dataset(data_options.spec) ? data_options.spec : "");
-  if (!needed || source.empty()) return c;  // a pattern method then looks for a saved patterns file
-  DataOptions o = data_options;
-  o.spec = source;
-  o.split = "train";
-  o.labels.clear();
-  o.testbed.count = f.count;
-  o.testbed.balanced = false;
-  c.data = load_data(o).data;
-  return c;
+  sub->add_option("--fit-count", f.source.count, "training images used to fit patterns")->capture_default_str();
 }
 
 void add_data_options(CLI::App* sub, DataArgs& d, int64_t default_count) {
@@ -122,6 +94,7 @@ std::vector<Command> all_commands() {
   c.push_back(make_explain_command());
   c.push_back(make_faithfulness_command());
   c.push_back(make_report_command());
+  c.push_back(make_list_command());
   return c;
 }
 

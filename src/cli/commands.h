@@ -1,4 +1,6 @@
 #pragma once
+// src/cli: the `sanity` command, argument parsing and printing only (the work is in src/api).
+//
 // The subcommand registry: each cmd_*.cpp defines one factory; all_commands() lists them.
 #include <CLI/CLI.hpp>
 
@@ -7,7 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "attribution/spec.h"
+#include "api/inputs.h"
+#include "core/spec.h"
 #include "data/load.h"
 
 namespace sanity::cli {
@@ -34,21 +37,11 @@ void add_common_options(CLI::App* sub, CommonOptions& o);
 // Applies threads and device.
 void apply_common_options(const CommonOptions& o);
 
-// Training images for methods that fit on data (pattern_net, pattern_attribution, also wrapped in
-// smoothgrad / vargrad): --fit-data (default: --data's train split when --data is a built-in
-// dataset) and --fit-count. Fitted patterns are saved beside an .onnx model and reused from there.
+// --fit-data and --fit-count: training images for pattern methods (api/inputs.h).
 struct FitArgs {
-  std::string data;
-  int64_t count = 5000;
+  api::FitSource source;
 };
 void add_fit_options(CLI::App* sub, FitArgs& f);
-struct FitContext {
-  Dataset data;           // empty when no method needs it or no source was given
-  std::string cache_dir;  // the .onnx model's folder; empty for built-in models
-};
-// Loads the fit images only when one of `specs` (at any depth) needs them.
-FitContext load_fit_context(const FitArgs& f, const DataOptions& data_options, const std::string& model,
-                            const std::vector<MethodSpec>& specs);
 
 // --data and the options that shape it (split, count, seed, balanced, labels, image preprocessing).
 // Image preprocessing options are strings, parsed by finish_data_options().
@@ -72,6 +65,7 @@ Command make_explain_command();
 Command make_run_command();
 Command make_faithfulness_command();
 Command make_report_command();
+Command make_list_command();
 
 std::vector<Command> all_commands();
 

@@ -1,4 +1,7 @@
 #pragma once
+// src/core: what every module uses (errors, threads and device, seeded RNG, progress, hashing) and the
+// spec syntax, declared options and registry template of everything a user names.
+//
 // Errors the user can act on. The CLI prints what() as one line and exits non-zero;
 // nothing in the library aborts the process on bad input.
 #include <stdexcept>

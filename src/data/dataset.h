@@ -1,4 +1,7 @@
 #pragma once
+// src/data: images and labels in the model's input space (MNIST/Fashion-MNIST IDX, image folders,
+// .npy) and the seeded test beds every check explains.
+//
 // A labelled image set in the model's input space.
 #include <torch/types.h>
 

@@ -1,4 +1,6 @@
 #pragma once
+// src/faithfulness: pixel flipping, insertion/deletion and the method ranking (Binder et al. 2023).
+//
 // All faithfulness measures of one method's maps on one model, and their storage:
 //   FaithfulnessResult r = evaluate_faithfulness(model, x, maps, method->map_kind(), targets, ids, options);
 //   record_faithfulness(store, run, "gradient", r, ids);   // check 'pixel_flipping', stage -1

@@ -80,6 +80,69 @@ BackpropMethodPtr csc_method(const MethodSpec& spec) {
   return m;
 }
 
+namespace {
+
+// The layers reported: the configured ones, or the input and every conv, linear, add and concat
+// node below the injection layer.
+std::vector<int> reported_layers(const Graph& g, int from, const CscOptions& o) {
+  std::vector<int> nodes;
+  if (o.layers.empty()) {
+    for (int k = from - 1; k >= 0; --k) {
+      const LayerKind kind = g.node(k).layer->kind();
+      if (k == 0 || kind == LayerKind::Conv || kind == LayerKind::Linear || kind == LayerKind::Add ||
+          kind == LayerKind::Concat)
+        nodes.push_back(k);
+    }
+    return nodes;
+  }
+  for (const auto& name : o.layers) {
+    const int k = g.find(name);
+    if (k >= from) throw InputError("csc: layer '" + name + "' is not below the injection layer " + g.node(from).name);
+    nodes.push_back(k);
+  }
+  return nodes;
+}
+
+// The starting signals of one image at the injection layer (`top`: its forward value, [S * B, ...]):
+// S Gaussian vectors, or the one-hot predicted class and one other class; drawn from (seed, image id).
+Tensor starting_signals(const Tensor& top, int64_t row, int64_t id, int64_t samples, bool classes, uint64_t seed) {
+  at::Generator gen = make_generator(derive_seed(seed, classes ? "csc_classes" : "csc", static_cast<uint64_t>(id)));
+  if (!classes) {
+    std::vector<int64_t> full{samples};
+    full.insert(full.end(), top.sizes().begin() + 1, top.sizes().end());
+    return torch::randn(full, gen, torch::kFloat32).to(top.options());
+  }
+  const int64_t k = top.size(1);
+  if (k < 2) throw InputError("csc: the two-classes start needs at least two classes");
+  const int64_t a = top[row].argmax().item<int64_t>();
+  int64_t other = torch::randint(k - 1, {1}, gen, torch::kInt64).item<int64_t>();
+  if (other >= a) ++other;
+  Tensor s = torch::zeros({2, k}, top.options());
+  s[0][a] = 1;
+  s[1][other] = 1;
+  return s;
+}
+
+CscLayer summarize(const Graph& g, int node, int64_t channels, int64_t positions, const Histogram& h) {
+  CscLayer l;
+  l.name = g.node(node).name;
+  l.node = node;
+  l.channels = channels;
+  l.positions = positions;
+  l.count = h.count;
+  l.dropped = h.dropped;
+  l.mean = l.count ? h.sum / static_cast<double>(l.count) : std::nan("");
+  l.median = h.quantile(0.5);
+  l.q05 = h.quantile(0.05);
+  l.q25 = h.quantile(0.25);
+  l.q75 = h.quantile(0.75);
+  l.q95 = h.quantile(0.95);
+  l.baseline_median = gaussian_abs_cos_median(l.channels);
+  return l;
+}
+
+}  // namespace
+
 CscResult cosine_similarity_convergence(const AttributionContext& ctx, const BackpropMethod& method,
                                         const Tensor& images, const CscOptions& o) {
   torch::NoGradGuard no_grad;
@@ -91,22 +154,7 @@ CscResult cosine_similarity_convergence(const AttributionContext& ctx, const Bac
   if (!classes && o.samples < 2) throw InputError("csc: --samples must be at least 2 (pairs of starting vectors)");
   const int64_t samples = classes ? 2 : o.samples;
 
-  // The layers reported.
-  std::vector<int> nodes;
-  if (o.layers.empty()) {
-    for (int k = from - 1; k >= 0; --k) {
-      const LayerKind kind = g.node(k).layer->kind();
-      if (k == 0 || kind == LayerKind::Conv || kind == LayerKind::Linear || kind == LayerKind::Add ||
-          kind == LayerKind::Concat)
-        nodes.push_back(k);
-    }
-  } else {
-    for (const auto& name : o.layers) {
-      const int k = g.find(name);
-      if (k >= from) throw InputError("csc: layer '" + name + "' is not below the injection layer " + g.node(from).name);
-      nodes.push_back(k);
-    }
-  }
+  const std::vector<int> nodes = reported_layers(g, from, o);
   std::vector<int> slot(static_cast<size_t>(g.size()), -1);
   for (size_t i = 0; i < nodes.size(); ++i) slot[nodes[i]] = static_cast<int>(i);
   std::vector<Histogram> hist(nodes.size());
@@ -119,27 +167,9 @@ CscResult cosine_similarity_convergence(const AttributionContext& ctx, const Bac
     const Tensor x = images.narrow(0, start, b).repeat_interleave(samples, 0);
     Sweep sweep = method.prepare(ctx, x);
     const Tensor& top = sweep.acts.at(from);
-    std::vector<int64_t> shape(top.sizes().begin() + 1, top.sizes().end());
     Tensors seeds;
-    for (int64_t i = 0; i < b; ++i) {
-      const int64_t id = ids[start + i].item<int64_t>();
-      at::Generator gen = make_generator(derive_seed(o.seed, classes ? "csc_classes" : "csc", static_cast<uint64_t>(id)));
-      if (classes) {
-        const int64_t k = top.size(1);
-        if (k < 2) throw InputError("csc: the two-classes start needs at least two classes");
-        const int64_t a = top[i * samples].argmax().item<int64_t>();
-        int64_t other = torch::randint(k - 1, {1}, gen, torch::kInt64).item<int64_t>();
-        if (other >= a) ++other;
-        Tensor s = torch::zeros({2, k}, top.options());
-        s[0][a] = 1;
-        s[1][other] = 1;
-        seeds.push_back(s);
-      } else {
-        std::vector<int64_t> full{samples};
-        full.insert(full.end(), shape.begin(), shape.end());
-        seeds.push_back(torch::randn(full, gen, torch::kFloat32).to(top.options()));
-      }
-    }
+    for (int64_t i = 0; i < b; ++i)
+      seeds.push_back(starting_signals(top, i * samples, ids[start + i].item<int64_t>(), samples, classes, o.seed));
     BackpropOptions bo;
     bo.rules = &sweep.rules;
     bo.observe = [&](int node, const Tensor& signal) {
@@ -163,23 +193,7 @@ CscResult cosine_similarity_convergence(const AttributionContext& ctx, const Bac
   r.start = classes ? "two_classes" : "random";
   r.inject = g.node(from).name;
   r.images = n;
-  for (size_t i = 0; i < nodes.size(); ++i) {
-    CscLayer l;
-    l.name = g.node(nodes[i]).name;
-    l.node = nodes[i];
-    l.channels = channels[i];
-    l.positions = positions[i];
-    l.count = hist[i].count;
-    l.dropped = hist[i].dropped;
-    l.mean = l.count ? hist[i].sum / static_cast<double>(l.count) : std::nan("");
-    l.median = hist[i].quantile(0.5);
-    l.q05 = hist[i].quantile(0.05);
-    l.q25 = hist[i].quantile(0.25);
-    l.q75 = hist[i].quantile(0.75);
-    l.q95 = hist[i].quantile(0.95);
-    l.baseline_median = gaussian_abs_cos_median(l.channels);
-    r.layers.push_back(l);
-  }
+  for (size_t i = 0; i < nodes.size(); ++i) r.layers.push_back(summarize(g, nodes[i], channels[i], positions[i], hist[i]));
   return r;
 }
 

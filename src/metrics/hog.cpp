@@ -72,12 +72,10 @@ class HogMetric : public Metric {
   HogMetric(const MetricSpec& spec, Direction d) : Metric(spec, d) {
     options_.block = spec.get_int("block", 3);
     options_.orientations = spec.get_int("bins", 9);
-    if (spec.get_string("cell", "auto") != "auto") options_.cell = spec.get_int("cell", 16);
-    if (options_.cell < 1 || options_.block < 1 || options_.orientations < 1)
-      throw InputError("metric hog: options cell, block and bins must be positive integers (cell may be auto)");
     auto_cell_ = spec.get_string("cell", "auto") == "auto";
-    pearson_ = option_choice(spec, "corr", "spearman", {"spearman", "pearson"}) == "pearson";
-    opencv_ = option_choice(spec, "impl", "skimage", {"skimage", "opencv"}) == "opencv";
+    if (!auto_cell_) options_.cell = spec.get_int("cell", 16);
+    pearson_ = spec.get_string("corr", "spearman") == "pearson";
+    opencv_ = spec.get_string("impl", "skimage") == "opencv";
   }
 
   MetricSpec spec_for(at::IntArrayRef shape) const override {
@@ -143,14 +141,18 @@ torch::Tensor hog_features(const torch::Tensor& maps, const HogOptions& o) {
 }
 
 void register_hog_metric(MetricRegistry& r) {
-  r.add({"hog",
-         "rank correlation of the HOG vectors of the maps min-max scaled to [0, 1] (9 bins, L2-Hys blocks)",
+  Option cell = number_or_word_option("cell", {"auto"}, "pixels per cell: a number, or auto (16, smaller when one "
+                                                               "block does not fit)");
+  cell.check = [](const std::string& v) {
+    return v == "auto" || (std::stod(v) >= 1 && std::stod(v) == std::floor(std::stod(v))) ? "" : "must be a positive integer or auto";
+  };
+  r.add({{"hog", "rank correlation of the HOG vectors of the maps min-max scaled to [0, 1] (9 bins, L2-Hys blocks)",
+          {cell, integer_option("block", 3, "cells per block side"),
+           integer_option("bins", 9, "orientation bins over 0..180 degrees"),
+           choice_option("corr", {"spearman", "pearson"},
+                         "correlation of the HOG vectors: spearman (the authors' code) or pearson (the paper's text)"),
+           choice_option("impl", {"skimage", "opencv"}, "skimage (skimage.feature.hog exactly) or opencv (cv::HOGDescriptor)")}},
          Direction::HigherIsMoreSimilar,
-         {{"cell", "auto", "pixels per cell: a number, or auto (16, smaller when one block does not fit)"},
-          {"block", "3", "cells per block side"},
-          {"bins", "9", "orientation bins over 0..180 degrees"},
-          {"corr", "spearman", "correlation of the HOG vectors: spearman (the authors' code) or pearson (the paper's text)"},
-          {"impl", "skimage", "skimage (skimage.feature.hog exactly) or opencv (cv::HOGDescriptor)"}},
          [](const MetricSpec& s, const MetricInfo& i) -> MetricPtr { return std::make_shared<HogMetric>(s, i.direction); }});
 }
 

@@ -38,17 +38,7 @@ torch::Tensor RowwiseMetric::score(const torch::Tensor& original, const torch::T
   return f_(prepare_maps(original, prep_).flatten(1), prepare_maps(other, prep_).flatten(1));
 }
 
-std::string option_choice(const MetricSpec& spec, const std::string& key, const std::string& fallback,
-                          const std::vector<std::string>& valid) {
-  const std::string v = spec.get_string(key, fallback);
-  if (std::find(valid.begin(), valid.end(), v) != valid.end()) return v;
-  std::string list;
-  for (const auto& s : valid) list += (list.empty() ? "" : ", ") + s;
-  throw InputError("metric " + spec.name + ": option " + key + "=" + v + " is not one of " + list);
-}
-
-Preparation parse_preparation(const MetricSpec& spec, const std::string& fallback) {
-  const std::string p = option_choice(spec, "prep", fallback, {"absolute", "signed", "unit", "raw"});
+Preparation parse_preparation(const std::string& p) {
   if (p == "absolute") return Preparation::Absolute;
   if (p == "signed") return Preparation::Signed;
   if (p == "unit") return Preparation::Unit;

@@ -1,4 +1,6 @@
 #pragma once
+// src/metrics: similarity metrics between explanations and their registry; CSC.
+//
 // Similarity metrics between an original and a randomized explanation of the same images
 // (PROTOCOLS.md, "Similarity metrics"). One interface for all of them:
 //
@@ -21,7 +23,7 @@
 
 #include <torch/types.h>
 
-#include "attribution/spec.h"
+#include "core/spec.h"
 
 namespace sanity {
 
@@ -32,10 +34,6 @@ using MetricSpec = MethodSpec;
 enum class Direction { HigherIsMoreSimilar, LowerIsMoreSimilar };
 const char* direction_name(Direction d);  // "higher = more similar" / "lower = more similar"
 
-// The value of option `key`, which must be one of `valid`; throws InputError listing them.
-std::string option_choice(const MetricSpec& spec, const std::string& key, const std::string& fallback,
-                          const std::vector<std::string>& valid);
-
 // Which map preparation (attribution/prepare.h) a metric applies before comparing.
 enum class Preparation {
   Absolute,  // prepare_absolute: |.|-based, 1 channel, in [0, 1]
@@ -43,8 +41,8 @@ enum class Preparation {
   Unit,      // prepare_absolute, then min-max to [0, 1] per image (SSIM, HOG)
   Raw,       // the maps as given, every channel
 };
-// "absolute", "signed", "unit", "raw"; throws InputError naming the metric otherwise.
-Preparation parse_preparation(const MetricSpec& spec, const std::string& fallback);
+// "absolute", "signed", "unit", "raw" (a value the registry has checked).
+Preparation parse_preparation(const std::string& name);
 const char* preparation_name(Preparation p);
 // Applies the preparation; the result is float64 on the maps' device.
 torch::Tensor prepare_maps(const torch::Tensor& maps, Preparation p);

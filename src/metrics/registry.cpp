@@ -1,28 +1,20 @@
 #include "metrics/registry.h"
 
-#include "core/error.h"
-
 namespace sanity {
-namespace {
 
-std::string join(const std::vector<std::string>& items) {
-  std::string s;
-  for (const auto& i : items) s += (s.empty() ? "" : ", ") + i;
-  return s.empty() ? "none" : s;
-}
-
-}  // namespace
-
-MetricOption prep_option(Preparation fallback) {
-  return {"prep", preparation_name(fallback), "map preparation: absolute, signed, unit (absolute, then min-max) or raw"};
+Option prep_option(Preparation fallback) {
+  std::vector<std::string> choices{preparation_name(fallback)};
+  for (const char* p : {"absolute", "signed", "unit", "raw"})
+    if (p != choices[0]) choices.push_back(p);
+  return choice_option("prep", choices, "map preparation: absolute, signed, unit (absolute, then min-max) or raw");
 }
 
 MetricInfo rowwise_metric_info(std::string name, std::string summary, Direction direction, Preparation prep,
                                bool prep_option, RowwiseMetric::RowFunction f) {
-  MetricInfo info{std::move(name), std::move(summary), direction, {}, nullptr};
+  MetricInfo info{{std::move(name), std::move(summary), {}}, direction, nullptr};
   if (prep_option) info.options.push_back(sanity::prep_option(prep));
   info.make = [prep, prep_option, f](const MetricSpec& s, const MetricInfo& i) -> MetricPtr {
-    const Preparation p = prep_option ? parse_preparation(s, preparation_name(prep)) : prep;
+    const Preparation p = prep_option ? parse_preparation(s.get_string("prep", "")) : prep;
     return std::make_shared<RowwiseMetric>(s, i.direction, p, f);
   };
   return info;
@@ -33,41 +25,18 @@ MetricRegistry& MetricRegistry::instance() {
   return r;
 }
 
-MetricRegistry::MetricRegistry() {
+MetricRegistry::MetricRegistry() : Registry("metric", "metrics") {
   register_correlation_metrics(*this);
   register_ssim_metric(*this);
   register_hog_metric(*this);
   register_distance_metrics(*this);
   register_topk_metric(*this);
-}
-
-void MetricRegistry::add(MetricInfo info) { metrics_.push_back(std::move(info)); }
-
-const MetricInfo* MetricRegistry::find(const std::string& name) const {
-  for (const auto& m : metrics_)
-    if (m.name == name) return &m;
-  return nullptr;
+  register_kendall_metric(*this);
 }
 
 MetricPtr MetricRegistry::make(const MetricSpec& spec) const {
-  const MetricInfo* info = find(spec.name);
-  if (!info) {
-    std::vector<std::string> names;
-    for (const auto& m : metrics_) names.push_back(m.name);
-    throw InputError("unknown metric '" + spec.name + "'; valid metrics: " + join(names));
-  }
-  if (!spec.methods.empty())
-    throw InputError("metric " + spec.name + " takes only key=value options, got '" + spec.methods[0].str() + "'");
-  MetricSpec full = spec;
-  std::vector<std::string> keys;
-  for (const auto& o : info->options) {
-    keys.push_back(o.key);
-    full.options.emplace(o.key, o.fallback);  // keeps the user's value where given
-  }
-  for (const auto& [key, value] : spec.options)
-    if (std::find(keys.begin(), keys.end(), key) == keys.end())
-      throw InputError("metric " + spec.name + ": unknown option '" + key + "'; valid options: " + join(keys));
-  return info->make(full, *info);
+  const MetricInfo& info = get(spec.name);
+  return info.make(resolve(spec), info);
 }
 
 std::vector<MetricPtr> MetricRegistry::make_list(const std::string& text) const {
@@ -79,11 +48,8 @@ std::vector<MetricPtr> MetricRegistry::make_list(const std::string& text) const 
 
 std::string MetricRegistry::describe() const {
   std::string s;
-  for (const auto& m : metrics_) {
-    s += m.name + " (" + direction_name(m.direction) + "): " + m.summary;
-    for (const auto& o : m.options) s += "\n    " + o.key + "=" + o.fallback + "  " + o.help;
-    s += "\n";
-  }
+  for (const auto& m : entries())
+    s += m.name + " (" + direction_name(m.direction) + "): " + m.summary + "\n" + entry_option_lines(m);
   return s;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
-// Metric names -> metadata and factories (Quantus-style: each metric says what it is, which way its
-// score points and which options it takes). Families register in registry.cpp by explicit calls.
+// Metric names -> declared options and factories (core/registry.h; Quantus-style: each metric says
+// what it is, which way its score points and which options it takes). Families register in
+// registry.cpp by explicit calls.
 //
 //   MetricRegistry::instance().make_list("spearman_abs, ssim(data_range=2), hog")
 //
@@ -9,54 +10,43 @@
 #include <string>
 #include <vector>
 
+#include "core/registry.h"
 #include "metrics/metric.h"
 
 namespace sanity {
 
-struct MetricOption {
-  std::string key;
-  std::string fallback;  // default value as written in a spec
-  std::string help;      // one line
-};
-
-struct MetricInfo {
-  std::string name;
-  std::string summary;  // one line for --help and error messages
+struct MetricInfo : RegistryEntry {
   Direction direction = Direction::HigherIsMoreSimilar;
-  std::vector<MetricOption> options;
-  // Receives the spec with every option filled in (defaults from `options`) and this info;
-  // validates option values.
+  // Receives the spec with every option filled in (defaults from `options`) and this info.
   std::function<MetricPtr(const MetricSpec&, const MetricInfo&)> make;
 };
 
 // The `prep` option (metric.h, Preparation) with its default.
-MetricOption prep_option(Preparation fallback);
+Option prep_option(Preparation fallback);
 
 // The info of a RowwiseMetric. With prep_option, users choose the preparation (`prep=`, default
 // `prep`); without, it is fixed (spearman_abs compares absolute maps by definition).
 MetricInfo rowwise_metric_info(std::string name, std::string summary, Direction direction, Preparation prep,
                                bool prep_option, RowwiseMetric::RowFunction f);
 
-class MetricRegistry {
+class MetricRegistry : public Registry<MetricInfo> {
  public:
   static MetricRegistry& instance();
-  void add(MetricInfo info);
   MetricPtr make(const MetricSpec& spec) const;
   MetricPtr make(const std::string& text) const { return make(parse_method_spec(text)); }
   // A comma-separated list ("spearman_abs, ssim(data_range=2)").
   std::vector<MetricPtr> make_list(const std::string& text) const;
-  const std::vector<MetricInfo>& metrics() const { return metrics_; }
-  const MetricInfo* find(const std::string& name) const;
-  // One line per metric: name, direction, summary, options with defaults (for --help).
+  const std::vector<MetricInfo>& metrics() const { return entries(); }
+  // One block per metric: name, direction, summary, options with defaults (for --help).
   std::string describe() const;
 
  private:
   MetricRegistry();
-  std::vector<MetricInfo> metrics_;
 };
 
 // Family registration functions, one per source file of metrics.
 void register_correlation_metrics(MetricRegistry& r);  // spearman_abs, spearman, pearson
+void register_kendall_metric(MetricRegistry& r);       // kendall
 void register_distance_metrics(MetricRegistry& r);     // cosine, mse
 void register_ssim_metric(MetricRegistry& r);          // ssim
 void register_hog_metric(MetricRegistry& r);           // hog

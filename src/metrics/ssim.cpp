@@ -27,9 +27,6 @@ class SsimMetric : public Metric {
  public:
   SsimMetric(const MetricSpec& spec, Direction d) : Metric(spec, d) {
     options_.data_range = spec.get_double("data_range", 1.0);
-    if (!(options_.data_range > 0))
-      throw InputError("metric ssim: option data_range=" + spec.get_string("data_range", "") +
-                       " must be a positive number");
   }
 
  protected:
@@ -63,9 +60,10 @@ torch::Tensor ssim(const torch::Tensor& a, const torch::Tensor& b, const SsimOpt
 }
 
 void register_ssim_metric(MetricRegistry& r) {
-  r.add({"ssim", "structural similarity (Gaussian 11x11 window) of the maps min-max scaled to [0, 1]",
+  Option range = number_option("data_range", 1, "the data range in the SSIM constants (2 reproduces the authors' call)");
+  range.check = [](const std::string& v) { return std::stod(v) > 0 ? "" : "must be a positive number"; };
+  r.add({{"ssim", "structural similarity (Gaussian 11x11 window) of the maps min-max scaled to [0, 1]", {range}},
          Direction::HigherIsMoreSimilar,
-         {{"data_range", "1", "the data range in the SSIM constants (2 reproduces the authors' call)"}},
          [](const MetricSpec& s, const MetricInfo& i) -> MetricPtr { return std::make_shared<SsimMetric>(s, i.direction); }});
 }
 

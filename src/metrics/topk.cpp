@@ -16,12 +16,8 @@ torch::Tensor top_mask(const torch::Tensor& rows, int64_t k) {
 
 class TopkMetric : public Metric {
  public:
-  TopkMetric(const MetricSpec& spec, Direction d) : Metric(spec, d), prep_(parse_preparation(spec, "absolute")) {
-    k_ = spec.get_double("k", 0.1);
-    if (!(k_ > 0) || (k_ >= 1 && k_ != std::floor(k_)))
-      throw InputError("metric topk_intersection: option k=" + spec.get_string("k", "") +
-                       " must be a fraction in (0, 1) or a whole number of pixels");
-  }
+  TopkMetric(const MetricSpec& spec, Direction d)
+      : Metric(spec, d), prep_(parse_preparation(spec.get_string("prep", "absolute"))), k_(spec.get_double("k", 0.1)) {}
 
  protected:
   torch::Tensor score(const torch::Tensor& original, const torch::Tensor& other) const override {
@@ -49,9 +45,14 @@ torch::Tensor topk_intersection_rows(const torch::Tensor& a, const torch::Tensor
 }
 
 void register_topk_metric(MetricRegistry& r) {
-  r.add({"topk_intersection", "fraction of the original's k most relevant pixels among the other's k most relevant",
+  Option k = number_option("k", 0.1, "a fraction of the pixels in (0, 1), or a number of pixels");
+  k.check = [](const std::string& v) {
+    const double x = std::stod(v);
+    return x > 0 && (x < 1 || x == std::floor(x)) ? "" : "must be a fraction in (0, 1) or a whole number of pixels";
+  };
+  r.add({{"topk_intersection", "fraction of the original's k most relevant pixels among the other's k most relevant",
+          {k, prep_option(Preparation::Absolute)}},
          Direction::HigherIsMoreSimilar,
-         {{"k", "0.1", "a fraction of the pixels in (0, 1), or a number of pixels"}, prep_option(Preparation::Absolute)},
          [](const MetricSpec& s, const MetricInfo& i) -> MetricPtr { return std::make_shared<TopkMetric>(s, i.direction); }});
 }
 

@@ -1,4 +1,7 @@
 #pragma once
+// src/models: the layer graph and its layers, the backward sweep, ONNX import/export, the built-in
+// models and their training.
+//
 // The layer graph: named nodes in topological order, each one layer with its input nodes. Node 0 is
 // the input. Every node's output is reachable by name (activations), every parameterized layer can
 // be listed from the output down and re-initialized, and backprop.h can replace any node's backward.

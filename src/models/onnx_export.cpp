@@ -99,120 +99,113 @@ class Exporter {
   }
   static std::vector<int64_t> pads(const Pads2d& p) { return {p.top, p.left, p.bottom, p.right}; }
 
-  void export_node(int k) {
+  // Layers with parameters or attributes, one function each; export_node dispatches.
+  void conv(int k, const Conv2d& c) {
+    const std::string& name = g_.node(k).name;
+    std::vector<std::string> in{initializer(name + ".weight", c.weight())};
+    if (c.bias().defined()) in.push_back(initializer(name + ".bias", c.bias()));
+    auto* n = node(k, "Conv", in);
+    ints(n, "kernel_shape", {c.weight().size(2), c.weight().size(3)});
+    ints(n, "strides", c.stride);
+    ints(n, "pads", pads(c.pads));
+    ints(n, "dilations", c.dilation);
+    integer(n, "group", c.groups);
+  }
+  void linear(int k, const Linear& c) {
+    const std::string& name = g_.node(k).name;
+    std::vector<std::string> in{initializer(name + ".weight", c.weight())};
+    if (c.bias().defined()) in.push_back(initializer(name + ".bias", c.bias()));
+    integer(node(k, "Gemm", in), "transB", 1);
+  }
+  void batch_norm(int k, const BatchNorm& b) {
+    std::vector<std::string> in;
+    for (const auto& p : b.params()) in.push_back(initializer(g_.node(k).name + "." + p.name, p.value));
+    auto* n = node(k, "BatchNormalization", in);
+    real(n, "epsilon", b.eps);
+    real(n, "momentum", 1.0 - b.momentum);
+  }
+  void clip(int k, const Clip& c) {
+    const std::string& name = g_.node(k).name;
+    std::vector<std::string> in{
+        c.lo ? initializer(name + ".min", torch::tensor(static_cast<float>(*c.lo))) : std::string(),
+        c.hi ? initializer(name + ".max", torch::tensor(static_cast<float>(*c.hi))) : std::string()};
+    if (!c.hi) in.pop_back();
+    node(k, "Clip", in);
+  }
+  void max_pool(int k, const MaxPool2d& p) {
+    auto* n = node(k, "MaxPool");
+    ints(n, "kernel_shape", p.kernel);
+    ints(n, "strides", p.stride);
+    ints(n, "pads", pads(p.pads));
+    ints(n, "dilations", p.dilation);
+    integer(n, "ceil_mode", p.ceil_mode);
+  }
+  void avg_pool(int k, const AvgPool2d& p) {
+    auto* n = node(k, "AveragePool");
+    ints(n, "kernel_shape", p.kernel);
+    ints(n, "strides", p.stride);
+    ints(n, "pads", pads(p.pads));
+    integer(n, "ceil_mode", p.ceil_mode);
+    integer(n, "count_include_pad", p.count_include_pad);
+  }
+  void reshape(int k, const Reshape& r) {
+    std::vector<int64_t> shape = r.shape;
+    if (r.batch_first && !shape.empty()) shape[0] = 0;  // 0 copies the runtime batch size
+    node(k, "Reshape", {initializer(g_.node(k).name + ".shape", torch::tensor(shape, torch::kInt64))});
+  }
+  void pad(int k, const Pad& p) {
+    const std::string& name = g_.node(k).name;
+    node(k, "Pad", {initializer(name + ".pads", torch::tensor(p.pads, torch::kInt64)),
+                    initializer(name + ".value", torch::tensor(static_cast<float>(p.value)))});
+  }
+  void const_arith(int k, const ConstArith& c) {
     const Node& nd = g_.node(k);
-    const std::string& name = nd.name;
-    const Layer& l = *nd.layer;
+    const char* ops[] = {"Add", "Sub", "Mul", "Div"};
+    auto* n = graph_->add_node();
+    n->set_name(nd.name);
+    n->set_op_type(ops[static_cast<int>(c.op)]);
+    const std::string constant = initializer(nd.name + ".constant", c.constant);
+    const std::string x = value_name(nd.inputs.at(0));
+    n->add_input(c.constant_first ? constant : x);
+    n->add_input(c.constant_first ? x : constant);
+    n->add_output(value_name(k));
+  }
+  void reduce_mean(int k, const ReduceMean& r) {
+    auto* n = node(k, "ReduceMean");
+    if (!r.axes.empty()) ints(n, "axes", r.axes);
+    integer(n, "keepdims", r.keepdims);
+  }
+
+  void export_node(int k) {
+    const Layer& l = *g_.node(k).layer;
     switch (l.kind()) {
       case LayerKind::Input: return;
-      case LayerKind::Conv: {
-        const auto& c = static_cast<const Conv2d&>(l);
-        std::vector<std::string> in{initializer(name + ".weight", c.weight())};
-        if (c.bias().defined()) in.push_back(initializer(name + ".bias", c.bias()));
-        auto* n = node(k, "Conv", in);
-        ints(n, "kernel_shape", {c.weight().size(2), c.weight().size(3)});
-        ints(n, "strides", c.stride);
-        ints(n, "pads", pads(c.pads));
-        ints(n, "dilations", c.dilation);
-        integer(n, "group", c.groups);
-        return;
-      }
-      case LayerKind::Linear: {
-        const auto& c = static_cast<const Linear&>(l);
-        std::vector<std::string> in{initializer(name + ".weight", c.weight())};
-        if (c.bias().defined()) in.push_back(initializer(name + ".bias", c.bias()));
-        integer(node(k, "Gemm", in), "transB", 1);
-        return;
-      }
-      case LayerKind::BatchNorm: {
-        const auto& b = static_cast<const BatchNorm&>(l);
-        std::vector<std::string> in;
-        for (const auto& p : b.params()) in.push_back(initializer(name + "." + p.name, p.value));
-        auto* n = node(k, "BatchNormalization", in);
-        real(n, "epsilon", b.eps);
-        real(n, "momentum", 1.0 - b.momentum);
-        return;
-      }
+      case LayerKind::Conv: return conv(k, static_cast<const Conv2d&>(l));
+      case LayerKind::Linear: return linear(k, static_cast<const Linear&>(l));
+      case LayerKind::BatchNorm: return batch_norm(k, static_cast<const BatchNorm&>(l));
       case LayerKind::ReLU: node(k, "Relu"); return;
       case LayerKind::LeakyReLU: real(node(k, "LeakyRelu"), "alpha", static_cast<const LeakyReLU&>(l).alpha); return;
       case LayerKind::Sigmoid: node(k, "Sigmoid"); return;
       case LayerKind::Tanh: node(k, "Tanh"); return;
-      case LayerKind::Clip: {
-        const auto& c = static_cast<const Clip&>(l);
-        std::vector<std::string> in{
-            c.lo ? initializer(name + ".min", torch::tensor(static_cast<float>(*c.lo))) : std::string(),
-            c.hi ? initializer(name + ".max", torch::tensor(static_cast<float>(*c.hi))) : std::string()};
-        if (!c.hi) in.pop_back();
-        node(k, "Clip", in);
-        return;
-      }
-      case LayerKind::MaxPool: {
-        const auto& p = static_cast<const MaxPool2d&>(l);
-        auto* n = node(k, "MaxPool");
-        ints(n, "kernel_shape", p.kernel);
-        ints(n, "strides", p.stride);
-        ints(n, "pads", pads(p.pads));
-        ints(n, "dilations", p.dilation);
-        integer(n, "ceil_mode", p.ceil_mode);
-        return;
-      }
-      case LayerKind::AvgPool: {
-        const auto& p = static_cast<const AvgPool2d&>(l);
-        auto* n = node(k, "AveragePool");
-        ints(n, "kernel_shape", p.kernel);
-        ints(n, "strides", p.stride);
-        ints(n, "pads", pads(p.pads));
-        integer(n, "ceil_mode", p.ceil_mode);
-        integer(n, "count_include_pad", p.count_include_pad);
-        return;
-      }
+      case LayerKind::Clip: return clip(k, static_cast<const Clip&>(l));
+      case LayerKind::MaxPool: return max_pool(k, static_cast<const MaxPool2d&>(l));
+      case LayerKind::AvgPool: return avg_pool(k, static_cast<const AvgPool2d&>(l));
       case LayerKind::GlobalAvgPool: node(k, "GlobalAveragePool"); return;
       case LayerKind::GlobalMaxPool: node(k, "GlobalMaxPool"); return;
       case LayerKind::Flatten: integer(node(k, "Flatten"), "axis", static_cast<const Flatten&>(l).axis); return;
-      case LayerKind::Reshape: {
-        const auto& r = static_cast<const Reshape&>(l);
-        std::vector<int64_t> shape = r.shape;
-        if (r.batch_first && !shape.empty()) shape[0] = 0;  // 0 copies the runtime batch size
-        node(k, "Reshape", {initializer(name + ".shape", torch::tensor(shape, torch::kInt64))});
-        return;
-      }
+      case LayerKind::Reshape: return reshape(k, static_cast<const Reshape&>(l));
       case LayerKind::Transpose: ints(node(k, "Transpose"), "perm", static_cast<const Transpose&>(l).perm); return;
-      case LayerKind::Pad: {
-        const auto& p = static_cast<const Pad&>(l);
-        node(k, "Pad", {initializer(name + ".pads", torch::tensor(p.pads, torch::kInt64)),
-                        initializer(name + ".value", torch::tensor(static_cast<float>(p.value)))});
-        return;
-      }
+      case LayerKind::Pad: return pad(k, static_cast<const Pad&>(l));
       case LayerKind::Add: node(k, "Add"); return;
       case LayerKind::Mul: node(k, "Mul"); return;
       case LayerKind::Concat: integer(node(k, "Concat"), "axis", static_cast<const Concat&>(l).axis); return;
-      case LayerKind::ConstArith: {
-        const auto& c = static_cast<const ConstArith&>(l);
-        const char* ops[] = {"Add", "Sub", "Mul", "Div"};
-        auto* n = graph_->add_node();
-        n->set_name(name);
-        n->set_op_type(ops[static_cast<int>(c.op)]);
-        const std::string constant = initializer(name + ".constant", c.constant);
-        const std::string x = value_name(nd.inputs.at(0));
-        n->add_input(c.constant_first ? constant : x);
-        n->add_input(c.constant_first ? x : constant);
-        n->add_output(value_name(k));
-        return;
-      }
-      case LayerKind::ReduceMean: {
-        const auto& r = static_cast<const ReduceMean&>(l);
-        auto* n = node(k, "ReduceMean");
-        if (!r.axes.empty()) ints(n, "axes", r.axes);
-        integer(n, "keepdims", r.keepdims);
-        return;
-      }
+      case LayerKind::ConstArith: return const_arith(k, static_cast<const ConstArith&>(l));
+      case LayerKind::ReduceMean: return reduce_mean(k, static_cast<const ReduceMean&>(l));
       case LayerKind::Softmax: integer(node(k, "Softmax"), "axis", static_cast<const Softmax&>(l).axis); return;
-      case LayerKind::LogSoftmax:
-        integer(node(k, "LogSoftmax"), "axis", static_cast<const LogSoftmax&>(l).axis);
-        return;
+      case LayerKind::LogSoftmax: integer(node(k, "LogSoftmax"), "axis", static_cast<const LogSoftmax&>(l).axis); return;
       case LayerKind::Identity: node(k, "Identity"); return;
     }
-    throw UnsupportedError("save_onnx: node '" + name + "' of kind " + std::string(kind_name(l.kind())) +
+    throw UnsupportedError("save_onnx: node '" + g_.node(k).name + "' of kind " + std::string(kind_name(l.kind())) +
                            " cannot be exported");
   }
 

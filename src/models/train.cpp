@@ -57,29 +57,35 @@ TrainOptions recommended_train_options(const std::string& model, const std::stri
   return o;
 }
 
-TrainResult train_classifier(Graph& graph, const Dataset& train, const TrainOptions& o) {
+namespace {
+
+void check_train_options(const TrainOptions& o) {
   if (o.epochs < 1) throw InputError("--epochs " + std::to_string(o.epochs) + ": expected at least 1");
   if (o.batch_size < 1) throw InputError("--batch-size " + std::to_string(o.batch_size) + ": expected at least 1");
   if (!(o.lr > 0)) throw InputError("--lr " + std::to_string(o.lr) + ": expected a positive learning rate");
   if (o.lr_schedule != "cosine" && o.lr_schedule != "constant")
     throw InputError("--lr-schedule " + o.lr_schedule + ": expected cosine or constant");
+}
+
+struct TrainSplit {
+  Tensor x_train, y_train, x_val, y_val;
+};
+
+// The first n_val images validate; a seeded subset of the rest trains (labels permuted if asked).
+TrainSplit split_training_data(const Dataset& train, const TrainOptions& o, at::Generator& gen) {
   const int64_t n = train.size();
   const int64_t n_val = std::min<int64_t>(std::max<int64_t>(o.validation, 0), n / 2);
-  TrainResult result;
-
-  // Split: the first n_val images validate; a seeded subset of the rest trains.
-  at::Generator gen = make_generator(derive_seed(o.seed, "train"));
   Tensor pool = torch::arange(n_val, n, torch::kInt64);
   if (o.subset > 0 && o.subset < pool.size(0))
     pool = std::get<0>(pool.index_select(0, torch::randperm(pool.size(0), gen).narrow(0, 0, o.subset)).sort());
-  Tensor x_train = train.images.index_select(0, pool);
-  Tensor y_train = train.labels.index_select(0, pool);
-  if (o.permute_labels) y_train = y_train.index_select(0, torch::randperm(y_train.size(0), gen));
-  Tensor x_val = train.images.narrow(0, 0, n_val), y_val = train.labels.narrow(0, 0, n_val);
-  result.train_size = x_train.size(0);
-  result.validation_size = n_val;
+  TrainSplit s{train.images.index_select(0, pool), train.labels.index_select(0, pool),
+               train.images.narrow(0, 0, n_val), train.labels.narrow(0, 0, n_val)};
+  if (o.permute_labels) s.y_train = s.y_train.index_select(0, torch::randperm(s.y_train.size(0), gen));
+  return s;
+}
 
-  // Weights that get the L2 penalty: every weight but the logits layer's.
+// Weights that get the L2 penalty: every weight but the logits layer's (and BatchNorm's scales).
+Tensors decayed_weights(Graph& graph) {
   Tensors decayed;
   const int logits = graph.logits();
   for (int k = 0; k < graph.size(); ++k)
@@ -87,69 +93,84 @@ TrainResult train_classifier(Graph& graph, const Dataset& train, const TrainOpti
       if (auto* w = graph.layer(k).find_param("weight"); w && graph.layer(k).has_trainable_params() &&
                                                           graph.node(k).layer->kind() != LayerKind::BatchNorm)
         decayed.push_back(*w);
+  return decayed;
+}
+
+// One pass over the training images in a seeded order; validation at the end where it means something.
+EpochStats run_epoch(Graph& graph, torch::optim::Adam& adam, const TrainSplit& d, const Tensors& decayed,
+                     const TrainOptions& o, at::Generator& gen, int epoch) {
+  const auto epoch_start = std::chrono::steady_clock::now();
+  const int64_t m = d.x_train.size(0), steps = (m + o.batch_size - 1) / o.batch_size;
+  const auto device = graph.device();
+  Tensor order = torch::randperm(m, gen);
+  double loss_sum = 0, lr = o.lr;
+  int64_t correct = 0, seen = 0, reported = 0;
+  Progress bar("epoch " + std::to_string(epoch) + "/" + std::to_string(o.epochs), steps, o.progress);
+  for (int64_t s = 0; s < steps; ++s) {
+    lr = scheduled_lr(o, (epoch - 1) * steps + s, o.epochs * steps);
+    static_cast<torch::optim::AdamOptions&>(adam.param_groups()[0].options()).lr(lr);
+    Tensor idx = order.narrow(0, s * o.batch_size, std::min(o.batch_size, m - s * o.batch_size));
+    Tensor xb = d.x_train.index_select(0, idx).to(device), yb = d.y_train.index_select(0, idx).to(device);
+    adam.zero_grad();
+    Tensor logits_b = graph.forward(xb, /*training=*/true);
+    Tensor loss = torch::nn::functional::cross_entropy(logits_b, yb);
+    if (o.l2 > 0)
+      for (const auto& w : decayed) loss = loss + 0.5 * o.l2 * w.pow(2).sum();
+    loss.backward();
+    adam.step();
+    loss_sum += loss.item<double>() * idx.size(0);
+    correct += logits_b.argmax(1).eq(yb).sum().item<int64_t>();
+    seen += idx.size(0);
+    if (s % 20 == 0 || s + 1 == steps) {
+      char status[96];
+      std::snprintf(status, sizeof status, "loss %.4f acc %.2f%%", loss_sum / seen, 100.0 * correct / seen);
+      bar.advance(s + 1 - reported, status);
+      reported = s + 1;
+    }
+  }
+  graph.set_requires_grad(false);
+  EpochStats st;
+  st.epoch = epoch;
+  st.loss = loss_sum / seen;
+  st.train_accuracy = double(correct) / seen;
+  // Under permuted labels the held-out accuracy is chance at every epoch: measure it once, at the end
+  // (it costs a tenth of an epoch on the 10,000-image permuted-label runs).
+  const bool validate = d.x_val.size(0) > 0 && (!o.permute_labels || epoch == o.epochs);
+  st.val_accuracy = validate ? accuracy(graph, d.x_val, d.y_val) : -1;
+  st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
+  st.lr = lr;
+  graph.set_requires_grad(true);
+  char status[128];
+  std::snprintf(status, sizeof status, "loss %.4f train %.2f%%", st.loss, 100 * st.train_accuracy);
+  if (validate)
+    std::snprintf(status + std::strlen(status), sizeof status - std::strlen(status), " val %.2f%%", 100 * st.val_accuracy);
+  bar.finish(status);
+  return st;
+}
+
+}  // namespace
+
+TrainResult train_classifier(Graph& graph, const Dataset& train, const TrainOptions& o) {
+  check_train_options(o);
+  at::Generator gen = make_generator(derive_seed(o.seed, "train"));
+  const TrainSplit d = split_training_data(train, o, gen);
+  TrainResult result;
+  result.train_size = d.x_train.size(0);
+  result.validation_size = d.x_val.size(0);
+  const Tensors decayed = decayed_weights(graph);
 
   graph.set_requires_grad(true);
   torch::optim::Adam adam(graph.trainable_parameters(), torch::optim::AdamOptions(o.lr));
-  const auto device = graph.device();
   const auto start = std::chrono::steady_clock::now();
-  const int64_t m = x_train.size(0);
-  const int64_t steps = (m + o.batch_size - 1) / o.batch_size;
-  for (int epoch = 1; epoch <= o.epochs; ++epoch) {
-    const auto epoch_start = std::chrono::steady_clock::now();
-    Tensor order = torch::randperm(m, gen);
-    double loss_sum = 0;
-    int64_t correct = 0, seen = 0;
-    Progress bar("epoch " + std::to_string(epoch) + "/" + std::to_string(o.epochs), steps, o.progress);
-    int64_t reported = 0;
-    double lr = o.lr;
-    for (int64_t s = 0; s < steps; ++s) {
-      lr = scheduled_lr(o, (epoch - 1) * steps + s, o.epochs * steps);
-      static_cast<torch::optim::AdamOptions&>(adam.param_groups()[0].options()).lr(lr);
-      Tensor idx = order.narrow(0, s * o.batch_size, std::min(o.batch_size, m - s * o.batch_size));
-      Tensor xb = x_train.index_select(0, idx).to(device), yb = y_train.index_select(0, idx).to(device);
-      adam.zero_grad();
-      Tensor logits_b = graph.forward(xb, /*training=*/true);
-      Tensor loss = torch::nn::functional::cross_entropy(logits_b, yb);
-      if (o.l2 > 0)
-        for (const auto& w : decayed) loss = loss + 0.5 * o.l2 * w.pow(2).sum();
-      loss.backward();
-      adam.step();
-      loss_sum += loss.item<double>() * idx.size(0);
-      correct += logits_b.argmax(1).eq(yb).sum().item<int64_t>();
-      seen += idx.size(0);
-      if (s % 20 == 0 || s + 1 == steps) {
-        char status[96];
-        std::snprintf(status, sizeof status, "loss %.4f acc %.2f%%", loss_sum / seen, 100.0 * correct / seen);
-        bar.advance(s + 1 - reported, status);
-        reported = s + 1;
-      }
-    }
-    graph.set_requires_grad(false);
-    EpochStats st;
-    st.epoch = epoch;
-    st.loss = loss_sum / seen;
-    st.train_accuracy = double(correct) / seen;
-    // Under permuted labels the held-out accuracy is chance at every epoch: measure it once, at the end
-    // (it costs a tenth of an epoch on the 10,000-image permuted-label runs).
-    const bool validate = n_val > 0 && (!o.permute_labels || epoch == o.epochs);
-    st.val_accuracy = validate ? accuracy(graph, x_val, y_val) : -1;
-    st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
-    st.lr = lr;
-    graph.set_requires_grad(true);
-    char status[128];
-    std::snprintf(status, sizeof status, "loss %.4f train %.2f%%", st.loss, 100 * st.train_accuracy);
-    if (validate) std::snprintf(status + std::strlen(status), sizeof status - std::strlen(status), " val %.2f%%",
-                                100 * st.val_accuracy);
-    bar.finish(status);
-    result.history.push_back(st);
-  }
+  for (int epoch = 1; epoch <= o.epochs; ++epoch) result.history.push_back(run_epoch(graph, adam, d, decayed, o, gen, epoch));
   graph.set_requires_grad(false);
   constexpr int64_t kTrainAccuracyImages = 10000;
+  const int64_t m = d.x_train.size(0);
   Tensor sample = torch::arange(m, torch::kInt64);
   if (m > kTrainAccuracyImages) sample = torch::randperm(m, gen).narrow(0, 0, kTrainAccuracyImages);
-  result.train_accuracy = accuracy(graph, x_train.index_select(0, sample), y_train.index_select(0, sample));
+  result.train_accuracy = accuracy(graph, d.x_train.index_select(0, sample), d.y_train.index_select(0, sample));
   result.train_accuracy_images = sample.size(0);
-  result.val_accuracy = n_val > 0 ? accuracy(graph, x_val, y_val) : -1;
+  result.val_accuracy = d.x_val.size(0) > 0 ? accuracy(graph, d.x_val, d.y_val) : -1;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

@@ -1,4 +1,6 @@
 #pragma once
+// src/randomization: which layers each stage of a parameter randomization check re-initializes, and how.
+//
 // Randomization stages: which layers are re-initialized at each stage of each check.
 //   cascading    stage k randomizes the k top-most layer groups (logits first): Adebayo et al.
 //   bottom_up    stage k randomizes the k lowest groups (Quantus's bottom_up; sMPRT's default)

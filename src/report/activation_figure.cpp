@@ -6,6 +6,7 @@
 #include "report/chart_style.h"
 #include "report/checks.h"
 #include "report/figures.h"
+#include "study/checks/check.h"
 
 using nlohmann::json;
 
@@ -15,13 +16,13 @@ std::vector<Figure> activation_figures(const RunContext& c) {
   static const std::vector<std::pair<std::string, std::string>> quantities = {
       {"activation_norm_ratio", "norm ratio to the trained model"},
       {"activation_rank_corr", "rank correlation with the trained model"}};
-  const StageAxis& axis = c.study.stages(c.run.id, "cascading");
+  const StageAxis& axis = c.study.stages(c.run.id, kCascadingCheck);
   json values = json::array();
   std::vector<std::string> layers;  // in network order where the stage labels name them
   std::map<int64_t, bool> stages;
   for (const auto& [metric, title] : quantities) {
     for (const ResultSummary& s :
-         c.study.store().summaries(run_filter(c.run.id, "cascading", metric, ""))) {
+         c.study.store().summaries(run_filter(c.run.id, kCascadingCheck, metric, ""))) {
       if (s.layer.empty()) continue;
       values.push_back({{"quantity", title}, {"layer", s.layer}, {"stage", s.stage},
                         {"stage_label", axis.label(s.stage)}, {"value", number(s.summary.mean)}});

@@ -1,6 +1,7 @@
 #pragma once
 // What the report knows about each randomization check: its title, the x axis of its similarity
-// figure, how to read that figure, and how its ranking score is taken (ranking.h).
+// figure, how to read that figure, and how its ranking score is taken (ranking.h). All of it comes
+// from the check registry (study/checks/check.h): each check declares how it is drawn.
 #include <string>
 #include <vector>
 
@@ -22,5 +23,7 @@ const std::vector<CheckInfo>& randomization_checks();
 const CheckInfo* find_check(const std::string& name);
 // Checks whose stages are labelled in the stages table (the randomization checks).
 bool is_staged_check(const std::string& name);
+// Checks the report draws in some figure (similarity, CSC, faithfulness).
+bool is_drawn_check(const std::string& name);
 
 }  // namespace sanity::report

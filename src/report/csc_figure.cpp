@@ -5,13 +5,14 @@
 #include "core/error.h"
 #include "report/chart_style.h"
 #include "report/figures.h"
+#include "study/checks/check.h"
 
 using nlohmann::json;
 
 namespace sanity::report {
 
 std::vector<Figure> csc_figures(const RunContext& c) {
-  const std::vector<ResultSummary> sums = c.study.store().summaries(run_filter(c.run.id, "csc"));
+  const std::vector<ResultSummary> sums = c.study.store().summaries(run_filter(c.run.id, kCscCheck));
   if (sums.empty()) return {};
   // Layers are ordered by depth below the injection layer, which the runner stores as the stage.
   std::map<int64_t, std::string> layer_at;

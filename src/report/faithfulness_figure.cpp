@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "report/chart_style.h"
+#include "faithfulness/record.h"
 #include "report/figures.h"
 
 using nlohmann::json;
@@ -22,7 +23,7 @@ std::vector<Figure> faithfulness_figures(const RunContext& c) {
     for (const char* order : {"morf", "lerf"}) {
       const std::string metric = std::string(order) + "_" + v.suffix;
       for (const ResultSummary& s :
-           c.study.store().summaries(run_filter(c.run.id, "pixel_flipping", metric))) {
+           c.study.store().summaries(run_filter(c.run.id, kFaithfulnessCheck, metric))) {
         if (s.method.empty() || s.step < 0) continue;
         values.push_back({{"method", s.method}, {"order", std::string(order) == "morf" ? "MoRF" : "LeRF"},
                           {"step", s.step}, {"mean", number(s.summary.mean)}, {"std", number(s.summary.std)},

@@ -8,7 +8,9 @@
 #include <set>
 
 #include "report/chart_style.h"
+#include "faithfulness/record.h"
 #include "report/checks.h"
+#include "study/checks/check.h"
 
 namespace sanity::report {
 
@@ -83,7 +85,7 @@ void add_randomization_columns(const Study& study, int64_t run, const RankingOpt
 }
 
 void add_csc_column(const Study& study, int64_t run, std::vector<Column>& columns) {
-  const std::vector<ResultSummary> sums = study.store().summaries(run_filter(run, "csc", "csc_median"));
+  const std::vector<ResultSummary> sums = study.store().summaries(run_filter(run, kCscCheck, "csc_median"));
   std::map<std::string, const ResultSummary*> deepest;
   for (const ResultSummary& s : sums) {
     if (s.method.empty()) continue;
@@ -123,7 +125,7 @@ void add_faithfulness_columns(const Study& study, int64_t run, std::vector<Colum
   for (const Measure& m : measures) {
     Column col;
     col.criterion = {m.metric, m.label, "faithfulness", m.higher, m.definition};
-    for (const ResultSummary& s : study.store().summaries(run_filter(run, "pixel_flipping", m.metric)))
+    for (const ResultSummary& s : study.store().summaries(run_filter(run, kFaithfulnessCheck, m.metric)))
       if (!s.method.empty() && s.step == -1) col.scores[s.method] = s.summary.mean;
     if (!col.scores.empty()) columns.push_back(std::move(col));
   }

@@ -84,7 +84,7 @@ RunSection build_run(const Study& study, const RunInfo& run, const ReportOptions
   append(s.figures, ranking_figures(c, s.ranking));
 
   for (const auto& [check, rows] : study.check_rows(run.id))
-    if (!is_staged_check(check) && check != "csc" && check != "pixel_flipping")
+    if (!is_drawn_check(check))
       s.notes.push_back("Not shown: check '" + check + "' (" + std::to_string(rows) +
                         " measurements), which this report does not know how to draw.");
   if (study.check_rows(run.id).empty()) s.notes.push_back("This run has no measurements yet.");

@@ -1,4 +1,6 @@
 #pragma once
+// src/report: figures and the self-contained HTML report of a study directory.
+//
 // A study directory -> figures (PNG and SVG, one file each) and one self-contained report.html.
 //
 //   sanity::report::write_report("runs/mnist", "runs/mnist/report");

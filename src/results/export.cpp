@@ -8,15 +8,15 @@
 #include "core/error.h"
 
 namespace sanity {
-namespace {
 
-// RFC 4180: quote fields holding a separator, a quote or a line break; double inner quotes.
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
   std::string out = "\"";
   for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
   return out + "\"";
 }
+
+namespace {
 
 // The shortest text that reads back to the same double; NaN as an empty field (pandas: NaN).
 std::string csv_number(double v) {

@@ -18,6 +18,9 @@ struct ExportFormats {
   bool csv = true;
   bool json = true;
 };
+// RFC 4180: quote fields holding a separator, a quote or a line break; double inner quotes.
+std::string csv_field(const std::string& s);
+
 // "csv", "json" or "csv,json"; throws InputError naming the option otherwise.
 ExportFormats parse_export_formats(const std::string& text);
 

@@ -1,4 +1,6 @@
 #pragma once
+// src/results: the SQLite results store every study writes as it goes, and its export.
+//
 // The results store: one SQLite database per study (results.sqlite), written as work proceeds so a
 // killed run loses nothing it committed and a rerun skips what is done.
 //

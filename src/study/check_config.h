@@ -11,22 +11,12 @@
 
 namespace sanity {
 
-// The checks `sanity check` knows, in the order they run.
-//   cascading, bottom_up, independent  model parameter randomization (Adebayo et al. 2018)
-//   data          a model trained on permuted labels (needs permuted_model)
-//   random_logit  explanation of the target class vs a random other class (Sixt et al. 2020)
-//   smprt         smoothed MPRT, bottom-up (Hedstroem et al. 2023)
-//   emprt         efficient MPRT: relative entropy change under full randomization
-//   csc           cosine similarity convergence per layer (Sixt et al. 2020), sweep methods only
-//   pixel_flipping  faithfulness of the trained model's maps: pixel flipping (MoRF/LeRF, AOPC) and
-//                 insertion/deletion (faithfulness/), stage -1, one unit per method
-const std::vector<std::string>& known_checks();
-
 struct CheckConfig {
   std::string model;           // .onnx file, or cnn / mlp (untrained built-ins)
   std::string permuted_model;  // for the data check: same architecture trained on permuted labels
   DataOptions data;
   std::vector<std::string> methods;   // method specs
+  // Check specs, run in this order (study/checks/check.h; `sanity list checks`): smprt(samples=20).
   std::vector<std::string> checks{"cascading", "independent"};
   std::string metrics = "spearman_abs, spearman, ssim, hog";
   std::vector<std::string> layers;    // layer groups (default: every parameterized layer)
@@ -36,11 +26,6 @@ struct CheckConfig {
   int64_t batch_size = 256;
   int64_t grid_images = 4;            // images whose maps are kept for the saliency grid
   int64_t activation_images = 64;     // images used for activation-scale statistics
-  std::string random_logit_metric = "ssim";
-  std::string smprt_metric = "spearman_abs";
-  int64_t smprt_samples = 50;
-  double smprt_sigma = 0.1;
-  int csc_samples = 5;                // random starting vectors per image (10 pairs)
   // Training images for methods that fit on data (PatternNet/PatternAttribution): "auto" = the
   // built-in dataset's train split when the test bed is a built-in dataset; "none".
   std::string fit_data = "auto";
@@ -48,10 +33,14 @@ struct CheckConfig {
   std::string out_dir = "out";
   bool progress = true;
 
-  // Throws InputError for unknown checks/target or a data check without a permuted model.
+  // Throws InputError for unknown checks or options, a check given twice, an unknown target, or a
+  // check the configuration cannot run (data without a permuted model).
   void validate() const;
+  // The checks' specs resolved against the registry (every option filled in).
+  std::vector<Spec> resolved_checks() const;
   // The options that define the run's identity (methods and checks are work units, not identity:
-  // adding a method to a finished study computes only that method).
+  // adding a method to a finished study computes only that method). Every registered check adds its
+  // options, as given in `checks` or by default.
   nlohmann::json identity() const;
   nlohmann::json to_json() const;
 };

@@ -1,11 +1,15 @@
 #pragma once
+// src/study: one study: the check runner (a loop over study/checks) and `sanity run`'s
+// configuration and orchestration.
+//
 // Runs the sanity checks of one CheckConfig into a study directory:
 //   DIR/results.sqlite                       every score, per image, stage, method and metric
 //   DIR/maps/<run>/index.json, images.npy    the saliency-grid images, and per check and stage
 //   DIR/maps/<run>/<check>/<stage>/<m>.npy   their explanations (docs/STUDY_DIRECTORY.md)
 //   DIR/cache/<run>/original/<m>.npy         the trained model's explanations, reused on resume
 // Work is committed unit by unit (check, stage, method): a killed run loses nothing committed and a
-// rerun with the same configuration resumes; adding a method computes only that method.
+// rerun with the same configuration resumes; adding a method computes only that method. The runner
+// is a loop over the configuration's checks (study/checks/check.h).
 #include <cstdint>
 
 #include "study/check_config.h"
@@ -19,9 +23,5 @@ struct CheckSummary {
 };
 
 CheckSummary run_checks(const CheckConfig& config);
-
-// A file-name-safe, readable encoding of a method spec ("smoothgrad(gradient, n=50)" ->
-// "smoothgrad_gradient_n-50_"), unique per spec (a short hash is appended when characters were lost).
-std::string method_file_name(const std::string& spec);
 
 }  // namespace sanity

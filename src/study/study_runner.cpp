@@ -8,6 +8,7 @@
 #include "models/train_job.h"
 #include "report/report.h"
 #include "study/check_runner.h"
+#include "study/checks/check.h"
 
 namespace fs = std::filesystem;
 
@@ -53,13 +54,16 @@ StudySummary run_study(const StudyConfig& c, const StudyRunOptions& o) {
     cc.data.data_dir = o.data_dir;
     cc.data.testbed = c.testbed;
     cc.methods = c.methods;
+    // A check this model cannot run (data without a permuted-label model) is left out with a note.
     cc.checks.clear();
     for (const auto& check : c.checks) {
-      if (check == "data" && cc.permuted_model.empty()) {
-        std::fprintf(stderr, "%s: no permuted-label model, so no data randomization check\n", m.name.c_str());
-        continue;
+      const auto& validate = CheckRegistry::instance().get(parse_method_spec(check).name).validate;
+      try {
+        if (validate) validate(cc);
+        cc.checks.push_back(check);
+      } catch (const InputError& e) {
+        std::fprintf(stderr, "%s: no %s check (%s)\n", m.name.c_str(), check.c_str(), e.what());
       }
-      cc.checks.push_back(check);
     }
     cc.metrics = c.metrics;
     cc.reinit = c.reinit;

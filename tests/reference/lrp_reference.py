@@ -230,6 +230,9 @@ def presets():
         "lrp_epsilon_gamma_box": dict(conv1=zbox, conv2=gamma(0.25), conv3=gamma(0.25), fc1=eps, fc2=eps),
         "lrp_alpha1beta0": every(alpha_beta(1, 0)),
         "lrp_alpha2beta1": every(alpha_beta(2, 1)),
+        # Zennit's EpsilonAlpha2Beta1: alpha2-beta1 on convolutions, epsilon on dense layers.
+        "lrp_epsilon_alpha2beta1": dict(conv1=alpha_beta(2, 1), conv2=alpha_beta(2, 1), conv3=alpha_beta(2, 1),
+                                        fc1=eps, fc2=eps),
         "deep_taylor": dict(conv1=zbox, conv2=zplus, conv3=zplus, fc1=zplus, fc2=wsquare),
         "excitation_backprop": every(zplus),
     }

@@ -2,8 +2,8 @@
 
 Writes map pairs (random, correlated, tied and structured), the maps after the authors' preparation
 (re-implemented here in numpy from PROTOCOLS.md), and per pair: scipy.stats.spearmanr / pearsonr,
-cosine, MSE, top-k intersection, skimage SSIM (data_range 1 and 2) and skimage HOG vectors with
-their rank and linear correlations. The C++ test (test_metrics_reference.cpp) compares.
+cosine, MSE, top-k intersection, scipy.stats.kendalltau (tau-b), skimage SSIM (data_range 1 and 2)
+and skimage HOG vectors with their rank and linear correlations. The C++ test (test_metrics_reference.cpp) compares.
 """
 import os
 
@@ -88,7 +88,7 @@ def main():
         np.save(os.path.join(out, f"metrics_{name}_a.npy"), a)
         np.save(os.path.join(out, f"metrics_{name}_b.npy"), b)
         cols = {k: [] for k in ["spearman_abs", "spearman", "pearson", "cosine", "mse", "topk", "topk_count",
-                                "ssim", "ssim_r2", "hog", "hog_pearson"]}
+                                "ssim", "ssim_r2", "hog", "hog_pearson", "kendall", "kendall_signed"]}
         units, hogs = [], []
         cell = HOG_CELL[a.shape[2:]]
         for x, y in zip(a, b):
@@ -98,6 +98,8 @@ def main():
             cols["spearman_abs"].append(scipy.stats.spearmanr(xa.ravel(), ya.ravel())[0])
             cols["spearman"].append(scipy.stats.spearmanr(xs.ravel(), ys.ravel())[0])
             cols["pearson"].append(scipy.stats.pearsonr(xa.ravel(), ya.ravel())[0])
+            cols["kendall"].append(scipy.stats.kendalltau(xa.ravel(), ya.ravel())[0])  # tau-b
+            cols["kendall_signed"].append(scipy.stats.kendalltau(xs.ravel(), ys.ravel())[0])
             cols["cosine"].append(xa.ravel() @ ya.ravel() / np.linalg.norm(xa) / np.linalg.norm(ya))
             cols["mse"].append(np.mean((xa - ya) ** 2))
             cols["topk"].append(topk(xa, ya, int(round(0.1 * xa.size))))

@@ -161,3 +161,26 @@ TEST(NoiseTunnel, SmoothGradAndVarGradShareOnePassButNotAcrossModels) {
   EXPECT_TRUE(torch::equal(after, direct(changed).mean));
   EXPECT_FALSE(torch::allclose(after, fresh.mean));
 }
+
+// SmoothGrad-squared (Captum's smoothgrad_sq): the mean of M^2 over the noisy copies of smoothgrad(M),
+// so mean of squares = variance + square of the mean over the same copies, image by image.
+TEST(NoiseTunnel, SmoothGradSquaredIsVarGradPlusSquaredSmoothGrad) {
+  Graph g = build_cnn(4);
+  torch::manual_seed(1);
+  const Tensor x = torch::rand({3, 1, 28, 28}), t = torch::tensor({1, 4, 7});
+  for (const char* base : {"gradient", "guided_backprop", "integrated_gradients(steps=4)"}) {
+    const std::string opts = std::string(base) + ", n=7, sigma=0.2)";
+    const Tensor sq = explain(g, "smoothgrad_squared(" + opts, x, t, 5, 4);
+    const Tensor mean = explain(g, "smoothgrad(" + opts, x, t, 5, 4);
+    const Tensor var = explain(g, "vargrad(" + opts, x, t, 5, 4);
+    const Tensor expected = (var.to(torch::kFloat64) + mean.to(torch::kFloat64).square());
+    EXPECT_LT(test::max_rel_error(sq.to(torch::kFloat64), expected), 1e-4) << base;
+    // Not the square of the mean: the noise contributes the variance (this comparison can fail).
+    EXPECT_GT((sq - mean.square()).abs().max().item<double>(), 1e-3 * sq.abs().max().item<double>()) << base;
+    // Noise-free copies: exactly M^2.
+    const Tensor clean = explain(g, std::string("smoothgrad_squared(") + base + ", n=3, sigma=0)", x, t);
+    EXPECT_LT(test::max_rel_error(clean, explain(g, base, x, t).square()), 1e-5) << base;
+  }
+  EXPECT_EQ(MethodRegistry::instance().make("smoothgrad_squared(gradient)")->spec().str(),
+            "smoothgrad_squared(gradient, n=50, sigma=0.15)");
+}

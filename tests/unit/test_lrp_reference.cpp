@@ -34,7 +34,8 @@ TEST(LrpReference, EveryPresetMatchesTheAutogradHookReference) {
   Net n = load_net();
   const Tensor params_before = n.graph.layer(1).params()[0].value.clone();
   for (const char* name : {"lrp_z", "lrp_epsilon", "lrp_zplus", "lrp_epsilon_plus_flat", "lrp_epsilon_gamma_box",
-                           "lrp_alpha1beta0", "lrp_alpha2beta1", "deep_taylor", "excitation_backprop", "rectgrad"}) {
+                           "lrp_alpha1beta0", "lrp_alpha2beta1", "lrp_epsilon_alpha2beta1", "deep_taylor", "excitation_backprop",
+                           "rectgrad"}) {
     MethodPtr m = MethodRegistry::instance().make(name);
     const Tensor got = m->attribute({n.graph}, n.x, n.targets);
     const Tensor want = test::load_ref(std::string("lrp_net_") + name + ".npy");

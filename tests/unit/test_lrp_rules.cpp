@@ -188,7 +188,7 @@ TEST(LrpRules, BadOptionsAndRuleFilesAreOneLineInputErrors) {
     }
     return std::string("no error");
   };
-  EXPECT_NE(message("lrp_epsilon(eps=-1)").find("eps must be >= 0"), std::string::npos);
+  EXPECT_NE(message("lrp_epsilon(eps=-1)").find("eps=-1 must be >= 0"), std::string::npos);
   EXPECT_NE(message("lrp_epsilon(eps=abc)").find("not a number"), std::string::npos);
   EXPECT_NE(message("rectgrad(q=150)").find("percentile"), std::string::npos);
   EXPECT_NE(message("lrp_z(rules=/nonexistent.json)").find("/nonexistent.json"), std::string::npos);

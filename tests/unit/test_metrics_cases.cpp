@@ -101,13 +101,13 @@ TEST(MetricsCases, RegistryListsValidNamesAndOptions) {
   test::expect_input_error([&] { r.make("spearmann"); }, "valid metrics: spearman_abs, spearman, pearson");
   test::expect_input_error([&] { r.make("ssim(window=7)"); }, "unknown option 'window'; valid options: data_range");
   test::expect_input_error([&] { r.make("spearman_abs(prep=signed)"); }, "valid options: none");
-  test::expect_input_error([&] { r.make("hog(corr=kendall)"); }, "corr=kendall is not one of spearman, pearson");
+  test::expect_input_error([&] { r.make("hog(corr=kendall)"); }, "corr=kendall is not valid; expected one of spearman, pearson");
   test::expect_input_error([&] { r.make("hog(impl=vlfeat)"); }, "impl=vlfeat");
   test::expect_input_error([&] { r.make("ssim(data_range=-1)"); }, "data_range=-1 must be a positive number");
   test::expect_input_error([&] { r.make("ssim(data_range=two)"); }, "data_range=two is not a number");
-  test::expect_input_error([&] { r.make("pearson(prep=log)"); }, "prep=log is not one of absolute, signed, unit, raw");
+  test::expect_input_error([&] { r.make("pearson(prep=log)"); }, "prep=log is not valid; expected one of absolute, signed, unit, raw");
   test::expect_input_error([&] { r.make("topk_intersection(k=2.5)"); }, "k=2.5 must be a fraction");
-  test::expect_input_error([&] { r.make("ssim(gradient)"); }, "takes only key=value options");
+  test::expect_input_error([&] { r.make("ssim(gradient)"); }, "takes 0 wrapped metric(s), got 1 (options are key=value)");
   // Canonical specs carry every default; lists parse at top level only.
   EXPECT_EQ(r.make("ssim")->spec().str(), "ssim(data_range=1)");
   EXPECT_EQ(r.make("hog(corr=pearson)")->spec().str(), "hog(bins=9, block=3, cell=auto, corr=pearson, impl=skimage)");

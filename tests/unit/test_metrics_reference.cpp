@@ -66,7 +66,8 @@ TEST(MetricsReference, EveryMetricMatchesScipyAndSkimageFromRawMaps) {
       {"spearman_abs", "spearman_abs"}, {"spearman", "spearman"},       {"pearson", "pearson"},
       {"cosine", "cosine"},             {"mse", "mse"},                 {"ssim", "ssim"},
       {"ssim(data_range=2)", "ssim_r2"}, {"hog", "hog"},                {"hog(corr=pearson)", "hog_pearson"},
-      {"topk_intersection", "topk"},    {"topk_intersection(k=17)", "topk_count"}};
+      {"topk_intersection", "topk"},    {"topk_intersection(k=17)", "topk_count"},
+      {"kendall", "kendall"},           {"kendall(prep=signed)", "kendall_signed"}};
   for (const char* set : kSets) {
     torch::Tensor a = ref(set, "a").to(torch::kFloat32), b = ref(set, "b").to(torch::kFloat32);
     for (const auto& [spec, file] : cases) {

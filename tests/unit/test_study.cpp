@@ -272,7 +272,7 @@ TEST(SanityRun, TrainsChecksAndResumesFromAConfig) {
   })";
   const auto first = test::run_cli("run " + dir + "/config.json --threads 1 --quiet");
   ASSERT_EQ(first.exit_code, 0) << first.output;
-  EXPECT_NE(first.output.find("no permuted-label model, so no data randomization check"), std::string::npos);
+  EXPECT_NE(first.output.find("tiny-mlp: no data check (--checks data: needs --permuted-model"), std::string::npos);
   EXPECT_NE(first.output.find("skipping gradcam"), std::string::npos) << first.output;
   EXPECT_TRUE(std::filesystem::exists(dir + "/out/models/tiny-mlp/model.onnx"));
   EXPECT_TRUE(std::filesystem::exists(dir + "/out/report/report.html"));

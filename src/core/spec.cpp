@@ -1,4 +1,4 @@
-#include "attribution/spec.h"
+#include "core/spec.h"
 
 #include <cctype>
 #include <cstdlib>
@@ -12,8 +12,8 @@ class Parser {
  public:
   explicit Parser(const std::string& s) : s_(s) {}
 
-  MethodSpec parse() {
-    MethodSpec m = spec();
+  Spec parse() {
+    Spec m = spec();
     skip();
     if (i_ != s_.size()) fail("unexpected '" + std::string(1, s_[i_]) + "'");
     return m;
@@ -36,8 +36,8 @@ class Parser {
     if (start == i_) fail("expected a name or value");
     return s_.substr(start, i_ - start);
   }
-  MethodSpec spec() {
-    MethodSpec m;
+  Spec spec() {
+    Spec m;
     m.name = word();
     skip();
     if (i_ >= s_.size() || s_[i_] != '(') return m;
@@ -79,7 +79,7 @@ class Parser {
 
 }  // namespace
 
-std::string MethodSpec::str() const {
+std::string Spec::str() const {
   if (methods.empty() && options.empty()) return name;
   std::string s = name + "(";
   bool first = true;
@@ -94,7 +94,7 @@ std::string MethodSpec::str() const {
   return s + ")";
 }
 
-double MethodSpec::get_double(const std::string& key, double fallback) const {
+double Spec::get_double(const std::string& key, double fallback) const {
   auto it = options.find(key);
   if (it == options.end()) return fallback;
   char* end = nullptr;
@@ -104,7 +104,7 @@ double MethodSpec::get_double(const std::string& key, double fallback) const {
   return v;
 }
 
-int64_t MethodSpec::get_int(const std::string& key, int64_t fallback) const {
+int64_t Spec::get_int(const std::string& key, int64_t fallback) const {
   auto it = options.find(key);
   if (it == options.end()) return fallback;
   char* end = nullptr;
@@ -114,12 +114,12 @@ int64_t MethodSpec::get_int(const std::string& key, int64_t fallback) const {
   return v;
 }
 
-std::string MethodSpec::get_string(const std::string& key, const std::string& fallback) const {
+std::string Spec::get_string(const std::string& key, const std::string& fallback) const {
   auto it = options.find(key);
   return it == options.end() ? fallback : it->second;
 }
 
-bool MethodSpec::get_bool(const std::string& key, bool fallback) const {
+bool Spec::get_bool(const std::string& key, bool fallback) const {
   auto it = options.find(key);
   if (it == options.end()) return fallback;
   if (it->second == "true" || it->second == "1" || it->second == "yes") return true;
@@ -127,10 +127,10 @@ bool MethodSpec::get_bool(const std::string& key, bool fallback) const {
   throw InputError("method " + name + ": option " + key + "=" + it->second + " is not true or false");
 }
 
-MethodSpec parse_method_spec(const std::string& text) { return Parser(text).parse(); }
+Spec parse_method_spec(const std::string& text) { return Parser(text).parse(); }
 
-std::vector<MethodSpec> parse_method_list(const std::string& text) {
-  std::vector<MethodSpec> out;
+std::vector<Spec> parse_method_list(const std::string& text) {
+  std::vector<Spec> out;
   int depth = 0;
   size_t start = 0;
   for (size_t i = 0; i <= text.size(); ++i) {

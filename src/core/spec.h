@@ -1,5 +1,6 @@
 #pragma once
-// Method options in one syntax everywhere (CLI, config files, results):
+// One syntax for everything a user names with options (methods, LRP rules, composites, metrics,
+// checks) in the CLI, config files and results:
 //   name(key=value, ...)   e.g. integrated_gradients(steps=64, baseline=zero)
 // Wrappers take the wrapped method as their first, positional argument:
 //   smoothgrad(guided_backprop, n=50, sigma=0.15)    vargrad(integrated_gradients(steps=16))
@@ -9,9 +10,9 @@
 
 namespace sanity {
 
-struct MethodSpec {
+struct Spec {
   std::string name;
-  std::vector<MethodSpec> methods;            // positional (wrapped) methods
+  std::vector<Spec> methods;                  // positional (wrapped) specs
   std::map<std::string, std::string> options;  // key=value, values as written
 
   // Canonical text: options sorted by key, no spaces after the name ("gradcam(layer=conv2)").
@@ -24,9 +25,12 @@ struct MethodSpec {
   bool get_bool(const std::string& key, bool fallback) const;
 };
 
+// The spec of a method: the name the attribution code uses for it.
+using MethodSpec = Spec;
+
 // Parses one spec; throws InputError pointing at the offending character.
-MethodSpec parse_method_spec(const std::string& text);
+Spec parse_method_spec(const std::string& text);
 // Splits a comma-separated list at top level ("gradient,smoothgrad(gradient, n=10)") and parses each.
-std::vector<MethodSpec> parse_method_list(const std::string& text);
+std::vector<Spec> parse_method_list(const std::string& text);
 
 }  // namespace sanity

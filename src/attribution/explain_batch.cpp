@@ -1,4 +1,4 @@
-#include "study/explain_batch.h"
+#include "attribution/explain_batch.h"
 
 namespace sanity {
 

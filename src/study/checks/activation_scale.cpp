@@ -1,4 +1,4 @@
-#include "study/activation_scale.h"
+#include "study/checks/activation_scale.h"
 
 #include "metrics/correlation.h"
 #include "models/layer.h"

@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Compares two results.sqlite stores row by row, values bit for bit.
+
+    python3 bench/compare_stores.py BEFORE/results.sqlite AFTER/results.sqlite
+
+Used to show that a refactoring changed no result: run the same study config (for example
+bench/coverage_study.json, which covers every method, metric and check) with the code before and
+after, at --threads 1, then compare. Runs are matched by (model, data, seed) in creation order, the
+study directory's own path written as <study> (models trained into it);
+measurements, completed units and stage labels must then agree exactly (a value's 64 bits, NULL =
+NaN included). The runs' options JSON is compared too and reported, since it decides resumption.
+Exit status: 0 identical, 1 different, 2 bad input.
+"""
+import os
+import sqlite3
+import struct
+import sys
+
+
+def bits(v):
+    return None if v is None else struct.pack("<d", v)
+
+
+def load(path):
+    study = os.path.dirname(os.path.abspath(path))
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        runs = db.execute("SELECT run_id, model, data, options, seed FROM runs ORDER BY run_id").fetchall()
+    except sqlite3.Error as e:
+        sys.exit(f"{path}: not a results store ({e})")
+    ids = {r[0]: i for i, r in enumerate(runs)}  # run ids renumbered 0, 1, ... in creation order
+    meas = {}
+    for row in db.execute("SELECT run_id, check_name, stage, method, metric, layer, image, step, value FROM measurements"):
+        meas[(ids[row[0]],) + tuple(row[1:8])] = bits(row[8])
+    units = {(ids[r[0]],) + tuple(r[1:4]) for r in db.execute("SELECT run_id, check_name, stage, method FROM units")}
+    stages = {(ids[r[0]],) + tuple(r[1:3]): r[3] for r in db.execute("SELECT run_id, check_name, stage, label FROM stages")}
+    # Paths inside the study directory (its trained models) name the same files in either store.
+    runs = [tuple(v.replace(study, "<study>") if isinstance(v, str) else v for v in r) for r in runs]
+    return [(r[1], r[2], r[3], r[4]) for r in runs], meas, units, stages
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    (runs_a, meas_a, units_a, stages_a), (runs_b, meas_b, units_b, stages_b) = load(sys.argv[1]), load(sys.argv[2])
+    same = True
+    if [(m, d, s) for m, d, _, s in runs_a] != [(m, d, s) for m, d, _, s in runs_b]:
+        print("runs differ (model, data, seed):", runs_a, runs_b)
+        same = False
+    for i, (a, b) in enumerate(zip(runs_a, runs_b)):
+        if a[2] != b[2]:
+            print(f"run {i + 1}: options differ:\n  before {a[2]}\n  after  {b[2]}")
+    only_a, only_b = meas_a.keys() - meas_b.keys(), meas_b.keys() - meas_a.keys()
+    changed = [k for k in meas_a.keys() & meas_b.keys() if meas_a[k] != meas_b[k]]
+    for name, keys in (("only before", only_a), ("only after", only_b), ("different value", changed)):
+        if keys:
+            same = False
+            print(f"{len(keys)} measurement rows {name}, e.g.:")
+            for k in sorted(keys, key=str)[:5]:
+                print("  ", k, meas_a.get(k), meas_b.get(k))
+    if units_a != units_b:
+        same = False
+        print(f"units differ: {len(units_a - units_b)} only before, {len(units_b - units_a)} only after")
+    if stages_a != stages_b:
+        same = False
+        print("stage labels differ:", sorted(set(stages_a.items()) ^ set(stages_b.items()))[:5])
+    checks = sorted({k[1] for k in meas_a})
+    methods = sorted({k[3] for k in meas_a if k[3]})
+    metrics = sorted({k[4] for k in meas_a})
+    print(f"{len(meas_a)} vs {len(meas_b)} measurement rows, {len(units_a)} vs {len(units_b)} units; "
+          f"{len(runs_a)} runs, {len(checks)} checks, {len(methods)} methods, {len(metrics)} metrics/quantities")
+    print("IDENTICAL: every measurement row bit for bit" if same else "DIFFERENT")
+    return 0 if same else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

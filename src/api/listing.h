@@ -1,0 +1,22 @@
+#pragma once
+// Everything a user can name in a spec, from the registries: methods, LRP rules, LRP composites,
+// metrics and checks, with every option, its type, default and help. `sanity list` prints it,
+// --help footers show the synopsis lines, docs/REGISTRY.md is its markdown (a test keeps it current).
+#include <string>
+#include <vector>
+
+namespace sanity::api {
+
+// The kinds, in listing order: "methods", "rules", "composites", "metrics", "checks".
+const std::vector<std::string>& listing_kinds();
+
+// Plain text of one kind (every kind when `kind` is empty): one synopsis line per entry
+// ("integrated_gradients(steps=50, baseline=zero|uniform|blur, ...)  summary"), then its options.
+// InputError for an unknown kind.
+std::string listing(const std::string& kind = "");
+// The same as markdown tables (docs/REGISTRY.md).
+std::string listing_markdown(const std::string& kind = "");
+// Synopsis lines only, for --help footers.
+std::string synopsis(const std::string& kind);
+
+}  // namespace sanity::api

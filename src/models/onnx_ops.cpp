@@ -1,0 +1,274 @@
+// One handler per supported ONNX operator (onnx_importer.h): each reads its node's inputs and
+// attributes and adds a layer, or folds what is constant.
+#include "core/error.h"
+#include "models/onnx_importer.h"
+
+namespace sanity::onnx_import {
+namespace {
+
+using Node = onnx::NodeProto;
+
+void constant_node(Importer& im, const Node& n) {
+  const std::string& out = n.output(0);
+  if (const auto* v = im.attr(n, "value")) im.set_constant(out, im.to_tensor(v->t(), "node '" + im.name_of(n) + "' (Constant) value"));
+  else if (const auto* f = im.attr(n, "value_float")) im.set_constant(out, torch::tensor(f->f()));
+  else if (const auto* fs = im.attr(n, "value_floats"))
+    im.set_constant(out, torch::tensor(std::vector<float>(fs->floats().begin(), fs->floats().end())));
+  else if (const auto* i = im.attr(n, "value_int")) im.set_constant(out, torch::tensor(i->i(), torch::kInt64));
+  else if (const auto* is = im.attr(n, "value_ints"))
+    im.set_constant(out, torch::tensor(std::vector<int64_t>(is->ints().begin(), is->ints().end()), torch::kInt64));
+  else im.unsupported(n, "only tensor, float and int constants are supported");
+}
+
+// Identity and Dropout (inference): the output is the input.
+void identity(Importer& im, const Node& n) {
+  if (im.is_constant(n.input(0))) im.set_constant(n.output(0), im.constant(n, 0, "input"));
+  else im.set_value(n.output(0), im.value(n, 0));
+}
+
+void conv(Importer& im, const Node& n) {
+  const Tensor& w = im.constant(n, 1, "weights");
+  if (w.dim() != 4) im.unsupported(n, "weights of rank " + std::to_string(w.dim()) + "; only 2-D convolutions are supported");
+  Tensor b = im.has_input(n, 2) ? im.constant(n, 2, "bias").to(torch::kFloat32) : Tensor();
+  auto kernel = im.spatial(n, "kernel_shape", {w.size(2), w.size(3)});
+  auto stride = im.spatial(n, "strides", {1, 1});
+  auto dil = im.spatial(n, "dilations", {1, 1});
+  const int x = im.value(n, 0);
+  im.emit(n, std::make_unique<Conv2d>(w.to(torch::kFloat32), b, stride, im.pads2d(n, kernel, stride, dil, x), dil,
+                                      im.attr_int(n, "group", 1)),
+          {x});
+}
+
+void gemm(Importer& im, const Node& n) {
+  if (im.attr_int(n, "transA", 0)) im.unsupported(n, "transA=1 is not supported");
+  Tensor w = im.constant(n, 1, "weights").to(torch::kFloat32);
+  if (w.dim() != 2) im.bad(n, "weights must be a matrix, got shape " + shape_str(w.sizes()));
+  if (!im.attr_int(n, "transB", 0)) w = w.t();
+  if (const double alpha = im.attr_float(n, "alpha", 1.0); alpha != 1.0) w = w * alpha;
+  w = w.contiguous();  // no copy for PyTorch's exports (transB=1, alpha=1)
+  Tensor b;
+  if (im.has_input(n, 2)) {
+    b = im.constant(n, 2, "bias").to(torch::kFloat32).reshape({-1}) * im.attr_float(n, "beta", 1.0);
+    if (b.numel() == 1) b = b.expand({w.size(0)}).clone();
+    if (b.numel() != w.size(0))
+      im.bad(n, "bias has " + std::to_string(b.numel()) + " values for " + std::to_string(w.size(0)) + " outputs");
+  }
+  im.emit(n, std::make_unique<Linear>(w, b), {im.value(n, 0)});
+}
+
+void matmul(Importer& im, const Node& n) {
+  if (!im.is_constant(n.input(1))) im.unsupported(n, "MatMul of two computed tensors is not supported");
+  Tensor w = im.constant(n, 1, "weights").to(torch::kFloat32);
+  if (w.dim() != 2) im.unsupported(n, "weights of rank " + std::to_string(w.dim()) + "; only matrices are supported");
+  const int idx = im.emit(n, std::make_unique<Linear>(w.t().contiguous(), Tensor()), {im.value(n, 0)});
+  im.fused_matmul().insert(idx);
+}
+
+void batch_norm(Importer& im, const Node& n) {
+  if (im.attr_int(n, "training_mode", 0)) im.unsupported(n, "training_mode=1 is not supported");
+  auto f = [&](int i, const char* r) { return im.constant(n, i, r).to(torch::kFloat32).reshape({-1}).clone(); };
+  im.emit(n, std::make_unique<BatchNorm>(f(1, "scale"), f(2, "bias"), f(3, "mean"), f(4, "var"),
+                                         im.attr_float(n, "epsilon", 1e-5), 1.0 - im.attr_float(n, "momentum", 0.9)),
+          {im.value(n, 0)});
+}
+
+template <class L>
+OpHandler unary() {
+  return [](Importer& im, const Node& n) { im.emit(n, std::make_unique<L>(), {im.value(n, 0)}); };
+}
+
+void leaky_relu(Importer& im, const Node& n) {
+  im.emit(n, std::make_unique<LeakyReLU>(im.attr_float(n, "alpha", 0.01)), {im.value(n, 0)});
+}
+
+void clip(Importer& im, const Node& n) {
+  std::optional<double> lo, hi;
+  if (im.opset() < 11) {
+    if (im.attr(n, "min")) lo = im.attr_float(n, "min", 0);
+    if (im.attr(n, "max")) hi = im.attr_float(n, "max", 0);
+  } else {
+    if (im.has_input(n, 1)) lo = im.constant(n, 1, "min").item<double>();
+    if (im.has_input(n, 2)) hi = im.constant(n, 2, "max").item<double>();
+  }
+  im.emit(n, std::make_unique<Clip>(lo, hi), {im.value(n, 0)});
+}
+
+void softmax(Importer& im, const Node& n) {
+  const int64_t axis = im.attr_int(n, "axis", im.opset() < 13 ? 1 : -1);
+  const int x = im.value(n, 0);
+  if (im.opset() < 13 && im.probe(x) && im.probe(x)->dim() != 2)
+    im.unsupported(n, "opset < 13 softmax over an input of rank > 2 is not supported");
+  if (n.op_type() == "Softmax") im.emit(n, std::make_unique<Softmax>(axis), {x});
+  else im.emit(n, std::make_unique<LogSoftmax>(axis), {x});
+}
+
+void pool(Importer& im, const Node& n) {
+  auto kernel = im.spatial(n, "kernel_shape", {});
+  auto stride = im.spatial(n, "strides", {1, 1});
+  auto dil = im.spatial(n, "dilations", {1, 1});
+  const bool ceil = im.attr_int(n, "ceil_mode", 0) != 0;
+  const int x = im.value(n, 0);
+  const Pads2d pads = im.pads2d(n, kernel, stride, dil, x);
+  if (n.op_type() == "MaxPool") {
+    if (im.attr_int(n, "storage_order", 0)) im.unsupported(n, "storage_order=1 is not supported");
+    im.emit(n, std::make_unique<MaxPool2d>(kernel, stride, pads, dil, ceil), {x});
+    return;
+  }
+  if (dil[0] != 1 || dil[1] != 1) im.unsupported(n, "dilated average pooling is not supported");
+  const bool include = im.attr_int(n, "count_include_pad", 0) != 0;
+  if (!pads.symmetric() && !include) im.unsupported(n, "asymmetric pads with count_include_pad=0 are not supported");
+  im.emit(n, std::make_unique<AvgPool2d>(kernel, stride, pads, ceil, include), {x});
+}
+
+void flatten(Importer& im, const Node& n) {
+  im.emit(n, std::make_unique<Flatten>(im.attr_int(n, "axis", 1)), {im.value(n, 0)});
+}
+
+void reshape(Importer& im, const Node& n) {
+  if (im.attr_int(n, "allowzero", 0)) im.unsupported(n, "allowzero=1 is not supported");
+  std::vector<int64_t> shape = im.opset() < 5 ? im.attr_ints(n, "shape", {}) : im.ints_of(im.constant(n, 1, "shape"));
+  const bool batch_first = !shape.empty() && shape[0] > 0 && shape[0] == im.declared_batch();
+  im.emit(n, std::make_unique<Reshape>(shape, batch_first), {im.value(n, 0)});
+}
+
+Tensor squeezed(const Tensor& t, const std::vector<int64_t>& axes) {
+  if (axes.empty()) {
+    std::vector<int64_t> keep{t.size(0)};
+    for (int64_t d = 1; d < t.dim(); ++d)
+      if (t.size(d) != 1) keep.push_back(t.size(d));
+    return t.reshape(keep);
+  }
+  std::vector<int64_t> sorted = axes;
+  for (auto& a : sorted) a = a < 0 ? a + t.dim() : a;
+  std::sort(sorted.rbegin(), sorted.rend());
+  Tensor r = t;
+  for (auto a : sorted) r = r.squeeze(a);
+  return r;
+}
+
+Tensor unsqueezed(const Tensor& t, const std::vector<int64_t>& axes) {
+  std::vector<int64_t> sorted = axes;
+  const int64_t rank = t.dim() + static_cast<int64_t>(axes.size());
+  for (auto& a : sorted) a = a < 0 ? a + rank : a;
+  std::sort(sorted.begin(), sorted.end());
+  Tensor r = t;
+  for (auto a : sorted) r = r.unsqueeze(a);
+  return r;
+}
+
+void squeeze(Importer& im, const Node& n) {
+  const std::vector<int64_t> axes = im.opset() < 13      ? im.attr_ints(n, "axes", {})
+                                    : im.has_input(n, 1) ? im.ints_of(im.constant(n, 1, "axes"))
+                                                         : std::vector<int64_t>{};
+  if (n.op_type() == "Squeeze") im.reshape_to_probe(n, [axes](const Tensor& t) { return squeezed(t, axes); });
+  else im.reshape_to_probe(n, [axes](const Tensor& t) { return unsqueezed(t, axes); });
+}
+
+void transpose(Importer& im, const Node& n) {
+  auto perm = im.attr_ints(n, "perm", {});
+  if (perm.empty() || perm[0] != 0) im.unsupported(n, "transposes that move the batch dimension are not supported");
+  im.emit(n, std::make_unique<Transpose>(perm), {im.value(n, 0)});
+}
+
+void concat(Importer& im, const Node& n) {
+  std::vector<int> ins;
+  for (int i = 0; i < n.input_size(); ++i) ins.push_back(im.value(n, i));
+  im.emit(n, std::make_unique<Concat>(im.attr_int(n, "axis", 1)), ins);
+}
+
+// MatMul followed by Add of a vector: the vector becomes the Linear layer's bias. True if folded.
+bool fold_bias(Importer& im, const Node& n, const Tensor& c, int x, bool c0) {
+  if (c.dim() > 2 || c.numel() <= 1 || im.uses(n.input(c0 ? 1 : 0)) != 1) return false;
+  auto* lin = dynamic_cast<Linear*>(&im.graph().layer(x));
+  if (!lin || lin->bias().defined() || c.numel() != lin->weight().size(0) || !im.fused_matmul().count(x)) return false;
+  lin->params().push_back({"bias", c.reshape({-1}).to(torch::kFloat32).clone()});
+  im.set_value(n.output(0), x);
+  if (auto p = im.probe(x)) im.set_probe(x, *p + c.reshape({-1}));
+  return true;
+}
+
+// Elementwise binary ops: a constant operand gives ConstArith; two computed operands give Add/Mul.
+void binary(Importer& im, const Node& n) {
+  const std::string& op = n.op_type();
+  const bool c0 = im.is_constant(n.input(0)), c1 = n.input_size() > 1 && im.is_constant(n.input(1));
+  if (c0 && c1) {
+    const Tensor &a = im.constant(n, 0, "a"), &b = im.constant(n, 1, "b");
+    im.set_constant(n.output(0), op == "Add" ? a + b : op == "Sub" ? a - b : op == "Mul" ? a * b : a / b);
+    return;
+  }
+  if (c0 || c1) {
+    const Tensor& c = im.constant(n, c0 ? 0 : 1, "constant operand");
+    const int x = im.value(n, c0 ? 1 : 0);
+    if (op == "Add" && fold_bias(im, n, c, x, c0)) return;
+    const ConstArith::Op o = op == "Add"   ? ConstArith::Op::Add
+                             : op == "Sub" ? ConstArith::Op::Sub
+                             : op == "Mul" ? ConstArith::Op::Mul
+                                           : ConstArith::Op::Div;
+    im.emit(n, std::make_unique<ConstArith>(o, c.to(torch::kFloat32), c0), {x});
+    return;
+  }
+  if (op == "Add") im.emit(n, std::make_unique<Add>(), {im.value(n, 0), im.value(n, 1)});
+  else if (op == "Mul") im.emit(n, std::make_unique<Mul>(), {im.value(n, 0), im.value(n, 1)});
+  else im.unsupported(n, op + " of two computed tensors is not supported (only with a constant operand)");
+}
+
+void pad(Importer& im, const Node& n) {
+  const std::string mode = im.attr_string(n, "mode", "constant");
+  if (mode != "constant") im.unsupported(n, "pad mode '" + mode + "' is not supported (only constant)");
+  std::vector<int64_t> pads = im.opset() < 11 ? im.attr_ints(n, "pads", {}) : im.ints_of(im.constant(n, 1, "pads"));
+  const double v = im.opset() < 11        ? im.attr_float(n, "value", 0.0)
+                   : im.has_input(n, 2) ? im.constant(n, 2, "constant_value").item<double>()
+                                        : 0.0;
+  if (pads.size() % 2) im.bad(n, "pads must have an even number of entries");
+  const size_t r = pads.size() / 2;
+  if (r >= 2 && (pads[0] || pads[1] || pads[r] || pads[r + 1]))
+    im.unsupported(n, "padding the batch or channel dimension is not supported");
+  im.emit(n, std::make_unique<Pad>(pads, v), {im.value(n, 0)});
+}
+
+void reduce_mean(Importer& im, const Node& n) {
+  const std::vector<int64_t> axes = im.opset() < 18      ? im.attr_ints(n, "axes", {})
+                                    : im.has_input(n, 1) ? im.ints_of(im.constant(n, 1, "axes"))
+                                                         : std::vector<int64_t>{};
+  im.emit(n, std::make_unique<ReduceMean>(axes, im.attr_int(n, "keepdims", 1) != 0), {im.value(n, 0)});
+}
+
+}  // namespace
+
+const std::map<std::string, OpHandler>& operator_table() {
+  static const std::map<std::string, OpHandler> table{
+      {"Add", binary},
+      {"AveragePool", pool},
+      {"BatchNormalization", batch_norm},
+      {"Clip", clip},
+      {"Concat", concat},
+      {"Constant", constant_node},
+      {"Conv", conv},
+      {"Div", binary},
+      {"Dropout", identity},
+      {"Flatten", flatten},
+      {"Gemm", gemm},
+      {"GlobalAveragePool", unary<GlobalAvgPool>()},
+      {"GlobalMaxPool", unary<GlobalMaxPool>()},
+      {"Identity", identity},
+      {"LeakyRelu", leaky_relu},
+      {"LogSoftmax", softmax},
+      {"MatMul", matmul},
+      {"MaxPool", pool},
+      {"Mul", binary},
+      {"Pad", pad},
+      {"ReduceMean", reduce_mean},
+      {"Relu", unary<ReLU>()},
+      {"Reshape", reshape},
+      {"Sigmoid", unary<Sigmoid>()},
+      {"Softmax", softmax},
+      {"Squeeze", squeeze},
+      {"Sub", binary},
+      {"Tanh", unary<Tanh>()},
+      {"Transpose", transpose},
+      {"Unsqueeze", squeeze},
+  };
+  return table;
+}
+
+}  // namespace sanity::onnx_import

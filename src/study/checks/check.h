@@ -1,0 +1,116 @@
+#pragma once
+// The sanity checks as types: one file per check in this folder, each a Check and one registration
+// (registry.cpp). A check says which stages it has, which model each stage explains, what it records
+// per stage and per method, and how the report reads it; the runner (study/check_runner.h) is a loop
+// over the checks of a configuration, every one run against the same CheckContext (context.h).
+//
+//   cascading, bottom_up, independent  model parameter randomization (Adebayo et al. 2018)
+//   data          a model trained on permuted labels
+//   smprt         smoothed MPRT (Hedstroem et al. 2023)      random_logit  a random other class (Sixt et al.)
+//   emprt         efficient MPRT                              csc           cosine similarity convergence
+//   pixel_flipping  faithfulness of the trained model's maps (faithfulness/)
+//
+// Work is stored unit by unit (check, stage, method); a check's options are part of the run's
+// identity (CheckConfig::identity), so changing one starts a new run instead of mixing protocols.
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/registry.h"
+#include "randomization/stages.h"
+#include "results/store.h"
+
+namespace sanity {
+
+// Names the report reads results by, defined once (each file registers its check under its name;
+// pixel_flipping is kFaithfulnessCheck, faithfulness/record.h).
+inline constexpr const char* kCascadingCheck = "cascading";
+inline constexpr const char* kCscCheck = "csc";
+
+class CheckContext;
+struct CheckConfig;
+struct PreparedMethod;
+
+class Check {
+ public:
+  explicit Check(Spec spec) : spec_(std::move(spec)) {}
+  virtual ~Check() = default;
+  const std::string& name() const { return spec_.name; }
+  const Spec& spec() const { return spec_; }  // resolved: every option filled in
+
+  // The stages, in order; their labels go into the stages table.
+  virtual std::vector<Stage> stages(const CheckContext& c) const = 0;
+  // Work units for the progress bar.
+  virtual int64_t unit_count(const CheckContext& c) const;
+  // Computes every unit the store does not hold yet. The default: per stage, one unit of per-stage
+  // quantities (method '') when has_stage_unit(), and one unit per method from measure().
+  virtual void run(CheckContext& c) const;
+  // Whether the saliency grid keeps this check's maps per stage (maps/<run>/<check>/<stage>/).
+  virtual bool keeps_maps() const { return true; }
+
+ protected:
+  virtual bool has_stage_unit() const { return true; }
+  // The model stage s explains. Default: the trained model with the stage's layers re-initialized.
+  virtual Graph model(CheckContext& c, const Stage& s) const;
+  // The classes explained at a stage. Default: the configuration's target rule on that model.
+  virtual Tensor targets(CheckContext& c, const Graph& model) const;
+  // The stage's own quantities (default: test accuracy when labels exist).
+  virtual std::vector<Measurement> stage_quantities(CheckContext& c, const Stage& s, const Graph& model) const;
+  // One method at one stage: appends its rows and returns the maps to keep for the grid (undefined:
+  // none).
+  virtual Tensor measure(CheckContext& c, const Stage& s, const PreparedMethod& m, const Graph& model,
+                         const Tensor& targets, std::vector<Measurement>& rows) const = 0;
+
+ private:
+  Spec spec_;
+};
+
+using CheckPtr = std::shared_ptr<const Check>;
+
+// How the report shows a check's measurements.
+struct CheckReport {
+  enum class Figure { None, Similarity, Csc, Faithfulness } figure = Figure::None;
+  std::string title;    // "Cascading randomization (top-down)"
+  std::string x_title;  // the stage axis: "layers randomized, from the output down to"
+  std::string guide;    // reading guide of the similarity figure
+  // Ranking score from the last stage (cascading: everything random) or, for independent
+  // randomization where every stage is one layer, from the mean over the randomized stages.
+  bool score_at_last_stage = true;
+};
+
+struct CheckInfo : RegistryEntry {
+  std::function<CheckPtr(const Spec& resolved)> make;
+  // Throws InputError when the configuration cannot run this check (data without a permuted model).
+  std::function<void(const CheckConfig& config)> validate;
+  // Adds what defines this check's results to a run's identity (its resolved options).
+  std::function<void(const Spec& resolved, const CheckConfig& config, nlohmann::json& identity)> identity;
+  CheckReport report;
+};
+
+// A metric spec option (random_logit, smprt), checked by building the metric.
+Option metric_option(std::string fallback, std::string help);
+
+// The checks in the order the report shows them.
+class CheckRegistry : public Registry<CheckInfo> {
+ public:
+  static const CheckRegistry& instance();
+  CheckPtr make(const Spec& spec) const { return get(spec.name).make(resolve(spec)); }
+
+ private:
+  CheckRegistry();
+};
+
+// One registration per file of this folder.
+void register_cascading_check(CheckRegistry& r);
+void register_independent_check(CheckRegistry& r);
+void register_bottom_up_check(CheckRegistry& r);
+void register_data_check(CheckRegistry& r);
+void register_smprt_check(CheckRegistry& r);
+void register_random_logit_check(CheckRegistry& r);
+void register_emprt_check(CheckRegistry& r);
+void register_csc_check(CheckRegistry& r);
+void register_pixel_flipping_check(CheckRegistry& r);
+
+}  // namespace sanity

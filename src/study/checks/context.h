@@ -1,0 +1,110 @@
+#pragma once
+// What every check of one `sanity check` run works with: the configuration, the trained model and
+// its test bed, the methods and metrics, the results store and run, and the explanations, cached
+// where results are provably identical (docs/ARCHITECTURE.md, "Caches"):
+//   original(m)  the trained model's maps, on disk under OUT/cache/<run>/original/ (resume compares
+//                against the same maps)
+//   explain(...) maps of a stage's model, in memory by (method, weights fingerprint, targets), so
+//                independent randomization's first stage reuses cascading's
+#include <map>
+#include <string>
+#include <vector>
+
+#include "attribution/explain_batch.h"
+#include "attribution/method.h"
+#include "core/progress.h"
+#include "metrics/metric.h"
+#include "randomization/stages.h"
+#include "results/store.h"
+#include "study/check_config.h"
+
+namespace sanity {
+
+struct PreparedMethod {
+  MethodPtr method;
+  std::string spec, file;  // canonical spec; its file-name stem
+};
+
+class CheckContext {
+ public:
+  CheckContext(const CheckConfig& config, ResultsStore& store);
+
+  // Loads the model and data, builds methods and metrics; then open_run() names the run.
+  void prepare();
+  void open_run();
+
+  const CheckConfig& config() const { return c_; }
+  ResultsStore& store() { return store_; }
+  int64_t run() const { return run_; }
+  const Graph& trained() const { return trained_; }
+  const Tensor& images() const { return data_.images; }
+  const Tensor& ids() const { return ids_; }
+  const Tensor& trained_targets() const { return targets0_; }
+  const std::vector<PreparedMethod>& methods() const { return methods_; }
+  const std::vector<MetricPtr>& metrics() const { return metrics_; }
+  const std::vector<LayerGroup>& groups() const { return groups_; }
+  int64_t batch_size() const { return c_.batch_size; }
+  uint64_t seed() const { return c_.data.testbed.seed; }
+  ExplainOptions explain_options() const;
+
+  // The trained model with the stage's layers re-initialized (a copy when none are).
+  Graph stage_model(const Stage& s) const;
+  // The configuration's target rule (predicted per model, trained, true) on `model`.
+  Tensor targets_for(const Graph& model) const;
+  // The trained model's explanations, from OUT/cache/<run>/original when a run resumes.
+  Tensor original(const PreparedMethod& m);
+  // Explanations of `model` for a stage of `check` (per-image re-initialization when configured).
+  Tensor explain(const PreparedMethod& m, const Graph& model, const Tensor& targets, const Stage& stage,
+                 const std::string& check);
+  // Test accuracy of `model` (full test split of a built-in dataset, else the labelled test bed);
+  // nullopt without labels.
+  std::optional<double> accuracy_of(const Graph& model);
+  // One row per image of metric(a, b), named by the metric's spec for this map shape.
+  void add_rows(std::vector<Measurement>& rows, const Metric& metric, const Tensor& a, const Tensor& b) const;
+
+  // The saliency grid: index.json for the checks that keep maps, then the maps of each unit.
+  void prepare_grid(const std::vector<std::pair<std::string, std::vector<Stage>>>& staged_checks);
+  void save_grid_maps(const std::string& check, int64_t stage, const PreparedMethod& m, const Tensor& e) const;
+
+  // Progress and counts.
+  void set_progress(Progress* bar) { bar_ = bar; }
+  void status(const std::string& s) const;
+  // A unit computed now / found in the store, moving the bar unless the check moves it itself.
+  void unit_done(bool move_bar = true) {
+    ++done_;
+    if (move_bar) advance();
+  }
+  void unit_skipped(bool move_bar = true) {
+    ++skipped_;
+    if (move_bar) advance();
+  }
+  void advance() const;
+  int64_t units_done() const { return done_; }
+  int64_t units_skipped() const { return skipped_; }
+
+ private:
+  void drop_unsupported_methods();
+
+  CheckConfig c_;
+  ResultsStore& store_;
+  std::vector<PreparedMethod> methods_;
+  std::vector<MetricPtr> metrics_;
+  Graph trained_;
+  Dataset data_, fit_;
+  Tensor ids_, targets0_, accuracy_images_, accuracy_labels_;
+  std::vector<LayerGroup> groups_;
+  std::string cache_dir_, run_dir_;
+  int64_t run_ = 0, grid_count_ = 0, done_ = 0, skipped_ = 0;
+  bool has_labels_ = false;
+  static constexpr size_t kStageMapBytes = size_t{1} << 30;
+  std::map<std::pair<std::string, uint64_t>, Tensor> stage_maps_;
+  size_t stage_map_bytes_ = 0;
+  std::map<std::string, Tensor> originals_;
+  Progress* bar_ = nullptr;
+};
+
+// A file-name-safe, readable encoding of a method spec ("smoothgrad(gradient, n=50)" ->
+// "smoothgrad_gradient_n-50_"), unique per spec (a short hash is appended when characters were lost).
+std::string method_file_name(const std::string& spec);
+
+}  // namespace sanity

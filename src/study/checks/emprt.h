@@ -1,0 +1,15 @@
+#pragma once
+// eMPRT, the efficient model parameter randomization test of Hedstroem et al. 2023, as Quantus
+// implements it (PROTOCOLS.md): (H(e_random) - H(e)) / H(e), H the discrete entropy of the 100-bin
+// histogram of |e| over its range, e from the trained and e_random from the fully randomized model.
+// Higher is better: randomizing the model should make a faithful explanation more disordered.
+#include <torch/types.h>
+
+namespace sanity {
+
+// Discrete entropy (nats) of the `bins`-bin histogram of |e| per image: [N] float64.
+torch::Tensor histogram_entropy(const torch::Tensor& maps, int64_t bins = 100);
+// eMPRT per image: [N] float64.
+torch::Tensor emprt_scores(const torch::Tensor& trained_maps, const torch::Tensor& randomized_maps);
+
+}  // namespace sanity

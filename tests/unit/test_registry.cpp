@@ -1,0 +1,164 @@
+// The registries (core/registry.h): one shape for methods, LRP rules, composites, metrics and checks.
+// Specs are resolved against declared options (defaults filled in, numbers canonical, bad values one
+// clear error); `sanity list`, --help and docs/REGISTRY.md show every entry and option from them.
+#include <fstream>
+#include <sstream>
+
+#include "api/listing.h"
+#include "attribution/composites.h"
+#include "attribution/expanded_rows.h"
+#include "attribution/lrp_rules.h"
+#include "attribution/registry.h"
+#include "metrics/registry.h"
+#include "study/check_config.h"
+#include "study/checks/check.h"
+#include "test_util.h"
+
+using namespace sanity;
+
+namespace {
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+// Every entry of every registry: its synopsis line and one line per option.
+template <class R>
+void expect_listed(const R& registry, const std::string& text, const std::string& where) {
+  for (const auto& e : registry.entries()) {
+    EXPECT_NE(text.find(entry_synopsis(e)), std::string::npos) << where << ": " << e.name;
+    for (const auto& o : e.options) {
+      const std::string line = o.key + "=" + (o.fallback.empty() ? "(none)" : o.fallback) + "  " + option_type_text(o);
+      EXPECT_NE(text.find(line), std::string::npos) << where << ": " << e.name << " option " << line;
+    }
+  }
+}
+
+}  // namespace
+
+TEST(Registry, ResolveFillsDefaultsAndWritesNumbersOneWay) {
+  const MethodRegistry& r = MethodRegistry::instance();
+  EXPECT_EQ(r.resolve(parse_method_spec("integrated_gradients(steps=050)")).str(),
+            "integrated_gradients(baseline=zero, rule=linspace, steps=50)");
+  EXPECT_EQ(r.make("smoothgrad(gradient, sigma=.150)")->spec().str(), "smoothgrad(gradient, n=50, sigma=0.15)");
+  EXPECT_EQ(r.make("lrp_epsilon(eps=2.5e-1)")->spec().str(), "lrp_epsilon(eps=0.25)");
+  EXPECT_EQ(r.make("deeplift(reference=0.50)")->spec().str(), "deeplift(reference=0.5)");
+  EXPECT_EQ(r.make("deep_taylor")->spec().str(), "deep_taylor(high=auto, low=auto)");
+  EXPECT_NE(error_of([&] { r.make("integrated_gradients(steps=2.5)"); }).find("steps=2.5 is not an integer"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { r.make("integrated_gradients(steps=99999999999)"); }).find("must be at most"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { r.make("constant(value=inf)"); }).find("finite"), std::string::npos);
+  EXPECT_NE(error_of([&] { r.make("deep_taylor(low=minus)"); }).find("is not a number or one of auto"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { r.make("gradient(gradient)"); }).find("takes 0 wrapped method(s), got 1"), std::string::npos);
+  EXPECT_NE(error_of([&] { r.make("gradient(n=3)"); }).find("unknown option 'n'; valid options: none"), std::string::npos);
+}
+
+TEST(Registry, RulesAndCompositesResolveLikeMethods) {
+  const RuleRegistry& rules = RuleRegistry::instance();
+  EXPECT_EQ(rules.make("alpha_beta(alpha=3)", "here").kind, RuleChoice::Kind::Linear);  // beta = alpha - 1
+  EXPECT_NE(error_of([&] { rules.make("alpha_beta(alpha=2, beta=0.5)", "here"); }).find("alpha - beta = 1"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { rules.make("zbox(low=1, high=0)", "here"); }).find("low <= high"), std::string::npos);
+  EXPECT_NE(error_of([&] { rules.make("gamma(g=1)", "rules file r.json: entry 2"); })
+                .find("rules file r.json: entry 2: rule gamma: unknown option 'g'; valid options: gamma"),
+            std::string::npos);
+  EXPECT_EQ(rules.make("norm", "here").kind, RuleChoice::Kind::Norm);
+  // Every composite is a method of the same name with the composite's options and rules=FILE.
+  for (const auto& c : CompositeRegistry::instance().entries()) {
+    const MethodInfo* m = MethodRegistry::instance().find(c.name);
+    ASSERT_NE(m, nullptr) << c.name;
+    EXPECT_EQ(m->options.size(), c.options.size() + 1) << c.name;
+    EXPECT_EQ(m->options.back().key, "rules") << c.name;
+  }
+  // A preset's placeholders take the resolved options; the base entries follow.
+  const Spec s = MethodRegistry::instance().resolve(parse_method_spec("lrp_epsilon_gamma_box(gamma=0.5, low=-1)"));
+  const auto entries = CompositeRegistry::instance().rule_entries(s);
+  ASSERT_GE(entries.size(), 3u);
+  EXPECT_EQ(entries[0].rule, "zbox(low=-1, high=auto)");
+  EXPECT_EQ(entries[1].rule, "gamma(gamma=0.5)");
+  EXPECT_EQ(entries[2].rule, "epsilon(eps=0.25)");
+  EXPECT_EQ(entries.back().rule, "z");  // standalone BatchNorm
+}
+
+TEST(Registry, ChecksAreSpecsWhoseOptionsDefineTheRun) {
+  CheckConfig c;
+  c.methods = {"gradient"};
+  c.checks = {"cascading", "smprt(samples=7)", "csc"};
+  const nlohmann::json id = c.identity();
+  EXPECT_EQ(id["smprt"]["samples"], 7);
+  EXPECT_EQ(id["smprt"]["metric"], "spearman_abs");
+  EXPECT_EQ(id["csc_samples"], 5);
+  EXPECT_EQ(id["random_logit_metric"], "ssim");  // checks not run still record their defaults
+  EXPECT_TRUE(id.contains("faithfulness"));
+  c.checks = {"cascading"};
+  EXPECT_EQ(c.identity()["smprt"]["samples"], 50) << "another sMPRT protocol is another run";
+  c.checks = {"cascade"};
+  EXPECT_NE(error_of([&] { c.validate(); }).find("unknown check 'cascade'; valid checks: cascading"), std::string::npos);
+  c.checks = {"cascading", "cascading"};
+  EXPECT_NE(error_of([&] { c.validate(); }).find("cascading is given twice"), std::string::npos);
+  c.checks = {"csc(samples=1)"};
+  EXPECT_NE(error_of([&] { c.validate(); }).find("samples=1 must be at least 2"), std::string::npos);
+  c.checks = {"random_logit(metric=nosuch)"};
+  EXPECT_NE(error_of([&] { c.validate(); }).find("unknown metric 'nosuch'"), std::string::npos);
+  c.checks = {"data"};
+  EXPECT_NE(error_of([&] { c.validate(); }).find("needs --permuted-model"), std::string::npos);
+  for (const auto& info : CheckRegistry::instance().entries())
+    EXPECT_NE(CheckRegistry::instance().make(Spec{info.name, {}, {}}), nullptr) << info.name;
+}
+
+TEST(Registry, ListingAndHelpShowEveryEntryAndOptionWithItsDefault) {
+  const test::CommandResult list = test::run_cli("list");
+  ASSERT_EQ(list.exit_code, 0) << list.output;
+  expect_listed(MethodRegistry::instance(), list.output, "sanity list");
+  expect_listed(RuleRegistry::instance(), list.output, "sanity list");
+  expect_listed(CompositeRegistry::instance(), list.output, "sanity list");
+  expect_listed(MetricRegistry::instance(), list.output, "sanity list");
+  expect_listed(CheckRegistry::instance(), list.output, "sanity list");
+  // --help of the commands that take them: the synopsis of every entry (name, options, defaults).
+  const test::CommandResult explain = test::run_cli("explain --help"), check = test::run_cli("check --help");
+  for (const auto& e : MethodRegistry::instance().entries()) {
+    EXPECT_NE(explain.output.find(entry_synopsis(e)), std::string::npos) << e.name;
+    EXPECT_NE(check.output.find(entry_synopsis(e)), std::string::npos) << e.name;
+  }
+  for (const auto& e : MetricRegistry::instance().entries()) EXPECT_NE(check.output.find(entry_synopsis(e)), std::string::npos);
+  for (const auto& e : CheckRegistry::instance().entries()) EXPECT_NE(check.output.find(entry_synopsis(e)), std::string::npos);
+  for (const auto& e : RuleRegistry::instance().entries()) EXPECT_NE(explain.output.find(entry_synopsis(e)), std::string::npos);
+  EXPECT_NE(test::run_cli("list nosuch").output.find("valid kinds: methods, rules, composites, metrics, checks"),
+            std::string::npos);
+}
+
+TEST(Registry, DocsRegistryIsTheCurrentListing) {
+  std::ifstream in(std::string(SANITY_SOURCE_DIR) + "/docs/REGISTRY.md");
+  std::stringstream doc;
+  doc << in.rdbuf();
+  const test::CommandResult md = test::run_cli("list --markdown");
+  ASSERT_EQ(md.exit_code, 0);
+  EXPECT_EQ(doc.str(), md.output) << "docs/REGISTRY.md is out of date: build/sanity list --markdown > docs/REGISTRY.md";
+}
+
+TEST(ExpandedRows, ChunksCoverEveryRowOnceImageMajor) {
+  for (const bool within : {false, true}) {
+    std::vector<int64_t> images, copies, sizes;
+    for_each_row_chunk(3, 5, 4, within, [&](const RowChunk& c) {
+      const auto i = c.images(), k = c.copies();
+      images.insert(images.end(), i.begin(), i.end());
+      copies.insert(copies.end(), k.begin(), k.end());
+      sizes.push_back(c.length);
+      if (within) EXPECT_EQ(c.segments.size(), 1u);
+    });
+    ASSERT_EQ(images.size(), 15u);
+    for (int64_t r = 0; r < 15; ++r) {
+      EXPECT_EQ(images[r], r / 5);
+      EXPECT_EQ(copies[r], r % 5);
+    }
+    // Across images: 4, 4, 4, 3. Within images: 4 + 1 per image.
+    EXPECT_EQ(sizes, within ? std::vector<int64_t>({4, 1, 4, 1, 4, 1}) : std::vector<int64_t>({4, 4, 4, 3}));
+  }
+}
