@@ -16,6 +16,7 @@ APT_PACKAGES=(
   python3-scipy python3-skimage             # reference SSIM, HOG and rank correlations in tests
   chromium                                  # headless browser test of the HTML report
   librsvg2-bin fonts-dejavu-core            # rsvg-convert draws the report's PNG figures; their font
+  clang-14 libclang-rt-14-dev libfuzzer-14-dev  # scripts/fuzz.sh: libFuzzer with ASan and UBSan
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -39,6 +40,9 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund --loglevel=error >/dev/null
   touch node_modules/.package-lock.json  # marks node_modules current for the test above
 fi
+
+# SANITY_TARGETS=none: packages only (scripts/fuzz.sh and scripts/sanitize.sh build elsewhere).
+[ "${SANITY_TARGETS:-all}" = none ] && exit 0
 
 BUILD_DIR="${SANITY_BUILD_DIR:-build}"
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null

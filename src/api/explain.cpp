@@ -25,6 +25,7 @@ ExplainRun explain(const Graph& model, const Dataset& data, const Tensor& ids, c
   model.check_input(data.images, r.data_name);
   const Tensor x = data.images.to(model.device());
   const Tensor logits = predict_logits(model, x, r.batch_size);
+  require_finite_outputs(logits, r.data_name);
   ExplainRun run;
   run.predicted = logits.argmax(1).cpu();
   run.targets = choose_targets(r.target, data, run.predicted, logits.size(1));
@@ -39,6 +40,7 @@ ExplainRun explain(const Graph& model, const Dataset& data, const Tensor& ids, c
     const auto start = std::chrono::steady_clock::now();
     out.maps = methods[i]->attribute(ctx, x, run.targets.to(model.device())).to(torch::kCPU, torch::kFloat32);
     out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    require_finite_maps(out.maps, methods[i]->spec().str(), ids);
     sink(out);
   }
   return run;

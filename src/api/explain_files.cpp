@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/sha256.h"
 #include "data/npy.h"
 
 namespace sanity::api {
@@ -16,6 +17,9 @@ std::string file_stem(const MethodSpec& spec) {
     else if (c == ')' || c == ' ') continue;
     else s += '_';
   }
+  // File names stay well under the 255 bytes a file system allows: a long spec keeps its start and
+  // a hash of the whole (explain.json maps every file back to its spec).
+  if (s.size() > 100) s = s.substr(0, 80) + "--" + sha256_bytes(text).substr(0, 12);
   return s;
 }
 

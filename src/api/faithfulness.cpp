@@ -14,7 +14,9 @@ FaithfulnessRun faithfulness(const Graph& model, const Tensor& images, const Ten
   model.check_input(images, r.data_name);
   const Tensor x = images.to(model.device());
   FaithfulnessRun run;
-  run.targets = predict_logits(model, x, r.batch_size).argmax(1).cpu();
+  const Tensor logits = predict_logits(model, x, r.batch_size);
+  require_finite_outputs(logits, r.data_name);
+  run.targets = logits.argmax(1).cpu();
   ExplainOptions explain{r.batch_size, r.seed};
   if (r.fit) {
     explain.fit_data = r.fit->data.size() > 0 ? &r.fit->data : nullptr;

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "attribution/pattern.h"
 #include "attribution/registry.h"
 #include "core/error.h"
 #include "data/sources.h"
@@ -36,17 +37,6 @@ void FitContext::apply(AttributionContext& ctx) const {
   if (data.size() > 0) ctx.fit_data = &data;
   ctx.cache_dir = cache_dir;
 }
-
-namespace {
-
-bool fits_on_data(const MethodSpec& s) {
-  if (s.name.rfind("pattern_", 0) == 0) return true;
-  for (const auto& inner : s.methods)
-    if (fits_on_data(inner)) return true;
-  return false;
-}
-
-}  // namespace
 
 FitContext load_fit_context(const FitSource& f, const DataOptions& data_options, const std::string& model,
                             const std::vector<MethodSpec>& specs) {

@@ -6,6 +6,7 @@
 
 #include "attribution/lrp_rules.h"
 #include "core/error.h"
+#include "core/json.h"
 #include "models/layers.h"
 
 namespace sanity {
@@ -42,12 +43,7 @@ std::vector<RuleEntry> CompositeRegistry::rule_entries(const Spec& resolved) con
 std::vector<RuleEntry> read_rule_map(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw InputError("rules file " + path + ": cannot be read");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const std::exception& e) {
-    throw InputError("rules file " + path + ": not valid JSON (" + std::string(e.what()) + ")");
-  }
+  nlohmann::json j = parse_json_strict(in, "rules file " + path);
   if (j.is_object() && j.contains("rules")) j = j["rules"];
   if (!j.is_array()) throw InputError("rules file " + path + ": expected a list of {\"kind\"|\"layer\"|\"position\": ..., \"rule\": ...}");
   std::vector<RuleEntry> out;

@@ -14,6 +14,7 @@ Tensor explain_all(const Method& method, const Graph& model, const Tensor& image
     ctx.fit_data = o.fit_data;
     ctx.cache_dir = o.cache_dir;
     Tensor e = method.attribute(ctx, images.narrow(0, i, n).to(device), targets.narrow(0, i, n).to(device));
+    require_finite_maps(e, method.spec().str(), ctx.image_ids);
     out.push_back(e.detach().to(torch::kCPU));
     for (auto& [k, v] : diag) diag_parts[k].push_back(v.detach().to(torch::kCPU));
   }

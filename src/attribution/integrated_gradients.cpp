@@ -123,7 +123,7 @@ class IntegratedGradients : public Method {
 
 const std::vector<Option>& integrated_gradients_options() {
   static const std::vector<Option> o{
-      integer_option("steps", 50, "points on the path (m)", 1),
+      integer_option("steps", 50, "points on the path (m)", 1, 100000),
       choice_option("baseline", ig_baselines(),
                     "x': zero in the model's input space, uniform noise in [min x, max x] per image, or x blurred"),
       choice_option("rule", quadrature_rules(),

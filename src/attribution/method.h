@@ -51,6 +51,10 @@ class Method {
 
 using MethodPtr = std::shared_ptr<const Method>;
 
+// InputError naming the method and the id of the first image whose map holds NaN or Inf: maps are
+// checked before they are written or compared. `ids`: the images' ids (undefined: 0-based rows).
+void require_finite_maps(const Tensor& maps, const std::string& method, const Tensor& ids = {});
+
 // The argmax class of each input (the default target).
 Tensor predicted_classes(const Graph& model, const Tensor& x, int64_t batch_size = 256);
 

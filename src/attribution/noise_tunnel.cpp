@@ -207,7 +207,7 @@ class NoiseTunnel : public Method {
 }  // namespace
 
 const std::vector<Option>& noise_tunnel_options() {
-  static const std::vector<Option> o{integer_option("n", 50, "noisy copies per image", 1),
+  static const std::vector<Option> o{integer_option("n", 50, "noisy copies per image", 1, 100000),
                                      number_option("sigma", 0.15, "noise std as a fraction of each image's range", 0)};
   return o;
 }

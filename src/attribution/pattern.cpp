@@ -7,6 +7,7 @@
 
 #include "attribution/canonizers.h"
 #include "core/error.h"
+#include "core/files.h"
 #include "core/rng.h"
 #include "models/fingerprint.h"
 #include "models/layers.h"
@@ -139,7 +140,7 @@ void save_patterns(const Patterns& p, const std::string& path) {
       values.push_back(p.per_node[k].to(torch::kCPU));
     }
   values.insert(values.begin(), torch::tensor(index, torch::kInt64));
-  const std::string tmp = path + ".tmp";
+  const std::string tmp = temporary_name(path);
   torch::save(values, tmp);
   std::filesystem::rename(tmp, path);
 }
@@ -163,10 +164,17 @@ Patterns load_patterns(const std::string& path, int nodes) {
   return p;
 }
 
+bool fits_on_data(const MethodSpec& s) {
+  if (s.name == "pattern_net" || s.name == "pattern_attribution") return true;
+  for (const auto& inner : s.methods)
+    if (fits_on_data(inner)) return true;
+  return false;
+}
+
 std::shared_ptr<const Patterns> patterns_for(const AttributionContext& ctx, const PatternFit& fit) {
   const Graph& g = ctx.model;
   const std::string mhash = model_hash(g);
-  const std::string key = ctx.fit_data ? pattern_key(g, ctx.fit_data->name, ctx.fit_data->size(), fit) : "";
+  const std::string key = ctx.fit_data ? pattern_key(g, ctx.fit_data->name + "#" + ctx.fit_data->content, ctx.fit_data->size(), fit) : "";
   std::lock_guard<std::mutex> lock(cache_mutex);
   for (const auto& p : cache)
     if (key.empty() ? p->key.rfind(mhash, 0) == 0 : p->key == key) return p;

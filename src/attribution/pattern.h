@@ -43,6 +43,9 @@ std::string pattern_key(const Graph& graph, const std::string& data_name, int64_
 // (and then saved to ctx.cache_dir). Throws InputError if none are cached and there is no fit data.
 std::shared_ptr<const Patterns> patterns_for(const AttributionContext& ctx, const PatternFit& fit);
 
+// Whether a method spec (at any depth: smoothgrad(pattern_attribution)) fits patterns on data.
+bool fits_on_data(const MethodSpec& spec);
+
 void save_patterns(const Patterns& p, const std::string& path);
 // Throws InputError if the file is not a patterns file for a model with `nodes` nodes.
 Patterns load_patterns(const std::string& path, int nodes);

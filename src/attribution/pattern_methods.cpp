@@ -59,7 +59,8 @@ class PatternMethod : public BackpropMethod {
 
 void register_pattern_methods(MethodRegistry& r) {
   const std::vector<Option> options{
-      integer_option("fit_count", PatternFit{}.count, "training images the patterns are fitted on (a seeded subset)"),
+      integer_option("fit_count", PatternFit{}.count, "training images the patterns are fitted on (a seeded subset)", 1,
+                     100000000),
       integer_option("fit_seed", 0, "seed of that subset", 0),
       choice_option("mean_y", {"positive", "all"}, "E[y] of the two-component estimator over positive outputs "
                                                    "(Kindermans et al.) or all")};

@@ -14,11 +14,18 @@ struct MethodInfo : RegistryEntry {
   std::function<MethodPtr(const MethodSpec& resolved)> make;
 };
 
+// IG steps times noise-tunnel copies, multiplied through the nesting: 10^7 passes per image is
+// weeks of CPU time for one ImageNet image; beyond it a spec is a typo, not a plan.
+inline constexpr int64_t kMaxPassesPerImage = 10000000;
+// Forward and backward passes per image a resolved spec asks for (steps and n, multiplied).
+int64_t passes_per_image(const MethodSpec& spec);
+
 class MethodRegistry : public Registry<MethodInfo> {
  public:
   static MethodRegistry& instance();
-  // Builds a method; throws InputError listing the valid names or options.
-  MethodPtr make(const MethodSpec& spec) const { return get(spec.name).make(resolve(spec)); }
+  // Builds a method; throws InputError listing the valid names or options, or when the method
+  // would run more than kMaxPassesPerImage forward and backward passes per image.
+  MethodPtr make(const MethodSpec& spec) const;
   MethodPtr make(const std::string& text) const { return make(parse_method_spec(text)); }
   const std::vector<MethodInfo>& methods() const { return entries(); }
 

@@ -76,6 +76,8 @@ Command make_check_command() {
     s->add_option("--grid-images", a->config.grid_images, "images whose maps are kept for the saliency grid")
         ->capture_default_str();
     s->add_option("--out", a->config.out_dir, "study directory")->capture_default_str();
+    s->add_flag("--repair", a->config.repair,
+                "rebuild a damaged results.sqlite or saved maps from what still reads back, and compute the rest again");
     add_common_options(s, a->common);
     s->footer("Checks (option=default):\n" + api::synopsis("checks") + "\nMetrics:\n" + api::synopsis("metrics") +
               "\nMethods:\n" + api::synopsis("methods") + "\n`sanity list` shows every option with its type and meaning.");

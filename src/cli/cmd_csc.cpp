@@ -5,6 +5,7 @@
 #include "api/csc.h"
 #include "api/listing.h"
 #include "cli/commands.h"
+#include "core/files.h"
 #include "core/runtime.h"
 #include "models/model_io.h"
 
@@ -25,6 +26,7 @@ struct CscArgs {
 
 int run_csc(const CscArgs& a) {
   apply_common_options(a.common);
+  ensure_directory(a.out, "--out");
   Graph g = load_model(a.model);
   g.to(parse_device(a.common.device));
   DataArgs data_args = a.data;

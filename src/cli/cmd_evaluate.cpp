@@ -31,6 +31,8 @@ int run_evaluate(EvaluateArgs& a) {
   g.to(parse_device(a.common.device));
 
   const Tensor outputs = predict_logits(g, d.images, a.batch_size);  // the model's output (logits or softmax)
+  require_finite_outputs(outputs, "--data " + data_options.spec);
+  require_labels_in_range(d.labels, outputs.size(1), "--data " + data_options.spec);
   const Tensor predicted = outputs.argmax(1);
   const Tensor labelled = d.labels >= 0;
   const int64_t n_labelled = labelled.sum().item<int64_t>();

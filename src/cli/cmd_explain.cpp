@@ -7,6 +7,7 @@
 #include "api/listing.h"
 #include "attribution/registry.h"
 #include "cli/commands.h"
+#include "core/files.h"
 #include "core/error.h"
 #include "core/runtime.h"
 #include "data/npy.h"
@@ -72,6 +73,7 @@ int run_explain(ExplainArgs& a) {
   if (a.overlay < 0 || a.overlay > 1) throw InputError("--overlay: expected a weight in [0, 1]");
   if (a.heatmap != "absolute" && a.heatmap != "signed")
     throw InputError("--heatmap " + a.heatmap + ": expected absolute or signed");
+  ensure_directory(a.out, "--out");
   HeatmapOptions heat;
   heat.signed_map = a.heatmap == "signed";
   heat.reduction = parse_channel_reduction(a.reduce.empty() ? (heat.signed_map ? "sum" : "sum_abs") : a.reduce);

@@ -6,8 +6,10 @@
 #include "api/faithfulness_files.h"
 #include "api/listing.h"
 #include "cli/commands.h"
+#include "core/files.h"
 #include "core/error.h"
 #include "core/runtime.h"
+#include "models/fingerprint.h"
 #include "models/model_io.h"
 
 namespace sanity::cli {
@@ -26,6 +28,7 @@ int run_faithfulness(FaithfulnessArgs& a) {
   apply_common_options(a.common);
   if (a.model.empty()) throw InputError("--model: missing; give an .onnx file, or cnn|mlp (untrained built-ins)");
   if (a.batch_size < 1) throw InputError("--batch-size " + std::to_string(a.batch_size) + ": must be at least 1");
+  ensure_directory(a.out, "--out");
   a.options.validate();
   api::FaithfulnessRequest request;
   request.methods = parse_method_list(a.methods);
@@ -45,9 +48,8 @@ int run_faithfulness(FaithfulnessArgs& a) {
   request.data_name = "--data " + data_options.spec;
 
   RunConfig rc;
-  rc.model = a.model;
-  rc.data = data_options.spec + ":" + data_options.split + ":" + std::to_string(data.size()) + ":seed" +
-            std::to_string(seed) + (data_options.testbed.balanced ? ":balanced" : "");
+  rc.model = a.model + "#" + hex_digits(model_fingerprint(model), 12);
+  rc.data = data_identity(data_options, loaded);  // by content: other images at the same path are another run
   rc.options = {{"faithfulness", a.options.to_json()}, {"target", "predicted"}};
   rc.seed = seed;
   api::FaithfulnessFiles files(a.out, rc);

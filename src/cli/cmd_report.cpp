@@ -3,6 +3,7 @@
 
 #include "api/study.h"
 #include "cli/commands.h"
+#include "core/files.h"
 
 namespace sanity::cli {
 
@@ -26,6 +27,7 @@ Command make_report_command() {
     return s;
   };
   c.execute = [a] {
+    if (!a->out.empty()) ensure_directory(a->out, "--out");
     const report::ReportFiles files = api::report(a->study, a->out, a->options);
     std::printf("wrote %s (%zu figure files)\n", files.html.c_str(), files.figures.size());
     return 0;

@@ -9,7 +9,7 @@ namespace {
 struct RunArgs {
   CommonOptions common;
   std::string config, out;
-  bool print_default = false, no_report = false;
+  bool print_default = false, no_report = false, repair = false;
 };
 
 int run_study_command(const RunArgs& a) {
@@ -22,7 +22,7 @@ int run_study_command(const RunArgs& a) {
                                    : load_study_config(a.config);
   if (!a.out.empty()) c.out = a.out;
   if (a.no_report) c.report = false;
-  const StudySummary s = api::run(c, {a.common.data_dir, a.common.device, !a.common.quiet});
+  const StudySummary s = api::run(c, {a.common.data_dir, a.common.device, !a.common.quiet, a.repair});
   std::printf("study done in %.0f s: %lld work units computed, %lld reused; %lld models trained, %lld reused; "
               "results in %s/results.sqlite%s%s\n",
               s.seconds, (long long)s.units_done, (long long)s.units_skipped, (long long)s.models_trained,
@@ -47,6 +47,8 @@ Command make_run_command() {
     s->add_option("--out", a->out, "study directory (overrides the config's \"out\"; default runs/study)");
     s->add_flag("--print-default-config", a->print_default, "print the default study's configuration and exit");
     s->add_flag("--no-report", a->no_report, "skip the figures and the HTML report");
+    s->add_flag("--repair", a->repair,
+                "rebuild a damaged results.sqlite or saved maps from what still reads back, and compute the rest again");
     add_common_options(s, a->common);
     return s;
   };

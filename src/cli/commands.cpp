@@ -1,5 +1,6 @@
 #include "cli/commands.h"
 
+#include <charconv>
 #include <filesystem>
 #include <sstream>
 
@@ -10,7 +11,16 @@
 namespace sanity::cli {
 
 void add_common_options(CLI::App* sub, CommonOptions& o) {
-  sub->add_option("--threads", o.threads, "CPU threads (default: all cores)");
+  sub->add_option("--threads", o.threads, "CPU threads (default: all cores)")
+      ->check(CLI::Validator(
+          [](std::string& v) -> std::string {
+            int n = 0;
+            const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+            if (ec != std::errc() || end != v.data() + v.size() || n < 1 || n > max_threads())
+              return "expected 1 to " + std::to_string(max_threads()) + " (leave it out for all cores), got " + v;
+            return "";
+          },
+          "1.." + std::to_string(max_threads())));
   sub->add_option("--device", o.device, "cpu, cuda or cuda:N")->capture_default_str();
   sub->add_option("--data-dir", o.data_dir, "where datasets are cached (default $SANITY_DATA or ~/.cache/sanity)");
   sub->add_flag("--quiet", o.quiet, "no progress bars");

@@ -40,8 +40,10 @@ std::string canonical_value(const Option& o, const std::string& v, const std::st
     case OptionType::Integer: {
       int64_t i = 0;
       if (!read_integer(v, i)) throw InputError(prefix + " is not an integer");
-      if (static_cast<double>(i) < o.min) throw InputError(prefix + " must be at least " + format_number(o.min));
-      if (static_cast<double>(i) > o.max) throw InputError(prefix + " must be at most " + format_number(o.max));
+      if (static_cast<double>(i) < o.min)
+        throw InputError(prefix + " must be at least " + std::to_string(static_cast<int64_t>(o.min)));
+      if (static_cast<double>(i) > o.max)
+        throw InputError(prefix + " must be at most " + std::to_string(static_cast<int64_t>(o.max)));
       text = std::to_string(i);
       break;
     }

@@ -1,5 +1,7 @@
 #include "core/runtime.h"
 
+#include <unistd.h>
+
 #include <thread>
 
 #ifdef __GLIBC__
@@ -10,10 +12,20 @@
 
 namespace sanity {
 
+int max_threads() { return std::max(64, 4 * static_cast<int>(std::thread::hardware_concurrency())); }
+
 int configure_threads(int n) {
-  if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (n < 0 || n > max_threads())
+    throw InputError("--threads " + std::to_string(n) + ": expected 1 to " + std::to_string(max_threads()) +
+                     " (leave it out for all " + std::to_string(std::thread::hardware_concurrency()) + " cores)");
+  if (n == 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   torch::set_num_threads(n);
   return torch::get_num_threads();
+}
+
+double physical_memory_bytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && size > 0 ? static_cast<double>(pages) * static_cast<double>(size) : 0.0;
 }
 
 void configure_allocator() {

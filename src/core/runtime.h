@@ -6,9 +6,14 @@
 
 namespace sanity {
 
-// Sets LibTorch's intra-op threads; n <= 0 means all cores (LibTorch here defaults to one).
-// Returns the number of threads in use.
+// Sets LibTorch's intra-op threads; 0 means all cores (LibTorch here defaults to one). Anything
+// else outside 1..max_threads() is InputError naming --threads. Returns the number of threads in use.
 int configure_threads(int n);
+// The most threads a process may ask for: 4 per core, at least 64.
+int max_threads();
+
+// Physical memory of this machine in bytes (0 if unknown): what batch sizes are checked against.
+double physical_memory_bytes();
 
 // Keeps freed memory in the process instead of handing it back to the kernel after every batch.
 // Activations are tens of megabytes; glibc serves blocks that large with mmap and unmaps them when

@@ -21,7 +21,8 @@ class Parser {
 
  private:
   [[noreturn]] void fail(const std::string& what) const {
-    throw InputError("method '" + s_ + "': " + what + " at position " + std::to_string(i_ + 1) +
+    const std::string shown = s_.size() > 120 ? s_.substr(0, 100) + "..." : s_;  // errors stay one readable line
+    throw InputError("method '" + shown + "': " + what + " at position " + std::to_string(i_ + 1) +
                      " (expected name(key=value, ...))");
   }
   void skip() {
@@ -36,7 +37,9 @@ class Parser {
     if (start == i_) fail("expected a name or value");
     return s_.substr(start, i_ - start);
   }
-  Spec spec() {
+  Spec spec(int depth = 1) {
+    if (depth > kMaxSpecDepth)
+      fail("specs nest at most " + std::to_string(kMaxSpecDepth) + " deep (smoothgrad(vargrad(gradient)) is 3)");
     Spec m;
     m.name = word();
     skip();
@@ -58,7 +61,7 @@ class Parser {
       } else {
         if (!m.options.empty()) fail("a wrapped method must come before the options");
         i_ = save;
-        m.methods.push_back(spec());
+        m.methods.push_back(spec(depth + 1));
       }
       skip();
       if (i_ < s_.size() && s_[i_] == ',') {

@@ -25,6 +25,10 @@ struct Spec {
   bool get_bool(const std::string& key, bool fallback) const;
 };
 
+// How deep specs may nest: deeper wrappers multiply the work without end (smoothgrad of smoothgrad
+// of ... is n^depth passes per image) and are never what anyone means.
+inline constexpr int kMaxSpecDepth = 8;
+
 // The spec of a method: the name the attribution code uses for it.
 using MethodSpec = Spec;
 

@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <vector>
 
@@ -19,7 +20,14 @@ std::vector<unsigned char> read_all(const std::string& path) {
   std::vector<unsigned char> out;
   std::vector<unsigned char> buf(1 << 20);
   int n;
-  while ((n = gzread(f, buf.data(), static_cast<unsigned>(buf.size()))) > 0) out.insert(out.end(), buf.begin(), buf.begin() + n);
+  constexpr size_t kMaxBytes = size_t{1} << 31;  // 2 GiB: far above any IDX dataset, far below a gzip bomb
+  while ((n = gzread(f, buf.data(), static_cast<unsigned>(buf.size()))) > 0) {
+    out.insert(out.end(), buf.begin(), buf.begin() + n);
+    if (out.size() > kMaxBytes) {
+      gzclose(f);
+      throw InputError(path + ": decompresses to more than 2 GiB; not an IDX dataset");
+    }
+  }
   int err = 0;
   const char* msg = gzerror(f, &err);
   const std::string message = msg ? msg : "";
@@ -34,7 +42,10 @@ uint32_t be32(const unsigned char* p) { return uint32_t(p[0]) << 24 | uint32_t(p
 }  // namespace
 
 torch::Tensor read_idx_ubyte(const std::string& path, int expected_dims) {
-  const std::vector<unsigned char> bytes = read_all(path);
+  return parse_idx_ubyte(read_all(path), path, expected_dims);
+}
+
+torch::Tensor parse_idx_ubyte(const std::vector<unsigned char>& bytes, const std::string& path, int expected_dims) {
   if (bytes.size() < 4) throw InputError(path + ": IDX header: file is " + std::to_string(bytes.size()) + " bytes, too short for a header");
   const uint32_t magic = be32(bytes.data());
   const uint32_t expected_magic = 0x0800u | static_cast<uint32_t>(expected_dims);
@@ -50,7 +61,8 @@ torch::Tensor read_idx_ubyte(const std::string& path, int expected_dims) {
   size_t count = 1;
   for (int i = 0; i < expected_dims; ++i) {
     dims.push_back(be32(bytes.data() + 4 + 4 * i));
-    count *= static_cast<size_t>(dims.back());
+    if (__builtin_mul_overflow(count, static_cast<size_t>(dims.back()), &count))
+      throw InputError(path + ": IDX header: dimension sizes promise more bytes than any file holds");
   }
   if (bytes.size() != header + count)
     throw InputError(path + ": IDX data: header promises " + std::to_string(count) + " bytes of data, file holds " +

@@ -3,10 +3,47 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "core/hash.h"
 #include "data/npy.h"
 #include "data/sources.h"
 
 namespace sanity {
+namespace {
+
+// numpy's name of a dtype, as users wrote it ("uint8", "float16").
+std::string dtype_name(torch::ScalarType t) {
+  switch (t) {
+    case torch::kUInt8: return "uint8";
+    case torch::kInt8: return "int8";
+    case torch::kInt16: return "int16";
+    case torch::kInt32: return "int32";
+    case torch::kInt64: return "int64";
+    case torch::kFloat16: return "float16";
+    case torch::kFloat32: return "float32";
+    case torch::kFloat64: return "float64";
+    case torch::kBool: return "bool";
+    default: return c10::toString(t);
+  }
+}
+
+// Class indices: a 1-D integer array, one non-negative label per image.
+torch::Tensor read_labels(const std::string& path, int64_t images, const std::string& data) {
+  const torch::Tensor l = read_npy(path);
+  if (l.is_floating_point() || l.scalar_type() == torch::kBool)
+    throw InputError(path + ": labels dtype is " + dtype_name(l.scalar_type()) +
+                     "; expected integer class indices (int64, int32 or uint8)");
+  if (l.dim() != 1)
+    throw InputError(path + ": labels have " + std::to_string(l.dim()) + " dimensions; expected a 1-D array of classes");
+  if (l.size(0) != images)
+    throw InputError(path + ": " + std::to_string(l.size(0)) + " labels for " + std::to_string(images) + " inputs in " +
+                     data);
+  const torch::Tensor out = l.to(torch::kInt64);
+  if (out.numel() && out.min().item<int64_t>() < 0)
+    throw InputError(path + ": label " + std::to_string(out.min().item<int64_t>()) + " is negative; expected classes >= 0");
+  return out;
+}
+
+}  // namespace
 
 LoadedData load_data(const DataOptions& o) {
   if (o.spec.empty()) throw InputError("--data: missing; give mnist, fashion-mnist, an image folder or a .npy file");
@@ -19,17 +56,13 @@ LoadedData load_data(const DataOptions& o) {
     if (x.dim() != 4)
       throw InputError(o.spec + ": array has " + std::to_string(x.dim()) + " dimensions, expected 4 (N x C x H x W)");
     if (x.scalar_type() != torch::kFloat32 && x.scalar_type() != torch::kFloat64)
-      throw InputError(o.spec + ": array dtype is not float32 (save preprocessed inputs as float32)");
+      throw InputError(o.spec + ": array dtype is " + dtype_name(x.scalar_type()) +
+                       "; images must be the model's preprocessed inputs as float32 (or float64)");
+    if (x.size(0) == 0) throw InputError(o.spec + ": the array holds no images (shape [0, ...])");
     full.name = o.spec;
     full.images = x.to(torch::kFloat32);
     full.labels = torch::full({x.size(0)}, -1, torch::kInt64);
-    if (!o.labels.empty()) {
-      torch::Tensor l = read_npy(o.labels).to(torch::kInt64).reshape({-1});
-      if (l.size(0) != x.size(0))
-        throw InputError(o.labels + ": " + std::to_string(l.size(0)) + " labels for " + std::to_string(x.size(0)) +
-                         " inputs in " + o.spec);
-      full.labels = l;
-    }
+    if (!o.labels.empty()) full.labels = read_labels(o.labels, x.size(0), o.spec);
     if (!torch::isfinite(full.images).all().item<bool>()) throw InputError(o.spec + ": array contains NaN or Inf");
   } else if (std::filesystem::is_directory(o.spec)) {
     full = load_image_folder(o.spec, o.preprocess, o.labels);
@@ -38,7 +71,27 @@ LoadedData load_data(const DataOptions& o) {
   }
   LoadedData r;
   r.data = make_testbed(full, o.testbed, &r.ids);
+  r.data.content = dataset_content(r.data, r.ids);
   return r;
+}
+
+std::string data_identity(const DataOptions& d, const LoadedData& loaded) {
+  std::string s = d.spec;
+  if (is_builtin_dataset(d.spec)) s += ":" + d.split;
+  s += ':';
+  s += std::to_string(loaded.data.size());
+  s += ":seed";
+  s += std::to_string(d.testbed.seed);
+  if (d.testbed.balanced) s += ":balanced";
+  return s + "#" + content_key(loaded);
+}
+
+std::string content_key(const LoadedData& loaded) { return loaded.data.content; }
+
+std::string dataset_content(const Dataset& data, const torch::Tensor& ids) {
+  uint64_t h = fnv1a(fnv1a(kFnvOffset, data.images), data.labels);
+  if (ids.defined()) h = fnv1a(h, ids);
+  return hex_digits(h, 16);
 }
 
 }  // namespace sanity

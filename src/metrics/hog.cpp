@@ -147,8 +147,8 @@ void register_hog_metric(MetricRegistry& r) {
     return v == "auto" || (std::stod(v) >= 1 && std::stod(v) == std::floor(std::stod(v))) ? "" : "must be a positive integer or auto";
   };
   r.add({{"hog", "rank correlation of the HOG vectors of the maps min-max scaled to [0, 1] (9 bins, L2-Hys blocks)",
-          {cell, integer_option("block", 3, "cells per block side"),
-           integer_option("bins", 9, "orientation bins over 0..180 degrees"),
+          {cell, integer_option("block", 3, "cells per block side", 1, 64),
+           integer_option("bins", 9, "orientation bins over 0..180 degrees", 1, 360),
            choice_option("corr", {"spearman", "pearson"},
                          "correlation of the HOG vectors: spearman (the authors' code) or pearson (the paper's text)"),
            choice_option("impl", {"skimage", "opencv"}, "skimage (skimage.feature.hog exactly) or opencv (cv::HOGDescriptor)")}},

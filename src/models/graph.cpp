@@ -63,9 +63,13 @@ void Graph::check_input(const Tensor& x, const std::string& source) const {
   if (!ok) {
     std::vector<int64_t> expected{-1};
     expected.insert(expected.end(), input_.shape.begin(), input_.shape.end());
+    // The common case: a grayscale model fed an image folder read as RGB (the default), or the reverse.
+    std::string hint;
+    if (x.dim() == 4 && !input_.shape.empty() && input_.shape[0] > 0 && x.size(1) != input_.shape[0] &&
+        (x.size(1) == 1 || x.size(1) == 3) && (input_.shape[0] == 1 || input_.shape[0] == 3))
+      hint = "; for an image folder give --channels " + std::to_string(input_.shape[0]);
     throw InputError(source + ": input shape " + shape_str(x.sizes()) + " does not match the model's input '" +
-                     input_.name + "', expected [N, " +
-                     shape_str(at::IntArrayRef(expected)).substr(5));
+                     input_.name + "', expected [N, " + shape_str(at::IntArrayRef(expected)).substr(5) + hint);
   }
 }
 

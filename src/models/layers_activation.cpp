@@ -25,7 +25,11 @@ Tensors Clip::backward(const Tensors& in, const Tensor&, const Tensor& grad_out)
 }
 
 std::string Clip::describe() const {
-  return "[" + (lo ? std::to_string(*lo) : std::string("-inf")) + ", " + (hi ? std::to_string(*hi) : "inf") + "]";
+  std::string s = "[";
+  s += lo ? std::to_string(*lo) : std::string("-inf");
+  s += ", ";
+  s += hi ? std::to_string(*hi) : std::string("inf");
+  return s + "]";
 }
 
 Tensor Sigmoid::forward(const Tensors& in, bool) const { return at::sigmoid(in.at(0)); }

@@ -9,6 +9,8 @@ namespace sanity {
 // Imports an ONNX model. Throws InputError for a missing, truncated or malformed file (naming the
 // file and the field) and UnsupportedError naming the node and operator outside the supported set.
 Graph load_onnx(const std::string& path);
+// The same from a serialized ModelProto in memory; `name` names it in errors.
+Graph load_onnx_bytes(const std::string& bytes, const std::string& name);
 
 // Exports a graph as ONNX (opset 13), with Graph::metadata as metadata_props, so that a model trained
 // here opens in other tools. Throws if the graph holds a layer ONNX cannot express.

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "core/files.h"
 #include "models/layers.h"
 #include "models/model_io.h"
 
@@ -218,7 +219,7 @@ class Exporter {
 void save_onnx(const Graph& graph, const std::string& path) {
   onnx::ModelProto m = Exporter(graph).run();
   // Write to a temporary file and rename, so a killed process never leaves a truncated model behind.
-  const std::string tmp = path + ".tmp";
+  const std::string tmp = temporary_name(path);
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out || !m.SerializeToOstream(&out)) throw InputError(path + ": cannot write model file");

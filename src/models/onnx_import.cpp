@@ -63,9 +63,19 @@ Graph Importer::run() {
   add_input();
   for (int i = 0; i < g.node_size(); ++i) add_node(g.node(i), i);
   if (g.output_size() < 1) throw InputError(path_ + ": graph.output: the model declares no output");
+  if (g.output_size() > 1) {
+    std::vector<std::string> names;
+    for (const auto& o : g.output()) names.push_back("'" + o.name() + "'");
+    throw UnsupportedError(path_ + ": graph.output: the model has " + std::to_string(g.output_size()) + " outputs (" +
+                           join(names) + "); sanity explains one [N, classes] output: export the model with that "
+                           "output alone");
+  }
   const std::string& out = g.output(0).name();
   auto it = values_.find(out);
   if (it == values_.end()) throw InputError(path_ + ": graph.output '" + out + "' is not produced by any node");
+  if (const auto p = probe(it->second); p && p->dim() != 2)
+    throw UnsupportedError(path_ + ": graph.output '" + out + "' has shape " + shape_str(p->sizes()) +
+                           " for one image; sanity explains classifiers whose output is [N, classes]");
   graph_.set_output(it->second);
   for (const auto& p : model_.metadata_props()) graph_.metadata[p.key()] = p.value();
   graph_.metadata["source"] = std::filesystem::path(path_).filename().string();
@@ -97,7 +107,9 @@ Tensor Importer::to_tensor(const onnx::TensorProto& t, const std::string& what) 
                                              "with all tensors inside the .onnx file");
   std::vector<int64_t> dims(t.dims().begin(), t.dims().end());
   int64_t n = 1;
-  for (auto d : dims) n *= d;
+  for (auto d : dims)
+    if (d < 0 || __builtin_mul_overflow(n, d, &n) || n > (int64_t{1} << 40))
+      throw InputError(path_ + ": " + what + ": dims " + shape_str(dims) + " are negative or impossibly large");
   const std::string& raw = t.raw_data();
   auto from_raw = [&](at::ScalarType type, size_t elem) {
     if (raw.size() != static_cast<size_t>(n) * elem)
@@ -186,26 +198,38 @@ std::vector<int64_t> Importer::ints_of(const Tensor& t) const {
 }
 
 void Importer::add_input() {
-  for (const auto& in : model_.graph().input()) {
-    if (is_constant(in.name())) continue;  // older exporters list initializers as inputs
-    const auto& type = in.type();
-    if (!type.has_tensor_type())
-      throw UnsupportedError(path_ + ": graph.input '" + in.name() + "': only tensor inputs are supported");
-    const auto& dims = type.tensor_type().shape().dim();
-    if (dims.size() != 4)
-      throw UnsupportedError(path_ + ": graph.input '" + in.name() + "' has rank " + std::to_string(dims.size()) +
-                             "; sanity explains image models with an [N, C, H, W] input");
-    InputSpec spec;
-    spec.name = in.name();
-    for (int i = 1; i < 4; ++i) spec.shape.push_back(dims[i].has_dim_value() ? dims[i].dim_value() : -1);
-    declared_batch_ = dims[0].has_dim_value() ? dims[0].dim_value() : -1;
-    const int idx = graph_.add_input(spec);
-    values_[in.name()] = idx;
-    bool fixed = spec.shape[0] > 0 && spec.shape[1] > 0 && spec.shape[2] > 0;
-    if (fixed) probes_[idx] = torch::zeros({1, spec.shape[0], spec.shape[1], spec.shape[2]});
-    return;
+  std::vector<const onnx::ValueInfoProto*> inputs;
+  for (const auto& in : model_.graph().input())
+    if (!is_constant(in.name())) inputs.push_back(&in);  // older exporters list initializers as inputs
+  if (inputs.empty()) throw InputError(path_ + ": graph.input: the model has no input that is not an initializer");
+  if (inputs.size() > 1) {
+    std::vector<std::string> names;
+    for (const auto* in : inputs) names.push_back("'" + in->name() + "'");
+    throw UnsupportedError(path_ + ": graph.input: the model has " + std::to_string(inputs.size()) + " inputs (" +
+                           join(names) + "); sanity explains models with one image input [N, C, H, W]");
   }
-  throw InputError(path_ + ": graph.input: the model has no input that is not an initializer");
+  const auto& in = *inputs[0];
+  const auto& type = in.type();
+  if (!type.has_tensor_type())
+    throw UnsupportedError(path_ + ": graph.input '" + in.name() + "': only tensor inputs are supported");
+  const auto& dims = type.tensor_type().shape().dim();
+  if (dims.size() != 4)
+    throw UnsupportedError(path_ + ": graph.input '" + in.name() + "' has rank " + std::to_string(dims.size()) +
+                           "; sanity explains image models with an [N, C, H, W] input");
+  InputSpec spec;
+  spec.name = in.name();
+  for (int i = 1; i < 4; ++i) spec.shape.push_back(dims[i].has_dim_value() ? dims[i].dim_value() : -1);
+  declared_batch_ = dims[0].has_dim_value() ? dims[0].dim_value() : -1;
+  const int idx = graph_.add_input(spec);
+  values_[in.name()] = idx;
+  const bool fixed = spec.shape[0] > 0 && spec.shape[1] > 0 && spec.shape[2] > 0;
+  int64_t values = 1;
+  const bool huge = fixed && (__builtin_mul_overflow(spec.shape[0], spec.shape[1], &values) ||
+                              __builtin_mul_overflow(values, spec.shape[2], &values) || values > (int64_t{1} << 28));
+  if (huge)
+    throw UnsupportedError(path_ + ": graph.input '" + in.name() + "' declares " + shape_str(spec.shape) +
+                           " per image, over 2^28 values: not an image model this machine can explain");
+  if (fixed) probes_[idx] = torch::zeros({1, spec.shape[0], spec.shape[1], spec.shape[2]});
 }
 
 std::optional<Tensor> Importer::probe(int node) const {
@@ -216,7 +240,10 @@ std::optional<Tensor> Importer::probe(int node) const {
 
 int Importer::emit(const onnx::NodeProto& n, std::unique_ptr<Layer> layer, std::vector<int> inputs) {
   std::string name = name_of(n);
-  if (graph_.try_find(name)) name += "_" + std::to_string(graph_.size());
+  if (graph_.try_find(name)) {
+    name += '_';
+    name += std::to_string(graph_.size());
+  }
   Tensors in;
   bool all = true;
   for (int i : inputs) {
@@ -312,7 +339,18 @@ void Importer::add_node(const onnx::NodeProto& n, int index) {
   const auto it = table.find(op);
   if (it == table.end())
     unsupported(n, "operator '" + op + "' is not supported; supported operators: " + join(supported_onnx_operators()));
-  it->second(*this, n);
+  // A handler meets whatever the file says: a LibTorch or library error on the way (an axis out of
+  // range, a shape that cannot be) is this node's error, one line, not an internal one.
+  try {
+    it->second(*this, n);
+  } catch (const c10::Error& e) {
+    const std::string msg = e.what_without_backtrace();
+    bad(n, msg.substr(0, msg.find('\n')));
+  } catch (const std::out_of_range& e) {
+    bad(n, std::string("an index is out of range (") + e.what() + ")");
+  } catch (const std::length_error& e) {
+    bad(n, std::string("a size is out of range (") + e.what() + ")");
+  }
 }
 
 }  // namespace sanity::onnx_import
@@ -328,6 +366,16 @@ const std::vector<std::string>& supported_onnx_operators() {
   return names;
 }
 
+namespace {
+
+Graph import_model(onnx::ModelProto& model, const std::string& path) {
+  if (!model.has_graph() || model.graph().node_size() == 0)
+    throw InputError(path + ": graph: the model has no nodes (truncated or not an ONNX model)");
+  return onnx_import::Importer(path, model).run();
+}
+
+}  // namespace
+
 Graph load_onnx(const std::string& path) {
   if (!std::filesystem::exists(path)) throw InputError(path + ": model file not found");
   if (std::filesystem::is_directory(path)) throw InputError(path + ": is a directory, expected an .onnx file");
@@ -339,9 +387,16 @@ Graph load_onnx(const std::string& path) {
   onnx::ModelProto model;
   if (!model.ParseFromCodedStream(&coded) || !coded.ConsumedEntireMessage())
     throw InputError(path + ": not a valid ONNX model: the protobuf does not parse (truncated or corrupt file)");
-  if (!model.has_graph() || model.graph().node_size() == 0)
-    throw InputError(path + ": graph: the model has no nodes (truncated or not an ONNX model)");
-  return onnx_import::Importer(path, model).run();
+  return import_model(model, path);
+}
+
+Graph load_onnx_bytes(const std::string& bytes, const std::string& name) {
+  onnx::ModelProto model;
+  google::protobuf::io::CodedInputStream coded(reinterpret_cast<const uint8_t*>(bytes.data()), static_cast<int>(bytes.size()));
+  coded.SetTotalBytesLimit(INT_MAX);
+  if (bytes.size() > static_cast<size_t>(INT_MAX) || !model.ParseFromCodedStream(&coded) || !coded.ConsumedEntireMessage())
+    throw InputError(name + ": not a valid ONNX model: the protobuf does not parse (truncated or corrupt bytes)");
+  return import_model(model, name);
 }
 
 }  // namespace sanity

@@ -21,6 +21,21 @@ Tensor predict_logits(const Graph& graph, const Tensor& images, int64_t batch) {
   return torch::cat(out, 0);
 }
 
+void require_finite_outputs(const Tensor& outputs, const std::string& source) {
+  const Tensor bad = ~torch::isfinite(outputs).reshape({outputs.size(0), -1}).all(1);
+  if (!bad.any().item<bool>()) return;
+  throw InputError(source + ": the model's output for image " + std::to_string(bad.nonzero().min().item<int64_t>()) +
+                   " (0-based) holds NaN or Inf values; its weights or inputs overflow");
+}
+
+void require_labels_in_range(const Tensor& labels, int64_t classes, const std::string& source) {
+  if (!labels.defined() || labels.numel() == 0) return;
+  const int64_t top = labels.max().item<int64_t>();
+  if (top >= classes)
+    throw InputError(source + ": label " + std::to_string(top) + " is not one of the model's " + std::to_string(classes) +
+                     " classes (0.." + std::to_string(classes - 1) + ")");
+}
+
 double accuracy(const Graph& graph, const Tensor& images, const Tensor& labels, int64_t batch) {
   if (images.size(0) == 0) return 0.0;
   Tensor pred = predict_logits(graph, images, batch).argmax(1);
@@ -57,15 +72,18 @@ TrainOptions recommended_train_options(const std::string& model, const std::stri
   return o;
 }
 
-namespace {
-
 void check_train_options(const TrainOptions& o) {
   if (o.epochs < 1) throw InputError("--epochs " + std::to_string(o.epochs) + ": expected at least 1");
   if (o.batch_size < 1) throw InputError("--batch-size " + std::to_string(o.batch_size) + ": expected at least 1");
   if (!(o.lr > 0)) throw InputError("--lr " + std::to_string(o.lr) + ": expected a positive learning rate");
   if (o.lr_schedule != "cosine" && o.lr_schedule != "constant")
     throw InputError("--lr-schedule " + o.lr_schedule + ": expected cosine or constant");
+  if (o.subset < 0) throw InputError("--subset " + std::to_string(o.subset) + ": expected 0 (all) or more images");
+  if (o.validation < 0) throw InputError("--validation " + std::to_string(o.validation) + ": expected 0 or more images");
+  if (o.l2 < 0) throw InputError("--l2 " + std::to_string(o.l2) + ": expected a penalty >= 0");
 }
+
+namespace {
 
 struct TrainSplit {
   Tensor x_train, y_train, x_val, y_val;

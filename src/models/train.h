@@ -45,6 +45,10 @@ struct TrainResult {
 TrainResult train_classifier(Graph& graph, const Dataset& train, const TrainOptions& options);
 
 // The learning rate at step `step` (0-based) of `total_steps`.
+// InputError naming the option for epochs, batch size, lr, schedule, subset, validation or l2 out
+// of range.
+void check_train_options(const TrainOptions& o);
+
 double scheduled_lr(const TrainOptions& options, int64_t step, int64_t total_steps);
 
 // The measured recipe (epochs, batch size, learning rate) for a built-in model ("cnn", "mlp") on a
@@ -53,6 +57,11 @@ TrainOptions recommended_train_options(const std::string& model, const std::stri
 
 // Logits for all images, computed in batches without autograd.
 Tensor predict_logits(const Graph& graph, const Tensor& images, int64_t batch = 500);
+// InputError naming `source` and the first image whose output holds NaN or Inf (a model with
+// overflowing weights would otherwise give NaN maps and a silent 0 % accuracy).
+void require_finite_outputs(const Tensor& outputs, const std::string& source);
+// InputError naming `source` when a label (>= 0; -1 means unknown) is not one of `classes` outputs.
+void require_labels_in_range(const Tensor& labels, int64_t classes, const std::string& source);
 // Fraction of images whose argmax logit equals the label.
 double accuracy(const Graph& graph, const Tensor& images, const Tensor& labels, int64_t batch = 500);
 

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "core/files.h"
 #include "core/runtime.h"
 #include "data/sources.h"
 #include "models/builtin.h"
@@ -30,7 +31,8 @@ nlohmann::json train_options_json(const TrainJob& job) {
 
 nlohmann::json train_and_save(const TrainJob& job) {
   const TrainOptions& t = job.options;
-  std::filesystem::create_directories(job.out);
+  check_train_options(t);  // before anything is loaded, written or printed
+  ensure_directory(job.out, "--out");
   const auto start = std::chrono::steady_clock::now();
   Dataset train = load_builtin_dataset(job.dataset, "train", job.data_dir);
   Dataset test = load_builtin_dataset(job.dataset, "test", job.data_dir);
@@ -74,8 +76,7 @@ nlohmann::json train_and_save(const TrainJob& job) {
     j["history"].push_back({{"epoch", e.epoch}, {"loss", e.loss}, {"train_accuracy", e.train_accuracy},
                             {"validation_accuracy", e.val_accuracy}, {"lr", e.lr}, {"seconds", e.seconds}});
   // Written last, through a rename: a metrics.json next to a model means the model is complete.
-  std::ofstream(job.out + "/metrics.json.tmp") << j.dump(2) << "\n";
-  std::filesystem::rename(job.out + "/metrics.json.tmp", job.out + "/metrics.json");
+  write_file_atomically(job.out + "/metrics.json", j.dump(2) + "\n");
   return j;
 }
 

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "metrics/registry.h"
 #include "report/checks.h"
 #include "report/figures.h"
 #include "report/html.h"
@@ -103,6 +104,11 @@ ReportFiles write_report(const std::string& study_dir, const std::string& out_di
   if (!(options.png_zoom > 0 && options.png_zoom <= 16))
     throw InputError("report: PNG zoom " + std::to_string(options.png_zoom) + " must be in (0, 16]");
   if (options.grid_images < 0) throw InputError("report: the number of grid images must be >= 0");
+  try {
+    MetricRegistry::instance().make(options.ranking_metric);
+  } catch (const InputError& e) {
+    throw InputError("--ranking-metric " + options.ranking_metric + ": " + e.what());
+  }
   const Study study(study_dir);
   const Toolchain tools = find_toolchain(options.node, options.rsvg_convert, options.js_root);
 

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "core/files.h"
 
 namespace sanity {
 
@@ -29,20 +30,31 @@ std::string csv_number(double v) {
 // An output file written under a temporary name and renamed into place by close().
 class AtomicFile {
  public:
-  explicit AtomicFile(std::string path) : path_(std::move(path)), tmp_(path_ + ".tmp"), out_(tmp_) {
-    if (!out_) throw InputError("export: cannot write '" + tmp_ + "'");
+  explicit AtomicFile(std::string path) : path_(std::move(path)), tmp_(temporary_name(path_)), out_(tmp_) {
+    if (!out_) throw InputError("export: cannot write '" + path_ + "'");
+  }
+  // A file not closed (an error on the way) leaves no temporary behind.
+  ~AtomicFile() {
+    if (closed_) return;
+    out_.close();
+    std::error_code ec;
+    std::filesystem::remove(tmp_, ec);
   }
   std::ofstream& out() { return out_; }
   std::string close() {
     out_.close();
-    if (!out_) throw InputError("export: writing '" + tmp_ + "' failed (disk full?)");
-    std::filesystem::rename(tmp_, path_);
+    if (!out_) throw InputError("export: writing '" + path_ + "' failed (disk full?)");
+    std::error_code ec;
+    std::filesystem::rename(tmp_, path_, ec);
+    if (ec) throw InputError("export: cannot write '" + path_ + "' (" + ec.message() + ")");
+    closed_ = true;
     return path_;
   }
 
  private:
   std::string path_, tmp_;
   std::ofstream out_;
+  bool closed_ = false;
 };
 
 // ordered_json: records keep the column order of the CSV files.
@@ -78,9 +90,7 @@ ExportFormats parse_export_formats(const std::string& text) {
 }
 
 std::vector<std::string> export_results(const ResultsStore& store, const std::string& dir, ExportFormats formats) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw InputError("export: cannot create directory '" + dir + "' (" + ec.message() + ")");
+  ensure_directory(dir, "export: --out");
   std::vector<std::string> written;
   const std::vector<RunInfo> runs = store.runs();
   if (formats.csv) {

@@ -2,7 +2,11 @@
 
 #include <sqlite3.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
 #include <limits>
 #include <stdexcept>
 
@@ -10,9 +14,39 @@
 
 namespace sanity::sql {
 
+namespace {
+
+// A file: URI for the path ('?', '#' and '%' escaped).
+std::string file_uri(const std::string& path, const char* query) {
+  std::string uri = "file:";
+  for (char c : path) {
+    if (c == '?' || c == '#' || c == '%') {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(c));
+      uri += buf;
+    } else {
+      uri += c;
+    }
+  }
+  return uri + query;
+}
+
+}  // namespace
+
 Database::Database(std::string path, bool read_only, int busy_timeout_ms) : path_(std::move(path)) {
-  const int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-  const int rc = sqlite3_open_v2(path_.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (std::filesystem::is_directory(path_))
+    throw InputError("results database '" + path_ + "': is a directory, expected a results.sqlite file");
+  int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  std::string name = path_;
+  if (read_only) {
+    // Reading a WAL database needs its -shm file; where the study may be read but not written, open
+    // it immutable (no locks, no -shm): nobody can be writing there.
+    const std::string dir = std::filesystem::path(path_).parent_path().string();
+    const bool writable = access(path_.c_str(), W_OK) == 0 && access(dir.empty() ? "." : dir.c_str(), W_OK) == 0;
+    name = file_uri(path_, writable ? "?mode=ro" : "?mode=ro&immutable=1");
+    flags |= SQLITE_OPEN_URI;
+  }
+  const int rc = sqlite3_open_v2(name.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     const std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     sqlite3_close(db_);

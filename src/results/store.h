@@ -111,6 +111,12 @@ struct ResultSummary {
   Summary summary;  // NULL (NaN) values are skipped and counted
 };
 
+// What ResultsStore::salvage kept of a damaged store.
+struct SalvageReport {
+  int64_t runs = 0, units_kept = 0, units_lost = 0;
+  std::string damaged_copy;  // where the damaged file now is
+};
+
 class ResultsStore {
  public:
   // Opens the database, creating it (and its schema) if missing unless read_only. Throws InputError
@@ -138,6 +144,16 @@ class ResultsStore {
   // Axis labels: what stage k of a check means ("fc1" randomized). Idempotent.
   void label_stage(int64_t run, const std::string& check, int64_t stage, const std::string& label);
   std::optional<std::string> stage_label(int64_t run, const std::string& check, int64_t stage) const;
+
+  // SQLite's quick_check (reads every page, no index cross-checks): InputError naming the file and
+  // the way out (--repair) when the file is damaged.
+  void check_integrity() const;
+  // Deletes a unit's rows and its completion marker, so that a rerun computes it again.
+  void forget_unit(const WorkUnit& unit);
+  // Rebuilds a damaged store: the file (with its -wal) moves to `path`.damaged-<UTC time>, and a new
+  // store at `path` receives every run, stage label and unit whose rows still read back complete;
+  // the rest is left for the rerun to compute (store_repair.cpp).
+  static SalvageReport salvage(const std::string& path);
 
   // Raw rows in key order, streamed (for export) or collected.
   void each_row(const RowFilter& filter, const std::function<void(const ResultRow&)>& f) const;

@@ -30,6 +30,8 @@ void CheckConfig::validate() const {
     throw InputError("--target " + target + ": expected predicted, trained or true");
   if (methods.empty()) throw InputError("--methods: give at least one method");
   if (batch_size < 1) throw InputError("--batch-size: expected at least 1");
+  if (grid_images < 0) throw InputError("--grid-images " + std::to_string(grid_images) + ": expected 0 or more");
+  if (activation_images < 1) throw InputError("activation_images: expected at least 1");
   faithfulness.validate();
 }
 

@@ -32,6 +32,9 @@ struct CheckConfig {
   FaithfulnessOptions faithfulness;  // the pixel_flipping check's protocol
   std::string out_dir = "out";
   bool progress = true;
+  // Before resuming: a damaged results.sqlite or saved map is an error naming it; with repair, what
+  // can be read is kept and the rest computed again (not part of the identity).
+  bool repair = false;
 
   // Throws InputError for unknown checks or options, a check given twice, an unknown target, or a
   // check the configuration cannot run (data without a permuted model).

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "core/files.h"
 #include "core/progress.h"
 #include "results/store.h"
 #include "study/checks/check.h"
@@ -12,6 +13,25 @@ namespace fs = std::filesystem;
 
 namespace sanity {
 
+namespace {
+
+// A store about to be resumed must be whole: a damaged one is an error with the way out, or with
+// --repair is rebuilt from what still reads back.
+void open_for_resume(const std::string& path, bool repair) {
+  try {
+    ResultsStore(path).check_integrity();
+    return;
+  } catch (const InputError&) {
+    if (!repair) throw;
+  }
+  const SalvageReport r = ResultsStore::salvage(path);
+  std::fprintf(stderr, "repaired %s: kept %lld runs and %lld units, %lld units to compute again; the damaged file is "
+                       "%s\n", path.c_str(), (long long)r.runs, (long long)r.units_kept, (long long)r.units_lost,
+               r.damaged_copy.c_str());
+}
+
+}  // namespace
+
 CheckSummary run_checks(const CheckConfig& config) {
   const auto start = std::chrono::steady_clock::now();
   config.validate();
@@ -19,8 +39,11 @@ CheckSummary run_checks(const CheckConfig& config) {
   std::vector<CheckPtr> checks;
   for (const Spec& s : config.resolved_checks()) checks.push_back(CheckRegistry::instance().make(s));
 
-  fs::create_directories(config.out_dir);
-  ResultsStore store(config.out_dir + "/results.sqlite");
+  ensure_directory(config.out_dir, "--out");
+  const DirectoryLock lock(config.out_dir);
+  const std::string path = config.out_dir + "/results.sqlite";
+  if (fs::exists(path)) open_for_resume(path, config.repair);
+  ResultsStore store(path);
   CheckContext context(config, store);
   context.prepare();
   context.open_run();

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/json.h"
 #include "data/sources.h"
 
 namespace sanity {
@@ -28,14 +29,24 @@ class Fields {
   }
   const nlohmann::json& at(const std::string& key) const { return j_.at(key); }
 
+  // The field as T, type-checked first: 4.7 is not an integer and -1 not an unsigned one (nlohmann
+  // would convert both silently).
   template <class T>
   void get(const std::string& key, T& out, const char* expected) {
     if (!has(key)) return;
+    const nlohmann::json& v = j_.at(key);
+    bool ok = true;
+    if constexpr (std::is_same_v<T, bool>) ok = v.is_boolean();
+    else if constexpr (std::is_unsigned_v<T>) ok = v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0);
+    else if constexpr (std::is_integral_v<T>) ok = v.is_number_integer();
+    else if constexpr (std::is_floating_point_v<T>) ok = v.is_number();
+    else if constexpr (std::is_same_v<T, std::string>) ok = v.is_string();
     try {
-      out = j_.at(key).get<T>();
+      if (ok) out = v.get<T>();
     } catch (const nlohmann::json::exception&) {
-      fail(where(key), std::string("expected ") + expected + ", got " + j_.at(key).dump());
+      ok = false;
     }
+    if (!ok) fail(where(key), std::string("expected ") + expected + ", got " + v.dump());
   }
   void strings(const std::string& key, std::vector<std::string>& out) {
     if (!has(key)) return;
@@ -198,6 +209,7 @@ StudyConfig parse_study_config(const nlohmann::json& given, const std::string& o
   if (f.has("testbed")) {
     Fields t(j["testbed"], origin, "testbed");
     t.get("count", c.testbed.count, "an integer");
+    if (c.testbed.count < 0) t.fail("testbed.count", "expected 0 (every image) or more, got " + std::to_string(c.testbed.count));
     t.get("seed", c.testbed.seed, "a non-negative integer");
     t.get("balanced", c.testbed.balanced, "true or false");
     t.get("split", c.split, "train or test");
@@ -243,13 +255,7 @@ StudyConfig parse_study_config(const nlohmann::json& given, const std::string& o
 StudyConfig load_study_config(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw InputError(path + ": cannot open the study configuration");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw InputError(path + ": not valid JSON (" + std::string(e.what()) + ")");
-  }
-  return parse_study_config(j, path);
+  return parse_study_config(parse_json_strict(in, path), path);
 }
 
 nlohmann::json StudyConfig::to_json() const {

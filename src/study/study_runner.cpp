@@ -4,7 +4,11 @@
 #include <filesystem>
 #include <fstream>
 
+#include "attribution/registry.h"
 #include "core/error.h"
+#include "core/files.h"
+#include "data/sources.h"
+#include "metrics/registry.h"
 #include "models/train_job.h"
 #include "report/report.h"
 #include "study/check_runner.h"
@@ -33,16 +37,37 @@ void write_study_json(const StudyConfig& c, const StudyRunOptions& o) {
   j["config"] = c.to_json();
   j["versions"] = {{"sanity", SANITY_VERSION}, {"torch", TORCH_VERSION}};
   j["machine"] = {{"threads", torch::get_num_threads()}, {"device", o.device}};
-  fs::create_directories(c.out);
-  std::ofstream(c.out + "/study.json.tmp") << j.dump(2) << "\n";
-  fs::rename(c.out + "/study.json.tmp", c.out + "/study.json");
+  write_file_atomically(c.out + "/study.json", j.dump(2) + "\n");
 }
 
 }  // namespace
 
+void validate_study(const StudyConfig& c) {
+  const auto exists = [](const std::string& path, const std::string& field) {
+    if (!path.empty() && !fs::exists(path)) throw InputError("study config: field '" + field + "': " + path + " does not exist");
+  };
+  for (size_t i = 0; i < c.models.size(); ++i) {
+    const StudyModel& m = c.models[i];
+    const std::string at = "models[" + std::to_string(i) + "].";
+    exists(m.onnx, at + "onnx");
+    exists(m.permuted_onnx, at + "permuted_onnx");
+    exists(m.data.labels, at + "labels");
+    if (!m.onnx.empty() && !is_builtin_dataset(m.data.spec)) exists(m.data.spec, at + "data");
+  }
+  for (const auto& m : c.methods) MethodRegistry::instance().make(m);
+  MetricRegistry::instance().make_list(c.metrics);
+  CheckConfig probe;
+  probe.checks = c.checks;
+  for (const Spec& s : probe.resolved_checks()) CheckRegistry::instance().make(s);
+  c.faithfulness.validate();
+}
+
 StudySummary run_study(const StudyConfig& c, const StudyRunOptions& o) {
   const auto start = std::chrono::steady_clock::now();
   StudySummary s;
+  validate_study(c);
+  ensure_directory(c.out, "--out");
+  const DirectoryLock lock(c.out);
   write_study_json(c, o);
   for (const auto& m : c.models) {
     CheckConfig cc;
@@ -73,6 +98,7 @@ StudySummary run_study(const StudyConfig& c, const StudyRunOptions& o) {
     cc.grid_images = c.grid_images;
     cc.out_dir = c.out;
     cc.progress = o.progress;
+    cc.repair = o.repair;
     const CheckSummary r = run_checks(cc);
     s.units_done += r.units_done;
     s.units_skipped += r.units_skipped;

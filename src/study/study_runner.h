@@ -15,7 +15,13 @@ struct StudyRunOptions {
   std::string data_dir;     // cache of the built-in datasets
   std::string device = "cpu";
   bool progress = true;
+  bool repair = false;      // rebuild a damaged results store (CheckConfig::repair)
 };
+
+// Everything a study needs that can be checked before any work (model, data and label files exist,
+// every method, metric and check spec builds): InputError naming the field, before anything is
+// written.
+void validate_study(const StudyConfig& config);
 
 struct StudySummary {
   double seconds = 0;

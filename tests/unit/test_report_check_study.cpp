@@ -34,7 +34,7 @@ TEST(ReportCheckStudy, DrawsWhatSanityCheckWrites) {
   torch::Tensor images = torch::zeros({8, 1, 28, 28});
   for (int64_t i = 0; i < 8; i++) images.index_put_({i, 0, torch::indexing::Slice(4, 24), 6 + 2 * i}, 1.0);
   write_npy(root + "/images.npy", images);
-  write_npy(root + "/labels.npy", torch::arange(8, torch::kFloat32));
+  write_npy(root + "/labels.npy", torch::arange(8, torch::kInt64));
   // emprt is a check the report does not draw: it must be named as not shown, not break the report.
   const test::CommandResult check = test::run_cli(
       "check --model cnn --data " + root + "/images.npy --labels " + root + "/labels.npy --count 8 --grid-images 2"

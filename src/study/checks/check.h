@@ -84,6 +84,8 @@ struct CheckInfo : RegistryEntry {
   std::function<CheckPtr(const Spec& resolved)> make;
   // Throws InputError when the configuration cannot run this check (data without a permuted model).
   std::function<void(const CheckConfig& config)> validate;
+  // Whether the check explains CheckConfig::permuted_model (whose weights then key the run).
+  bool uses_permuted_model = false;
   // Adds what defines this check's results to a run's identity (its resolved options).
   std::function<void(const Spec& resolved, const CheckConfig& config, nlohmann::json& identity)> identity;
   CheckReport report;

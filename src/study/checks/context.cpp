@@ -5,6 +5,7 @@
 
 #include "attribution/registry.h"
 #include "core/error.h"
+#include "core/files.h"
 #include "core/rng.h"
 #include "core/sha256.h"
 #include "data/npy.h"
@@ -13,6 +14,9 @@
 #include "models/fingerprint.h"
 #include "models/model_io.h"
 #include "models/train.h"
+#include "core/runtime.h"
+#include "attribution/pattern.h"
+#include "study/checks/check.h"
 
 namespace fs = std::filesystem;
 
@@ -45,19 +49,29 @@ std::string weights_fingerprint(const Graph& g) {
   return sha256_bytes(bytes).substr(0, 12);
 }
 
-std::string data_description(const DataOptions& d) {
-  std::string s = d.spec;
-  if (is_builtin_dataset(d.spec)) s += ":" + d.split;
-  s += ":" + std::to_string(d.testbed.count) + ":seed" + std::to_string(d.testbed.seed);
-  if (d.testbed.balanced) s += ":balanced";
-  return s;
+// The permuted-label model of the data check must be the same network trained on other labels.
+void check_same_architecture(const Graph& trained, const Graph& other, const std::string& path) {
+  const auto layers = [](const Graph& g) {
+    std::vector<std::string> s;
+    for (const auto& n : g.nodes()) {
+      std::string k(kind_name(n.layer->kind()));
+      for (const auto& p : n.layer->params()) k += " " + p.name + c10::str(p.value.sizes());
+      s.push_back(k);
+    }
+    return s;
+  };
+  const auto a = layers(trained), b = layers(other);
+  if (a == b) return;
+  size_t i = 0;
+  while (i < a.size() && i < b.size() && a[i] == b[i]) ++i;
+  throw InputError("--permuted-model " + path + ": not the architecture of --model (layer " + std::to_string(i) +
+                   " is " + (i < b.size() ? b[i] : "missing") + ", expected " + (i < a.size() ? a[i] : "none") +
+                   "); give the same network trained on permuted labels");
 }
 
 void write_json(const std::string& path, const nlohmann::json& j) {
   fs::create_directories(fs::path(path).parent_path());
-  const std::string tmp = path + ".tmp";
-  std::ofstream(tmp) << j.dump(2) << "\n";
-  fs::rename(tmp, path);
+  write_file_atomically(path, j.dump(2) + "\n");
 }
 
 }  // namespace
@@ -65,11 +79,13 @@ void write_json(const std::string& path, const nlohmann::json& j) {
 CheckContext::CheckContext(const CheckConfig& config, ResultsStore& store) : c_(config), store_(store) {}
 
 void CheckContext::prepare() {
+  bool fits = false;
   for (const auto& m : c_.methods) {
     PreparedMethod p;
     p.method = MethodRegistry::instance().make(m);
     p.spec = p.method->spec().str();
     p.file = method_file_name(p.spec);
+    fits = fits || fits_on_data(p.method->spec());
     methods_.push_back(p);
   }
   metrics_ = MetricRegistry::instance().make_list(c_.metrics);
@@ -77,26 +93,127 @@ void CheckContext::prepare() {
   LoadedData loaded = load_data(c_.data);
   data_ = loaded.data;
   ids_ = loaded.ids;
-  trained_.check_input(data_.images, data_description(c_.data));
+  data_identity_ = data_identity(c_.data, loaded);
+  trained_.check_input(data_.images, "--data " + c_.data.spec);
+  const Tensor outputs = predict_logits(trained_, data_.images, c_.batch_size);
+  require_finite_outputs(outputs, "--data " + c_.data.spec);
+  require_labels_in_range(data_.labels, outputs.size(1), "--data " + c_.data.spec);
   groups_ = layer_groups(trained_, c_.layers);
-  if (c_.fit_data == "auto" && is_builtin_dataset(c_.data.spec))
+  if (fits && c_.fit_data == "auto" && is_builtin_dataset(c_.data.spec)) {
     fit_ = load_builtin_dataset(c_.data.spec, "train", c_.data.data_dir);
+    fit_.content = dataset_content(fit_);
+  }
   if (fs::path(c_.model).extension() == ".onnx") cache_dir_ = fs::absolute(c_.model).parent_path().string();
+  check_batch_memory();
   drop_unsupported_methods();
+}
+
+// The largest batch must fit in memory: the forward values of every node are kept for the backward
+// sweep, and the sweep holds about as much again. Estimated from one image, before any work.
+void CheckContext::check_batch_memory() const {
+  torch::NoGradGuard no_grad;
+  size_t per_image = 0;
+  for (const Tensor& a : trained_.forward_all(data_.images.narrow(0, 0, 1).to(trained_.device())))
+    if (a.defined()) per_image += a.nbytes();
+  const double need = 2.5 * static_cast<double>(per_image) * static_cast<double>(c_.batch_size);
+  const double have = physical_memory_bytes();
+  if (have > 0 && need > 0.8 * have) {
+    const int64_t fits = std::max<int64_t>(1, static_cast<int64_t>(0.8 * have / (2.5 * static_cast<double>(per_image))));
+    throw InputError("--batch-size " + std::to_string(c_.batch_size) + ": a batch would need about " +
+                     std::to_string(static_cast<int64_t>(need / 1e9)) + " GB of this machine's " +
+                     std::to_string(static_cast<int64_t>(have / 1e9)) + " GB; give --batch-size " +
+                     std::to_string(fits) + " or less");
+  }
 }
 
 void CheckContext::open_run() {
   RunConfig rc;
   rc.model = c_.model + "#" + weights_fingerprint(trained_);
-  rc.data = data_description(c_.data);
+  rc.data = data_identity_;
   rc.options = c_.identity();
+  rc.options["inputs"] = input_keys();
   rc.seed = c_.data.testbed.seed;
+  const std::vector<RunInfo> before = store_.runs();
   run_ = store_.open_run(rc);
   run_dir_ = std::to_string(run_);
+  const bool resumed = std::any_of(before.begin(), before.end(), [&](const RunInfo& r) { return r.id == run_; });
+  if (!resumed) note_other_runs(before, rc);
   has_labels_ = data_.labels.defined() && (data_.labels >= 0).all().item<bool>();
   if (c_.target == "true" && !has_labels_) throw InputError("--target true: the data has no labels");
+  if (resumed) verify_saved_maps();
   write_json(c_.out_dir + "/maps/" + run_dir_ + "/config.json", c_.to_json());
   targets0_ = targets_for(trained_);
+}
+
+// What else the results depend on, by content: the rules files of LRP methods, the training images
+// pattern methods fit on, and the permuted-label model of the data check.
+nlohmann::json CheckContext::input_keys() const {
+  nlohmann::json j = nlohmann::json::object();
+  std::vector<Spec> todo;
+  for (const auto& m : methods_) todo.push_back(m.method->spec());
+  for (size_t i = 0; i < todo.size(); ++i) {
+    if (todo[i].has("rules")) {
+      const std::string path = todo[i].get_string("rules", "");
+      j["rules"][path] = sha256_file(path).substr(0, 16);
+    }
+    const std::vector<Spec> inner = todo[i].methods;
+    todo.insert(todo.end(), inner.begin(), inner.end());
+  }
+  if (fit_.size() > 0) j["fit_data"] = fit_.name + "#" + fit_.content;
+  bool permuted_used = false;
+  for (const Spec& s : c_.resolved_checks()) permuted_used = permuted_used || CheckRegistry::instance().get(s.name).uses_permuted_model;
+  if (permuted_used && !c_.permuted_model.empty()) {
+    const Graph permuted = load_model(c_.permuted_model);
+    check_same_architecture(trained_, permuted, c_.permuted_model);
+    j["permuted_model"] = weights_fingerprint(permuted);
+  }
+  return j;
+}
+
+// A new run where the store already has runs of this model file and data source: say what differs,
+// so nobody mistakes the older results for these.
+void CheckContext::note_other_runs(const std::vector<RunInfo>& before, const RunConfig& rc) const {
+  const auto head = [](const std::string& s) { return s.substr(0, s.find('#')); };
+  const auto source = [&](const std::string& data) { return head(data).substr(0, head(data).find(':')); };
+  for (const RunInfo& r : before) {
+    if (head(r.config.model) != head(rc.model) || source(r.config.data) != source(rc.data)) continue;
+    std::vector<std::string> what;
+    if (r.config.model != rc.model) what.push_back("model weights");
+    if (r.config.data != rc.data) what.push_back("data (" + r.config.data + " -> " + rc.data + ")");
+    if (r.config.options.value("inputs", nlohmann::json()) != rc.options["inputs"]) what.push_back("other inputs");
+    nlohmann::json a = r.config.options, b = rc.options;
+    a.erase("inputs");
+    b.erase("inputs");
+    if (a != b) what.push_back("options");
+    std::string list;
+    for (const auto& w : what) list += (list.empty() ? "" : ", ") + w;
+    std::fprintf(stderr, "note: %s/results.sqlite: run %lld of this model and data differs in %s; its results are "
+                         "kept apart, this is run %s\n",
+                 c_.out_dir.c_str(), (long long)r.id, list.c_str(), run_dir_.c_str());
+  }
+}
+
+// Every unit done kept its grid maps (maps/<run>/<check>/<stage>/<method>.npy): a missing or
+// truncated one is an error naming it, or with --repair its unit is computed again.
+void CheckContext::verify_saved_maps() {
+  if (std::min<int64_t>(c_.grid_images, data_.size()) == 0) return;
+  std::map<std::string, bool> keeps;
+  for (const auto& e : CheckRegistry::instance().entries())
+    keeps[e.name] = e.make(CheckRegistry::instance().resolve(Spec{e.name, {}, {}}))->keeps_maps();
+  std::vector<std::string> damaged;
+  for (const WorkUnit& u : store_.done_units(run_)) {
+    const auto it = std::find_if(methods_.begin(), methods_.end(), [&](const PreparedMethod& m) { return m.spec == u.method; });
+    if (it == methods_.end() || !keeps[u.check]) continue;
+    const std::string path = c_.out_dir + "/maps/" + run_dir_ + "/" + u.check + "/" + std::to_string(u.stage) + "/" +
+                             it->file + ".npy";
+    const std::string problem = npy_problem(path);
+    if (problem.empty()) continue;
+    if (c_.repair) store_.forget_unit(u);
+    else damaged.push_back(problem);
+  }
+  if (!damaged.empty())
+    throw InputError("study " + c_.out_dir + ": " + std::to_string(damaged.size()) + " saved map(s) damaged, first " +
+                     damaged[0] + "; run the same command again with --repair to compute their units again");
 }
 
 // A method the model cannot support (GradCAM without a conv layer) is left out with a message
@@ -140,7 +257,7 @@ Tensor CheckContext::original(const PreparedMethod& m) {
   if (it != originals_.end()) return it->second;
   const std::string path = c_.out_dir + "/cache/" + run_dir_ + "/original/" + m.file + ".npy";
   Tensor e;
-  if (fs::exists(path)) {
+  if (fs::exists(path) && npy_problem(path).empty()) {
     e = read_npy(path);
   } else {
     fs::create_directories(fs::path(path).parent_path());

@@ -29,7 +29,9 @@ class CheckContext {
  public:
   CheckContext(const CheckConfig& config, ResultsStore& store);
 
-  // Loads the model and data, builds methods and metrics; then open_run() names the run.
+  // Loads the model and data, builds methods and metrics; then open_run() names the run by the
+  // content of every input (model weights, data, fit data, rules files, permuted model) and checks
+  // the maps of units already done.
   void prepare();
   void open_run();
 
@@ -84,6 +86,10 @@ class CheckContext {
 
  private:
   void drop_unsupported_methods();
+  void check_batch_memory() const;
+  nlohmann::json input_keys() const;
+  void note_other_runs(const std::vector<RunInfo>& before, const RunConfig& rc) const;
+  void verify_saved_maps();
 
   CheckConfig c_;
   ResultsStore& store_;
@@ -92,6 +98,7 @@ class CheckContext {
   Graph trained_;
   Dataset data_, fit_;
   Tensor ids_, targets0_, accuracy_images_, accuracy_labels_;
+  std::string data_identity_;
   std::vector<LayerGroup> groups_;
   std::string cache_dir_, run_dir_;
   int64_t run_ = 0, grid_count_ = 0, done_ = 0, skipped_ = 0;

@@ -26,6 +26,7 @@ class DataRandomization : public SimilarityCheck {
 void register_data_check(CheckRegistry& r) {
   CheckInfo info{{"data", "the model against one trained on permuted labels (needs --permuted-model)", {}}};
   info.make = [](const Spec& s) { return std::make_shared<DataRandomization>(s); };
+  info.uses_permuted_model = true;
   info.validate = [](const CheckConfig& c) {
     if (c.permuted_model.empty())
       throw InputError("--checks data: needs --permuted-model, the same architecture trained on permuted labels "

@@ -76,7 +76,7 @@ class Smprt : public Check {
 void register_smprt_check(CheckRegistry& r) {
   CheckInfo info{{"smprt", "smoothed MPRT: maps averaged over noisy copies, then bottom-up randomization (Hedstroem et al. 2023)",
                   {metric_option("spearman_abs", "metric comparing the smoothed maps (a metric name)"),
-                   integer_option("samples", 50, "noisy copies per image (the last one noise-free)"),
+                   integer_option("samples", 50, "noisy copies per image (the last one noise-free)", 1, 100000),
                    number_option("sigma", 0.1, "noise std as a fraction of each image's range", 0)}}};
   info.make = [](const Spec& s) { return std::make_shared<Smprt>(s); };
   info.identity = [](const Spec& s, const CheckConfig&, nlohmann::json& j) {

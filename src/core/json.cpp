@@ -1,0 +1,29 @@
+#include "core/json.h"
+
+#include <set>
+#include <vector>
+
+#include "core/error.h"
+
+namespace sanity {
+
+nlohmann::json parse_json_strict(std::istream& in, const std::string& origin) {
+  std::vector<std::set<std::string>> keys;  // one set per open object
+  const nlohmann::json::parser_callback_t check = [&](int depth, nlohmann::json::parse_event_t event,
+                                                      nlohmann::json& parsed) {
+    using E = nlohmann::json::parse_event_t;
+    if (event == E::object_start) keys.emplace_back();
+    if (event == E::object_end && !keys.empty()) keys.pop_back();
+    if (event == E::key && !keys.empty() && !keys.back().insert(parsed.get<std::string>()).second)
+      throw InputError(origin + ": key \"" + parsed.get<std::string>() + "\" appears twice in one object (at depth " +
+                       std::to_string(depth) + "); give each field once");
+    return true;
+  };
+  try {
+    return nlohmann::json::parse(in, check);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw InputError(origin + ": not valid JSON (" + std::string(e.what()) + ")");
+  }
+}
+
+}  // namespace sanity

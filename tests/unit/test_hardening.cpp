@@ -1,0 +1,325 @@
+// Hostile but realistic input through the real `sanity` binary (and the library where a file cannot
+// show it): results never go stale when inputs change, damaged stores say so and can be repaired,
+// work is bounded, one writer per study, and every bad input is one line with exit 2 (3: unsupported).
+#include <onnx/onnx_pb.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "attribution/method.h"
+#include "core/files.h"
+#include "data/npy.h"
+#include "models/builtin.h"
+#include "models/model_io.h"
+#include "results/store.h"
+#include "test_util.h"
+
+using namespace sanity;
+namespace fs = std::filesystem;
+
+namespace {
+
+void expect_one_line_error(const test::CommandResult& r, int exit_code, const std::vector<std::string>& pieces) {
+  EXPECT_EQ(r.exit_code, exit_code) << r.output;
+  EXPECT_EQ(test::count_lines(r.output), 1) << r.output;
+  EXPECT_EQ(r.output.rfind("error: ", 0), 0u) << r.output;
+  for (const auto& p : pieces) EXPECT_NE(r.output.find(p), std::string::npos) << "missing '" << p << "' in: " << r.output;
+}
+
+void write_text(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
+
+// A small study: the untrained built-in CNN as ONNX and four images.
+struct Fixture {
+  std::string dir, model, images;
+};
+
+Fixture make_fixture(const std::string& name, uint64_t seed = 1) {
+  Fixture f{test::temp_dir(name), "", ""};
+  f.model = f.dir + "/cnn.onnx";
+  f.images = f.dir + "/x.npy";
+  save_onnx(build_cnn(7), f.model);
+  torch::manual_seed(seed);
+  write_npy(f.images, torch::rand({4, 1, 28, 28}));
+  return f;
+}
+
+std::string check_args(const Fixture& f, const std::string& extra = "", const std::string& checks = "cascading") {
+  return "check --model " + f.model + " --data " + f.images + " --count 0 --methods gradient --checks " + checks +
+         " --metrics spearman_abs --threads 1 --quiet --out " + f.dir + "/study " + extra;
+}
+
+// Every measurement of a store as text (run ids included), in key order.
+std::string dump(const std::string& db) {
+  std::string s;
+  ResultsStore store(db, /*read_only=*/true);
+  for (const auto& r : store.rows())
+    s += std::to_string(r.run) + r.check + std::to_string(r.stage) + r.method + r.metric + std::to_string(r.image) + ":" +
+         std::to_string(r.value) + "\n";
+  return s;
+}
+
+// A model proto with `inputs` graph inputs [1, 1, 4, 4] and `outputs` outputs of Flatten or Identity.
+void write_io_model(const std::string& path, int inputs, int outputs, bool four_d_output = false) {
+  onnx::ModelProto m;
+  m.set_ir_version(7);
+  m.add_opset_import()->set_version(13);
+  auto* g = m.mutable_graph();
+  for (int i = 0; i < inputs; ++i) {
+    auto* in = g->add_input();
+    in->set_name("x" + std::to_string(i));
+    auto* tt = in->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(onnx::TensorProto::FLOAT);
+    for (int64_t d : {1, 1, 4, 4}) tt->mutable_shape()->add_dim()->set_dim_value(d);
+  }
+  for (int o = 0; o < outputs; ++o) {
+    auto* n = g->add_node();
+    n->set_name("n" + std::to_string(o));
+    n->set_op_type(four_d_output ? "Relu" : "Flatten");
+    n->add_input("x0");
+    n->add_output("y" + std::to_string(o));
+    g->add_output()->set_name("y" + std::to_string(o));
+  }
+  std::ofstream out(path, std::ios::binary);
+  ASSERT_TRUE(m.SerializeToOstream(&out));
+}
+
+// A .npy file with a hand-written header and `data_bytes` bytes of zeros after it.
+void write_npy_header(const std::string& path, const std::string& descr, const std::string& shape, size_t data_bytes) {
+  std::string header = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
+  header += std::string((64 - (10 + header.size() + 1) % 64) % 64, ' ') + "\n";
+  std::string bytes = std::string("\x93NUMPY\x01\x00", 8);
+  bytes += static_cast<char>(header.size() & 0xff);
+  bytes += static_cast<char>(header.size() >> 8);
+  write_text(path, bytes + header + std::string(data_bytes, '\0'));
+}
+
+}  // namespace
+
+TEST(Hardening, ReplacedDataOrRulesAreANewRunNeverStaleResults) {
+  const Fixture f = make_fixture("hard-stale");
+  const auto first = test::run_cli(check_args(f));
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  const auto again = test::run_cli(check_args(f));
+  EXPECT_NE(again.output.find("0 units computed"), std::string::npos) << "unchanged inputs resume: " << again.output;
+  // Other images at the same path: a new run, said so, and computed.
+  torch::manual_seed(99);
+  write_npy(f.images, torch::rand({4, 1, 28, 28}));
+  const auto changed = test::run_cli(check_args(f));
+  ASSERT_EQ(changed.exit_code, 0) << changed.output;
+  EXPECT_NE(changed.output.find("run 2:"), std::string::npos) << changed.output;
+  EXPECT_EQ(changed.output.find("0 units computed"), std::string::npos) << changed.output;
+  EXPECT_NE(changed.output.find("differs in data"), std::string::npos) << changed.output;
+  const auto runs = ResultsStore(f.dir + "/study/results.sqlite", true).runs();
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_NE(runs[0].config.data.find("x.npy:4:seed0#"), std::string::npos) << "the count held, not the count asked";
+  EXPECT_NE(runs[0].config.data, runs[1].config.data);
+  // An LRP rules file edited in place: its content is part of the run, so the next run is new.
+  write_text(f.dir + "/rules.json", R"js([{"kind": "linear", "rule": "epsilon(eps=0.5)"}])js");
+  const std::string lrp = "check --model " + f.model + " --data " + f.images + " --count 0 --methods 'lrp_z(rules=" +
+                          f.dir + "/rules.json)' --checks cascading --metrics spearman_abs --threads 1 --quiet --out " +
+                          f.dir + "/lrp";
+  ASSERT_EQ(test::run_cli(lrp).exit_code, 0);
+  write_text(f.dir + "/rules.json", R"js([{"kind": "linear", "rule": "epsilon(eps=2)"}])js");
+  const auto edited = test::run_cli(lrp);
+  EXPECT_NE(edited.output.find("run 2:"), std::string::npos) << edited.output;
+  EXPECT_NE(edited.output.find("other inputs"), std::string::npos) << edited.output;
+}
+
+TEST(Hardening, DamagedStoreOrMapIsOneErrorAndRepairRecomputesTheSameResults) {
+  const Fixture f = make_fixture("hard-damaged");
+  ASSERT_EQ(test::run_cli(check_args(f)).exit_code, 0);
+  const std::string db = f.dir + "/study/results.sqlite";
+  const std::string before = dump(db);
+  // 8 KB of garbage over the table pages.
+  {
+    std::fstream io(db, std::ios::in | std::ios::out | std::ios::binary);
+    io.seekp(8192);
+    const std::string garbage(8192, '\x5a');
+    io.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+  }
+  expect_one_line_error(test::run_cli(check_args(f)), 2, {"results.sqlite", "damaged", "--repair"});
+  const auto repaired = test::run_cli(check_args(f, "--repair"));
+  ASSERT_EQ(repaired.exit_code, 0) << repaired.output;
+  EXPECT_NE(repaired.output.find("repaired"), std::string::npos) << repaired.output;
+  EXPECT_EQ(dump(db), before) << "recomputed units equal the lost ones";
+  EXPECT_EQ(test::run_cli("export --db " + db + " --out " + f.dir + "/export").exit_code, 0);
+  // A truncated saved map: named, and --repair computes its unit again.
+  const std::string map = f.dir + "/study/maps/1/cascading/1/gradient.npy";
+  ASSERT_TRUE(fs::exists(map));
+  fs::resize_file(map, fs::file_size(map) / 2);
+  expect_one_line_error(test::run_cli(check_args(f)), 2, {"gradient.npy", "truncated", "--repair"});
+  const auto fixed = test::run_cli(check_args(f, "--repair"));
+  ASSERT_EQ(fixed.exit_code, 0) << fixed.output;
+  EXPECT_NE(fixed.output.find("1 units computed"), std::string::npos) << fixed.output;
+  EXPECT_EQ(npy_problem(map), "");
+  EXPECT_EQ(dump(db), before);
+}
+
+TEST(Hardening, NonFiniteWeightsAndOutputsNameTheTensor) {
+  const Fixture f = make_fixture("hard-nan");
+  Graph g = build_cnn(3);
+  g.layer(g.find("fc1")).params()[0].value[0][0] = std::nan("");
+  save_onnx(g, f.dir + "/nan.onnx");
+  expect_one_line_error(test::run_cli("explain --model " + f.dir + "/nan.onnx --data " + f.images +
+                                      " --methods gradient --out " + f.dir + "/e"),
+                        2, {"nan.onnx", "parameter 'weight' of node 'fc1'", "NaN or Inf"});
+  expect_one_line_error(test::run_cli("evaluate --model " + f.dir + "/nan.onnx --data " + f.images), 2,
+                        {"nan.onnx", "NaN or Inf"});
+  // Finite weights whose outputs overflow.
+  Graph big = build_cnn(3);
+  big.layer(big.find("fc2")).params()[0].value.fill_(3e38);
+  save_onnx(big, f.dir + "/inf.onnx");
+  expect_one_line_error(test::run_cli("evaluate --model " + f.dir + "/inf.onnx --data " + f.images), 2,
+                        {"output for image", "NaN or Inf"});
+  test::expect_input_error([] { require_finite_maps(torch::tensor({{1.0, std::nan("")}}), "gradient", torch::tensor({7})); },
+                           "method gradient: the map of image 7 holds NaN or Inf");
+}
+
+TEST(Hardening, UnboundedWorkIsRefusedBeforeItStarts) {
+  const Fixture f = make_fixture("hard-bounds");
+  const std::string explain = "explain --model " + f.model + " --data " + f.images + " --out " + f.dir + "/e --no-png ";
+  for (const char* t : {"100000", "0", "-1"})
+    expect_one_line_error(test::run_cli(explain + "--methods gradient --threads " + std::string(t)), 2, {"--threads"});
+  expect_one_line_error(test::run_cli(explain + "--methods 'integrated_gradients(steps=100000000)'"), 2,
+                        {"steps=100000000 must be at most 100000"});
+  std::string deep = "gradient";
+  for (int i = 0; i < 5000; ++i) deep = "smoothgrad(" + deep + ")";
+  write_text(f.dir + "/deep.txt", deep);
+  const auto start = std::chrono::steady_clock::now();
+  expect_one_line_error(test::run_cli(explain + "--methods \"$(cat " + f.dir + "/deep.txt)\""), 2, {"nest at most 8"});
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 30.0);
+  expect_one_line_error(
+      test::run_cli(explain + "--methods 'smoothgrad(smoothgrad(integrated_gradients(steps=10000), n=1000), n=100)'"), 2,
+      {"more than 10000000 forward and backward passes per image"});
+  // A long spec still has a short file name, and explain.json maps it back.
+  const std::string spec = "smoothgrad(vargrad(integrated_gradients(steps=3, baseline=blur, rule=trapezoid, blur_sigma=2.5), "
+                           "n=2, sigma=0.125), n=2, sigma=0.0625)";
+  ASSERT_EQ(test::run_cli(explain + "--threads 1 --methods '" + spec + "'").exit_code, 0);
+  for (const auto& e : fs::directory_iterator(f.dir + "/e"))
+    EXPECT_LE(e.path().filename().string().size(), 110u) << e.path();
+  std::ifstream json(f.dir + "/e/explain.json");
+  const auto j = nlohmann::json::parse(json);
+  EXPECT_TRUE(fs::exists(f.dir + "/e/" + j["methods"][0]["file"].get<std::string>()));
+}
+
+TEST(Hardening, NpyHeadersAreCheckedAgainstTheFileBeforeAllocating) {
+  const std::string dir = test::temp_dir("hard-npy");
+  const Fixture f = make_fixture("hard-npy-model");
+  const auto explain = [&](const std::string& file) {
+    return test::run_cli("explain --model " + f.model + " --data " + file + " --methods gradient --out " + dir + "/e");
+  };
+  write_npy_header(dir + "/huge.npy", "<f4", "(400000000, 1, 28, 28)", 64);
+  expect_one_line_error(explain(dir + "/huge.npy"), 2, {"huge.npy", "its shape promises", "truncated"});
+  write_npy_header(dir + "/negative.npy", "<f4", "(-1, 1, 28, 28)", 0);
+  expect_one_line_error(explain(dir + "/negative.npy"), 2, {"negative.npy", "'-1'", "non-negative integers"});
+  write_npy_header(dir + "/garbled.npy", "<f4", "(abc, 1)", 0);
+  expect_one_line_error(explain(dir + "/garbled.npy"), 2, {"garbled.npy", "'abc'"});
+  write_npy_header(dir + "/overflow.npy", "<f4", "(99999999999, 99999999999, 99999999999)", 0);
+  expect_one_line_error(explain(dir + "/overflow.npy"), 2, {"overflow.npy", "more elements than any file"});
+  write_npy_header(dir + "/empty.npy", "<f4", "(0, 1, 28, 28)", 0);
+  expect_one_line_error(explain(dir + "/empty.npy"), 2, {"empty.npy", "holds no images"});
+  write_npy(dir + "/bytes.npy", torch::zeros({2, 1, 28, 28}, torch::kUInt8));
+  expect_one_line_error(explain(dir + "/bytes.npy"), 2, {"bytes.npy", "uint8", "float32"});
+  write_npy(dir + "/float_labels.npy", torch::zeros({4}));
+  write_npy(dir + "/wide_labels.npy", torch::zeros({4, 2}, torch::kInt64));
+  write_npy(dir + "/big_labels.npy", torch::full({4}, 12, torch::kInt64));
+  const std::string base = "evaluate --model " + f.model + " --data " + f.images + " --labels " + dir;
+  expect_one_line_error(test::run_cli(base + "/float_labels.npy"), 2, {"float_labels.npy", "integer class indices"});
+  expect_one_line_error(test::run_cli(base + "/wide_labels.npy"), 2, {"wide_labels.npy", "1-D"});
+  expect_one_line_error(test::run_cli(base + "/big_labels.npy"), 2, {"label 12", "10 classes"});
+}
+
+TEST(Hardening, OneWriterPerStudyAndReadOnlyStudiesCanBeRead) {
+  const Fixture f = make_fixture("hard-lock");
+  {
+    const DirectoryLock held(f.dir + "/study");  // this process writes the study
+    expect_one_line_error(test::run_cli(check_args(f)), 2, {"in use by another sanity process", "pid"});
+  }
+  ASSERT_EQ(test::run_cli(check_args(f)).exit_code, 0);
+  // Temporary names are unique per write: two threads writing one file never collide.
+  std::vector<std::thread> writers;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 2; ++t)
+    writers.emplace_back([&] {
+      for (int i = 0; i < 50; ++i) try {
+          write_npy(f.dir + "/same.npy", torch::rand({8, 8}));
+        } catch (const std::exception&) {
+          ++failures;
+        }
+    });
+  for (auto& w : writers) w.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(npy_problem(f.dir + "/same.npy"), "");
+  // A study this user may read but not write (root reads everything: run the commands as nobody).
+  if (geteuid() != 0 || std::system("command -v setpriv >/dev/null") != 0) GTEST_SKIP() << "needs root and setpriv";
+  const std::string out = test::temp_dir("hard-lock-export");
+  fs::permissions(out, fs::perms::all);
+  fs::permissions(f.dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
+                             fs::perms::others_exec);
+  const std::string nobody = "setpriv --reuid=65534 --regid=65534 --clear-groups ";
+  const auto exported = test::run_command(nobody + SANITY_CLI + " export --db " + f.dir + "/study/results.sqlite --out " + out);
+  EXPECT_EQ(exported.exit_code, 0) << exported.output;
+  EXPECT_TRUE(fs::exists(out + "/measurements.csv"));
+}
+
+TEST(Hardening, ModelShapesAndOptionsOutsideWhatWeExplainAreOneLine) {
+  const Fixture f = make_fixture("hard-io");
+  write_io_model(f.dir + "/two_in.onnx", 2, 1);
+  expect_one_line_error(test::run_cli("info --model " + f.dir + "/two_in.onnx"), 3, {"2 inputs", "one image input"});
+  write_io_model(f.dir + "/two_out.onnx", 1, 2);
+  expect_one_line_error(test::run_cli("info --model " + f.dir + "/two_out.onnx"), 3, {"2 outputs", "'y0', 'y1'"});
+  write_io_model(f.dir + "/map_out.onnx", 1, 1, /*four_d_output=*/true);
+  expect_one_line_error(test::run_cli("info --model " + f.dir + "/map_out.onnx"), 3, {"[1, 1, 4, 4]", "[N, classes]"});
+  // A grayscale model fed an image folder as RGB (the default): the hint names the option.
+  fs::create_directories(f.dir + "/gray/a");
+  write_text(f.dir + "/gray/a/one.pgm", "P5\n28 28\n255\n" + std::string(28 * 28, '\x40'));
+  expect_one_line_error(test::run_cli("explain --model " + f.model + " --data " + f.dir + "/gray --methods gradient --out " +
+                                      f.dir + "/e"),
+                        2, {"--channels 1"});
+  expect_one_line_error(test::run_cli("explain --model " + f.model + " --data " + f.images + " --frob --out x"), 2,
+                        {"--frob"});
+  write_text(f.dir + "/afile", "x");
+  expect_one_line_error(test::run_cli("explain --model " + f.model + " --data " + f.images + " --methods gradient --out " +
+                                      f.dir + "/afile"),
+                        2, {"--out", "is a file"});
+  expect_one_line_error(test::run_cli(check_args(f, "--grid-images -5")), 2, {"--grid-images -5"});
+  save_onnx(build_mlp(1), f.dir + "/mlp.onnx");
+  expect_one_line_error(test::run_cli(check_args(f, "--permuted-model " + f.dir + "/mlp.onnx", "data")), 2,
+                        {"--permuted-model", "not the architecture"});
+  expect_one_line_error(test::run_cli("train --model cnn --subset -5 --out " + f.dir + "/t"), 2, {"--subset -5"});
+  expect_one_line_error(test::run_cli("export --db " + f.dir + " --out " + f.dir + "/x"), 2, {"is a directory"});
+  ASSERT_EQ(test::run_cli(check_args(f)).exit_code, 0);
+  expect_one_line_error(test::run_cli("report --study " + f.dir + "/study --ranking-metric nosuch"), 2,
+                        {"--ranking-metric nosuch", "unknown metric"});
+  // An export that fails on the way leaves no temporary file behind.
+  fs::create_directories(f.dir + "/ex/measurements.csv");
+  EXPECT_EQ(test::run_cli("export --db " + f.dir + "/study/results.sqlite --out " + f.dir + "/ex").exit_code, 2);
+  for (const auto& e : fs::directory_iterator(f.dir + "/ex"))
+    EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();
+}
+
+TEST(Hardening, StudyConfigsAreCheckedWholeBeforeAnythingIsWritten) {
+  const std::string dir = test::temp_dir("hard-config");
+  const auto run = [&](const std::string& name, const std::string& json) {
+    write_text(dir + "/" + name + ".json", json);
+    return test::run_cli("run " + dir + "/" + name + ".json --out " + dir + "/" + name + " --quiet");
+  };
+  expect_one_line_error(run("negative", R"({"testbed": {"count": -4}})"), 2, {"testbed.count", "-4"});
+  expect_one_line_error(run("fraction", R"({"testbed": {"count": 4.7}})"), 2, {"testbed.count", "an integer", "4.7"});
+  expect_one_line_error(run("twice", R"({"report": false, "report": true})"), 2, {"\"report\" appears twice"});
+  expect_one_line_error(run("missing", R"({"models": [{"name": "m", "onnx": ")" + dir + R"(/none.onnx", "data": "mnist"}]})"),
+                        2, {"models[0].onnx", "none.onnx does not exist"});
+  EXPECT_FALSE(fs::exists(dir + "/missing/study.json")) << "nothing is written before the config checks out";
+  expect_one_line_error(run("badcheck", R"js({"checks": ["cascading", "smprt(samples=0)"]})js"), 2, {"samples=0"});
+  EXPECT_FALSE(fs::exists(dir + "/badcheck"));
+}
+
+TEST(Hardening, SanityAloneSaysWhatItWillDoBeforeDoingIt) {
+  const std::string dir = test::temp_dir("hard-alone");
+  // Started in an empty folder and interrupted after two seconds: the first line has been printed.
+  const auto r = test::run_command("cd " + dir + " && timeout -s INT 2 " + SANITY_CLI);
+  EXPECT_EQ(r.output.rfind("sanity: no command given", 0), 0u) << r.output;
+  for (const char* piece : {"default study", "runs/study/", "report/report.html", "minutes", "cores", "resumes"})
+    EXPECT_NE(r.output.find(piece), std::string::npos) << piece << " in: " << r.output;
+}
