@@ -30,3 +30,6 @@ set(fixtures_test_data_readers ref_npy)
 # Attribution methods against python3-torch (MNIST CNN, ResNet-50, VGG-16 with random weights).
 sanity_reference_fixture(attribution attribution_reference.py)
 set(fixtures_test_attribution_reference ref_attribution)
+# Bootstrap intervals and the Wilcoxon signed-rank test against scipy.stats.
+sanity_reference_fixture(stats stats_reference.py)
+set(fixtures_test_stats ref_stats)

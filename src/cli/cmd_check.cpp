@@ -55,6 +55,9 @@ Command make_check_command() {
     s->add_option("--model", a->config.model, "the trained model: an .onnx file")->required();
     s->add_option("--permuted-model", a->config.permuted_model,
                   "for --checks data: the same architecture trained on permuted labels (.onnx)");
+    s->add_option("--reference-model", a->config.reference_model,
+                  "for --checks data: the same architecture trained with the true labels on the permuted model's images\n"
+                  "and recipe (.onnx); the data check then compares it, not --model, with --permuted-model");
     add_data_options(s, a->data);
     s->add_option("--methods", a->methods, "comma-separated method specs, e.g. gradient,smoothgrad(gradient, n=50)")
         ->required();

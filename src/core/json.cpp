@@ -23,6 +23,8 @@ nlohmann::json parse_json_strict(std::istream& in, const std::string& origin) {
     return nlohmann::json::parse(in, check);
   } catch (const nlohmann::json::parse_error& e) {
     throw InputError(origin + ": not valid JSON (" + std::string(e.what()) + ")");
+  } catch (const nlohmann::json::out_of_range& e) {  // a number beyond double's range (found by fuzz_study_config)
+    throw InputError(origin + ": not valid JSON here (" + std::string(e.what()) + ")");
   }
 }
 

@@ -124,14 +124,15 @@ Option optional(Option o) {
 
 Spec resolve_options(const Spec& given, const std::vector<Option>& options, const std::string& what) {
   Spec out = given;
-  for (const auto& [key, value] : given.options) {
+  for (const auto& entry : given.options) {
+    const std::string& key = entry.first;
     const auto it = std::find_if(options.begin(), options.end(), [&](const Option& o) { return o.key == key; });
     if (it == options.end()) {
       std::vector<std::string> keys;
       for (const auto& o : options) keys.push_back(o.key);
       throw InputError(what + ": unknown option '" + key + "'; valid options: " + (keys.empty() ? "none" : join(keys)));
     }
-    out.options[key] = canonical_value(*it, value, what);
+    out.options[key] = canonical_value(*it, entry.second, what);
   }
   for (const auto& o : options)
     if (!o.fallback.empty()) out.options.emplace(o.key, o.fallback);  // keeps the given value

@@ -68,7 +68,7 @@ torch::Tensor parse_idx_ubyte(const std::vector<unsigned char>& bytes, const std
     throw InputError(path + ": IDX data: header promises " + std::to_string(count) + " bytes of data, file holds " +
                      std::to_string(bytes.size() - header));
   torch::Tensor t = torch::empty(dims, torch::kUInt8);
-  std::memcpy(t.data_ptr<uint8_t>(), bytes.data() + header, count);
+  if (count > 0) std::memcpy(t.data_ptr<uint8_t>(), bytes.data() + header, count);  // empty: no buffer (UBSan)
   return t;
 }
 

@@ -106,17 +106,20 @@ Tensor Importer::to_tensor(const onnx::TensorProto& t, const std::string& what) 
     throw UnsupportedError(path_ + ": " + what + ": tensor data is stored in an external file; save the model "
                                              "with all tensors inside the .onnx file");
   std::vector<int64_t> dims(t.dims().begin(), t.dims().end());
-  int64_t n = 1;
+  // The product of the non-zero dims is bounded too: LibTorch's stride computation multiplies them
+  // even when another dim is 0, and an overflow there is a std::terminate (found by fuzz_onnx).
+  int64_t n = 1, nonzero = 1;
   for (auto d : dims)
-    if (d < 0 || __builtin_mul_overflow(n, d, &n) || n > (int64_t{1} << 40))
+    if (d < 0 || __builtin_mul_overflow(nonzero, std::max<int64_t>(d, 1), &nonzero) || nonzero > (int64_t{1} << 40))
       throw InputError(path_ + ": " + what + ": dims " + shape_str(dims) + " are negative or impossibly large");
+  for (auto d : dims) n *= d;
   const std::string& raw = t.raw_data();
   auto from_raw = [&](at::ScalarType type, size_t elem) {
     if (raw.size() != static_cast<size_t>(n) * elem)
       throw InputError(path_ + ": " + what + ": raw_data holds " + std::to_string(raw.size()) + " bytes, shape " +
                        shape_str(dims) + " needs " + std::to_string(n * elem));
     Tensor r = torch::empty(dims, type);
-    std::memcpy(r.data_ptr(), raw.data(), raw.size());
+    if (!raw.empty()) std::memcpy(r.data_ptr(), raw.data(), raw.size());  // empty tensor: no buffer
     return r;
   };
   auto check_count = [&](int64_t count) {

@@ -127,6 +127,13 @@ void flatten(Importer& im, const Node& n) {
 void reshape(Importer& im, const Node& n) {
   if (im.attr_int(n, "allowzero", 0)) im.unsupported(n, "allowzero=1 is not supported");
   std::vector<int64_t> shape = im.opset() < 5 ? im.attr_ints(n, "shape", {}) : im.ints_of(im.constant(n, 1, "shape"));
+  // Checked here, not left to LibTorch: a dimension below -2^62 is a symbolic size to LibTorch 1.13,
+  // whose stride computation then throws where it cannot be caught (std::terminate; found by fuzz_onnx).
+  int64_t product = 1;
+  for (const int64_t d : shape)
+    if (d < -1 || d > (int64_t{1} << 40) || __builtin_mul_overflow(product, std::max<int64_t>(d, 1), &product) ||
+        product > (int64_t{1} << 40))
+      im.bad(n, "shape entry " + std::to_string(d) + " is not -1, 0 or a size, or the sizes multiply beyond 2^40");
   const bool batch_first = !shape.empty() && shape[0] > 0 && shape[0] == im.declared_batch();
   im.emit(n, std::make_unique<Reshape>(shape, batch_first), {im.value(n, 0)});
 }

@@ -93,6 +93,7 @@ std::vector<std::string> export_results(const ResultsStore& store, const std::st
   ensure_directory(dir, "export: --out");
   std::vector<std::string> written;
   const std::vector<RunInfo> runs = store.runs();
+  const std::vector<ResultSummary> summaries = store.summaries({}, &formats.ci);
   if (formats.csv) {
     AtomicFile m(dir + "/measurements.csv");
     m.out() << "run_id,check,stage,method,metric,layer,image,step,value\n";
@@ -110,6 +111,14 @@ std::vector<std::string> export_results(const ResultsStore& store, const std::st
               << csv_field(r.sanity_version) << ',' << csv_field(r.torch_version) << ',' << csv_field(r.created)
               << '\n';
     written.push_back(f.close());
+    AtomicFile s(dir + "/summaries.csv");
+    s.out() << "run_id,check,stage,method,metric,layer,step,n,nan_count,mean,std,ci_low,ci_high,confidence\n";
+    for (const ResultSummary& g : summaries)
+      s.out() << g.run << ',' << csv_field(g.check) << ',' << g.stage << ',' << csv_field(g.method) << ','
+              << csv_field(g.metric) << ',' << csv_field(g.layer) << ',' << g.step << ',' << g.summary.count << ','
+              << g.summary.nan_count << ',' << csv_number(g.summary.mean) << ',' << csv_number(g.summary.std) << ','
+              << csv_number(g.ci.low) << ',' << csv_number(g.ci.high) << ',' << csv_number(formats.ci.confidence) << '\n';
+    written.push_back(s.close());
   }
   if (formats.json) {
     AtomicFile m(dir + "/measurements.json");
@@ -126,6 +135,21 @@ std::vector<std::string> export_results(const ResultsStore& store, const std::st
     for (const RunInfo& r : runs) all.push_back(run_json(r));
     f.out() << all.dump(2) << "\n";
     written.push_back(f.close());
+    AtomicFile s(dir + "/summaries.json");
+    s.out() << "[";
+    const auto number = [](double v) { return std::isnan(v) ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(v); };
+    for (size_t i = 0; i < summaries.size(); ++i) {
+      const ResultSummary& g = summaries[i];
+      const nlohmann::ordered_json j = {{"run_id", g.run}, {"check", g.check}, {"stage", g.stage}, {"method", g.method},
+                                        {"metric", g.metric}, {"layer", g.layer}, {"step", g.step},
+                                        {"n", g.summary.count}, {"nan_count", g.summary.nan_count},
+                                        {"mean", number(g.summary.mean)}, {"std", number(g.summary.std)},
+                                        {"ci_low", number(g.ci.low)}, {"ci_high", number(g.ci.high)},
+                                        {"confidence", formats.ci.confidence}};
+      s.out() << (i ? ",\n" : "\n") << j.dump();
+    }
+    s.out() << "\n]\n";
+    written.push_back(s.close());
   }
   return written;
 }

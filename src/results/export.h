@@ -5,8 +5,11 @@
 //                                      as nested objects)
 // Columns: measurements: run_id, check, stage, method, metric, layer, image, step, value (key
 // order, -1 / empty where a key does not apply); runs: run_id, model, data, options, seed,
-// sanity_version, torch_version, created. Each file is written to a temporary name and renamed, so
-// a half-written export never looks complete.
+// sanity_version, torch_version, created; summaries (summaries.csv / .json): one row per (run,
+// check, stage, method, metric, layer, step) with n (defined scores), nan_count, mean, std and the
+// percentile-bootstrap interval of the mean over images, ci_low / ci_high, at `confidence` with
+// `resamples` draws (stats/bootstrap.h; seeded per group, the same on every export). Each file is
+// written to a temporary name and renamed, so a half-written export never looks complete.
 #include <string>
 #include <vector>
 
@@ -17,6 +20,7 @@ namespace sanity {
 struct ExportFormats {
   bool csv = true;
   bool json = true;
+  BootstrapOptions ci;  // the summaries' intervals
 };
 // RFC 4180: quote fields holding a separator, a quote or a line break; double inner quotes.
 std::string csv_field(const std::string& s);

@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "core/error.h"
+#include "core/rng.h"
 #include "results/sqlite.h"
 
 namespace sanity {
@@ -227,7 +228,7 @@ std::vector<ResultRow> ResultsStore::rows(const RowFilter& filter) const {
   return out;
 }
 
-std::vector<ResultSummary> ResultsStore::summaries(const RowFilter& filter) const {
+std::vector<ResultSummary> ResultsStore::summaries(const RowFilter& filter, const BootstrapOptions* ci) const {
   const Where where(filter);
   // Grouped in C++ rather than with SQL avg(): NULL (NaN) values must be counted, and the std uses
   // the same definition as every other summary (metrics/aggregate.h).
@@ -237,7 +238,17 @@ std::vector<ResultSummary> ResultsStore::summaries(const RowFilter& filter) cons
   std::vector<ResultSummary> out;
   std::vector<double> values;
   auto flush = [&] {
-    if (!out.empty()) out.back().summary = summarize(values);
+    if (out.empty()) return;
+    ResultSummary& g = out.back();
+    g.summary = summarize(values);
+    if (ci) {
+      BootstrapOptions o = *ci;
+      o.seed = derive_seed(ci->seed, "bootstrap:" + std::to_string(g.run) + "/" + g.check + "/" + std::to_string(g.stage) +
+                                         "/" + g.method + "/" + g.metric + "/" + g.layer + "/" + std::to_string(g.step));
+      g.ci = bootstrap_mean(values, o);
+    } else {
+      g.ci.estimate = g.ci.low = g.ci.high = std::numeric_limits<double>::quiet_NaN();
+    }
     values.clear();
   };
   while (s.step()) {

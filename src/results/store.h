@@ -42,6 +42,7 @@
 #include <nlohmann/json.hpp>
 
 #include "metrics/aggregate.h"
+#include "stats/bootstrap.h"
 
 namespace sanity {
 
@@ -109,6 +110,7 @@ struct ResultSummary {
   std::string method, metric, layer;
   int64_t step = -1;
   Summary summary;  // NULL (NaN) values are skipped and counted
+  Interval ci;      // bootstrap interval of the mean when asked for (summaries(filter, &options))
 };
 
 // What ResultsStore::salvage kept of a damaged store.
@@ -159,7 +161,9 @@ class ResultsStore {
   void each_row(const RowFilter& filter, const std::function<void(const ResultRow&)>& f) const;
   std::vector<ResultRow> rows(const RowFilter& filter = {}) const;
   // Per (run, check, stage, method, metric, layer, step): mean and std over images, in key order.
-  std::vector<ResultSummary> summaries(const RowFilter& filter = {}) const;
+  // With `ci`: each group's percentile-bootstrap interval of the mean over images (stats/bootstrap.h),
+  // seeded by ci->seed and the group's key, so an interval does not depend on what else is read.
+  std::vector<ResultSummary> summaries(const RowFilter& filter = {}, const BootstrapOptions* ci = nullptr) const;
 
  private:
   std::unique_ptr<sql::Database> db_;

@@ -46,7 +46,12 @@ nlohmann::json CheckConfig::identity() const {
                         {"seed", reinit.seed}}},
                       {"target", target},
                       {"permuted_model", permuted_model},
-                      {"fit_data", fit_data}};
+                      {"reference_model", reference_model},
+                      {"fit_data", fit_data},
+                      // Bumped whenever a stored quantity's definition changes, so a store never mixes
+                      // old and new numbers under one run. 2: activation_rank_corr over per-channel
+                      // means (was per-position energy); eMPRT NaN for a constant trained map (was inf).
+                      {"definitions", kDefinitionsRevision}};
   const std::vector<Spec> given = resolved_checks();
   for (const CheckInfo& info : CheckRegistry::instance().entries()) {
     if (!info.identity) continue;

@@ -11,9 +11,15 @@
 
 namespace sanity {
 
+// The revision of the stored quantities' definitions, part of every run's identity (identity()).
+inline constexpr int kDefinitionsRevision = 2;
+
 struct CheckConfig {
   std::string model;           // .onnx file, or cnn / mlp (untrained built-ins)
   std::string permuted_model;  // for the data check: same architecture trained on permuted labels
+  // For the data check: the same architecture trained with the true labels on the permuted model's
+  // images and recipe, so that the labels are the only difference; empty: `model` itself.
+  std::string reference_model;
   DataOptions data;
   std::vector<std::string> methods;   // method specs
   // Check specs, run in this order (study/checks/check.h; `sanity list checks`): smprt(samples=20).

@@ -97,6 +97,7 @@ StudyModel parse_model(const nlohmann::json& j, const std::string& origin, const
   f.get("dataset", m.dataset, "mnist or fashion-mnist");
   f.get("onnx", m.onnx, "a path to an .onnx file");
   f.get("permuted_onnx", m.permuted_onnx, "a path to an .onnx file");
+  f.get("reference_onnx", m.reference_onnx, "a path to an .onnx file");
   f.get("permuted", m.permuted, "true or false");
   const nlohmann::json no_overrides = nlohmann::json::object();
   const nlohmann::json& train = f.has("train") ? f.at("train") : no_overrides;
@@ -129,6 +130,8 @@ StudyModel parse_model(const nlohmann::json& j, const std::string& origin, const
     permuted_recipe.subset = 10000;  // the engine issue's memorization test: 10,000 images
     m.permuted_train = train_options(permuted_train, permuted_recipe, origin, f.where("permuted_train"));
     m.permuted_train.permute_labels = true;
+    if (!m.reference_onnx.empty())
+      f.fail(f.where("reference_onnx"), "applies to onnx models; a built-in with permuted: true trains its reference");
   } else {
     if (!train.empty() || !permuted_train.empty()) f.fail(path, "train options apply to built-in models only");
     if (m.permuted) f.fail(f.where("permuted"), "only built-in models are trained here; give permuted_onnx");
@@ -273,6 +276,7 @@ nlohmann::json StudyConfig::to_json() const {
     } else {
       jm["onnx"] = m.onnx;
       jm["permuted_onnx"] = m.permuted_onnx;
+      jm["reference_onnx"] = m.reference_onnx;
       jm["data"] = m.data.spec;
       jm["labels"] = m.data.labels;
       jm["preprocess"] = {{"resize", m.data.preprocess.resize}, {"crop", m.data.preprocess.crop},

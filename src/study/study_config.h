@@ -25,6 +25,9 @@ struct StudyModel {
   // ... or an ONNX file the user brings, with its test bed.
   std::string onnx;
   std::string permuted_onnx;   // the same architecture trained on permuted labels (enables the data check)
+  // The same architecture trained with the true labels on permuted_onnx's images (the data check's
+  // true-label side; default: onnx). Built-ins with permuted: true train it (`-reference`).
+  std::string reference_onnx;
   DataOptions data;            // for onnx models (spec, labels, preprocessing); built-ins: the dataset
 };
 

@@ -10,6 +10,11 @@ using namespace sanity;
 
 namespace {
 
+std::string file_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 // A study with awkward text (commas and quotes in specs and options), NaN and several runs.
 std::string make_study(const std::string& dir) {
   const std::string path = dir + "/results.sqlite";
@@ -30,7 +35,7 @@ TEST(ResultsExport, CsvAndJsonReadBackToTheStoredRows) {
   const std::string db = make_study(dir);
   test::CommandResult r = test::run_cli("export --db " + db + " --out " + dir + "/out");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_EQ(test::count_lines(r.output), 4) << r.output;  // four files written
+  EXPECT_EQ(test::count_lines(r.output), 6) << r.output;  // measurements, runs, summaries: CSV and JSON
 
   // Python's csv and json modules parse what pandas parses; the script prints what it read.
   const std::string script = dir + "/read.py";
@@ -86,4 +91,44 @@ TEST(ResultsExport, OneFormatOnlyAndBadInputsExitTwoWithOneLine) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("none.sqlite': cannot open"), std::string::npos) << r.output;
   EXPECT_FALSE(std::filesystem::exists(dir + "/none.sqlite"));  // export never creates a database
+}
+
+TEST(ResultsExport, SummariesCarryBootstrapIntervalsThatScipyAgreesWith) {
+  // 40 per-image scores in one curve point, 3 of them NaN, and a point with one score.
+  const std::string dir = test::temp_dir("export-ci");
+  const std::string db = dir + "/results.sqlite";
+  {
+    ResultsStore store(db);
+    const int64_t run = store.open_run({"cnn", "mnist:test:40", nullptr, 0});
+    std::vector<Measurement> rows;
+    for (int64_t i = 0; i < 40; ++i) rows.push_back({"spearman_abs", i % 13 == 5 ? std::nan("") : std::sin(0.7 * i) * std::sin(0.7 * i), i});
+    store.record_unit({run, "cascading", 1, "gradient"}, rows);
+    store.record_unit({run, "cascading", 0, ""}, {{"accuracy", 0.75}});
+  }
+  test::CommandResult r = test::run_cli("export --db " + db + " --out " + dir + "/a --resamples 20000 --confidence 0.9");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  ASSERT_EQ(test::run_cli("export --db " + db + " --out " + dir + "/b --resamples 20000 --confidence 0.9").exit_code, 0);
+  EXPECT_EQ(file_text(dir + "/a/summaries.csv"), file_text(dir + "/b/summaries.csv")) << "seeded: the same bounds";
+  const std::string script = dir + "/check.py";
+  std::ofstream(script) << R"(import csv, json, math, sys
+import numpy as np, scipy.stats
+d = sys.argv[1]
+s = list(csv.DictReader(open(d + "/summaries.csv", newline="")))
+sj = json.load(open(d + "/summaries.json"))
+assert len(s) == len(sj) == 2, s
+m = [float(a["value"]) for a in csv.DictReader(open(d + "/measurements.csv", newline="")) if a["method"] == "gradient" and a["value"] != ""]
+acc, g = s
+assert acc["metric"] == "accuracy" and float(acc["ci_low"]) == float(acc["ci_high"]) == 0.75, acc
+assert int(g["n"]) == len(m) == 37 and int(g["nan_count"]) == 3 and float(g["confidence"]) == 0.9, g
+assert abs(float(g["mean"]) - np.mean(m)) < 1e-12 and abs(float(g["std"]) - np.std(m, ddof=1)) < 1e-12, g
+ref = scipy.stats.bootstrap((np.array(m),), np.mean, method="percentile", confidence_level=0.9, n_resamples=20000,
+                            random_state=np.random.default_rng(0)).confidence_interval
+sem = np.std(m, ddof=1) / math.sqrt(len(m))
+assert abs(float(g["ci_low"]) - ref.low) < 0.1 * sem and abs(float(g["ci_high"]) - ref.high) < 0.1 * sem, (g, ref)
+assert sj[1]["ci_low"] == float(g["ci_low"]) and sj[1]["n"] == 37, sj[1]
+print("ok")
+)";
+  r = test::run_command(std::string(SANITY_PYTHON) + " " + script + " " + dir + "/a");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output, "ok\n");
 }

@@ -265,7 +265,9 @@ TEST(SanityRun, TrainsChecksAndResumesFromAConfig) {
     "out": ")" << dir << R"(/out",
     "testbed": {"count": 6},
     "models": [{"name": "tiny-mlp", "builtin": "mlp", "dataset": "mnist",
-                "train": {"epochs": 1, "subset": 600, "validation": 100}}],
+                "train": {"epochs": 1, "subset": 600, "validation": 100}},
+               {"name": "pair", "builtin": "mlp", "dataset": "mnist", "train": {"epochs": 1, "subset": 600},
+                "permuted": true, "permuted_train": {"epochs": 1, "subset": 300, "validation": 100}}],
     "methods": ["gradient", "sobel", "gradcam"],
     "checks": ["cascading", "data"],
     "metrics": "spearman_abs"
@@ -283,11 +285,22 @@ TEST(SanityRun, TrainsChecksAndResumesFromAConfig) {
   ResultsStore store(dir + "/out/results.sqlite", true);
   // MLP: original + 4 layers, 2 methods (gradcam skipped), plus 5 accuracy units.
   EXPECT_EQ(store.done_units(1).size(), 5u * 2 + 5);
+  // With a permuted-label copy the data check's true-label side is a reference trained on the same
+  // 300 images with the same recipe, not the model trained on 600.
+  const auto options = [&](const std::string& name) {
+    return nlohmann::json::parse(std::ifstream(dir + "/out/models/" + name + "/metrics.json"))["options"];
+  };
+  EXPECT_EQ(options("pair-reference")["subset"], 300);
+  EXPECT_EQ(options("pair-reference")["permute_labels"], false);
+  EXPECT_EQ(options("pair-permuted")["subset"], 300);
+  EXPECT_EQ(options("pair-permuted")["permute_labels"], true);
+  EXPECT_EQ(store.stage_label(2, "data", 0).value_or(""), "true labels, same images");
+  EXPECT_EQ(store.rows({2, std::string("data"), std::string("gradient"), std::string("spearman_abs"), 1}).size(), 6u);
   // The rerun reuses the model and every unit.
   const auto again = test::run_cli("run " + dir + "/config.json --threads 1 --quiet");
   ASSERT_EQ(again.exit_code, 0) << again.output;
   EXPECT_NE(again.output.find("0 work units computed"), std::string::npos) << again.output;
-  EXPECT_NE(again.output.find("0 models trained, 1 reused"), std::string::npos) << again.output;
+  EXPECT_NE(again.output.find("0 models trained, 4 reused"), std::string::npos) << again.output;
   // A typo in the config: one line naming the file and field, exit code 2.
   std::ofstream(dir + "/bad.json") << R"({"methods": ["gradient"], "chekcs": ["cascading"]})";
   const auto bad = test::run_cli("run " + dir + "/bad.json --quiet");

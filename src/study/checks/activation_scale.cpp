@@ -16,10 +16,13 @@ int probe_node(const Graph& g, int k) {
   return k;
 }
 
-Tensor energy(const Tensor& a) {
+// Per image, one value per channel: a conv channel's mean activation over positions, a dense unit's
+// activation (PROTOCOLS.md: "per-channel means"; Binder et al.: channels with large activations keep
+// large activations). [N, channels] float64.
+Tensor channel_means(const Tensor& a) {
   Tensor x = a.to(torch::kFloat64);
-  if (x.dim() == 4) return x.pow(2).sum(1).reshape({x.size(0), -1});
-  return x.abs().reshape({x.size(0), -1});
+  if (x.dim() > 2) return x.reshape({x.size(0), x.size(1), -1}).mean(2);
+  return x.reshape({x.size(0), -1});
 }
 
 }  // namespace
@@ -36,7 +39,7 @@ std::vector<LayerScale> activation_scale(const Graph& trained, const Graph& rand
     LayerScale s;
     s.layer = trained.node(k).name;
     s.norm_ratio = (nb / na.clamp_min(1e-30)).mean().item<double>();
-    const Tensor rc = spearman_rows(energy(a), energy(b));
+    const Tensor rc = spearman_rows(channel_means(a), channel_means(b));
     s.rank_corr = rc.nanmean().item<double>();
     out.push_back(s);
   }

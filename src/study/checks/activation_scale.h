@@ -3,8 +3,8 @@
 // spatial layout of forward activations, which bounds how much explanations can change.
 // Per parameterized layer we compare the randomized model's output with the trained model's:
 //   activation_norm_ratio  mean over images of ||a_random|| / ||a_trained||
-//   activation_rank_corr   mean over images of the Spearman correlation of the activation energy
-//                          per position (conv: sum over channels of a^2 per pixel; dense: |a| per unit)
+//   activation_rank_corr   mean over images of the Spearman correlation, over channels, of the
+//                          per-channel mean activation (conv: mean over positions; dense: the unit)
 // The layer's output is read after its ReLU when one follows (what the next layer sees).
 #include <string>
 #include <vector>

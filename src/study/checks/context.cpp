@@ -49,8 +49,9 @@ std::string weights_fingerprint(const Graph& g) {
   return sha256_bytes(bytes).substr(0, 12);
 }
 
-// The permuted-label model of the data check must be the same network trained on other labels.
-void check_same_architecture(const Graph& trained, const Graph& other, const std::string& path) {
+// The data check's models (permuted-label, reference) must be the same network trained on other labels.
+void check_same_architecture(const Graph& trained, const Graph& other, const std::string& path,
+                             const std::string& option = "--permuted-model") {
   const auto layers = [](const Graph& g) {
     std::vector<std::string> s;
     for (const auto& n : g.nodes()) {
@@ -64,9 +65,9 @@ void check_same_architecture(const Graph& trained, const Graph& other, const std
   if (a == b) return;
   size_t i = 0;
   while (i < a.size() && i < b.size() && a[i] == b[i]) ++i;
-  throw InputError("--permuted-model " + path + ": not the architecture of --model (layer " + std::to_string(i) +
-                   " is " + (i < b.size() ? b[i] : "missing") + ", expected " + (i < a.size() ? a[i] : "none") +
-                   "); give the same network trained on permuted labels");
+  throw InputError(option + " " + path + ": not the architecture of --model (layer " + std::to_string(i) + " is " +
+                   (i < b.size() ? b[i] : "missing") + ", expected " + (i < a.size() ? a[i] : "none") +
+                   "); give the same network trained on other labels");
 }
 
 void write_json(const std::string& path, const nlohmann::json& j) {
@@ -146,7 +147,7 @@ void CheckContext::open_run() {
 }
 
 // What else the results depend on, by content: the rules files of LRP methods, the training images
-// pattern methods fit on, and the permuted-label model of the data check.
+// pattern methods fit on, and the permuted-label and reference models of the data check.
 nlohmann::json CheckContext::input_keys() const {
   nlohmann::json j = nlohmann::json::object();
   std::vector<Spec> todo;
@@ -166,6 +167,11 @@ nlohmann::json CheckContext::input_keys() const {
     const Graph permuted = load_model(c_.permuted_model);
     check_same_architecture(trained_, permuted, c_.permuted_model);
     j["permuted_model"] = weights_fingerprint(permuted);
+    if (!c_.reference_model.empty()) {
+      const Graph reference = load_model(c_.reference_model);
+      check_same_architecture(trained_, reference, c_.reference_model, "--reference-model");
+      j["reference_model"] = weights_fingerprint(reference);
+    }
   }
   return j;
 }

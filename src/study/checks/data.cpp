@@ -1,7 +1,10 @@
-// Data randomization (Adebayo et al. 2018): the trained model against the same architecture trained
-// on permuted labels (CheckConfig::permuted_model), which memorized them.
+// Data randomization (Adebayo et al. 2018): a model trained on the true labels against the same
+// architecture trained on permuted labels (CheckConfig::permuted_model), which memorized them. The
+// true-label side is CheckConfig::reference_model when given (the study trains it on the permuted
+// model's images with the same recipe, so the labels are the only difference), else the checked model.
 #include "core/error.h"
 #include "models/model_io.h"
+#include "models/train.h"
 #include "study/checks/similarity_check.h"
 
 namespace sanity {
@@ -10,15 +13,41 @@ namespace {
 class DataRandomization : public SimilarityCheck {
  public:
   using SimilarityCheck::SimilarityCheck;
-  std::vector<Stage> stages(const CheckContext&) const override { return {{0, "original", {}}, {1, "permuted labels", {}}}; }
+  std::vector<Stage> stages(const CheckContext& c) const override {
+    const bool same_images = !c.config().reference_model.empty();
+    return {{0, same_images ? "true labels, same images" : "original", {}}, {1, "permuted labels", {}}};
+  }
 
  protected:
   Graph model(CheckContext& c, const Stage& s) const override {
-    if (s.index == 0) return c.trained().clone();
+    if (s.index == 0) return reference(c).clone();
     Graph p = load_model(c.config().permuted_model);
     p.check_input(c.images().narrow(0, 0, 1), c.config().permuted_model);
     return p;
   }
+  Tensor measure(CheckContext& c, const Stage& s, const PreparedMethod& m, const Graph& model, const Tensor& targets,
+                 std::vector<Measurement>& rows) const override {
+    if (c.config().reference_model.empty()) return SimilarityCheck::measure(c, s, m, model, targets, rows);
+    // The reference's own maps (of its own predicted classes, or the labels) are what 1 means here.
+    const Graph& ref = reference(c);
+    const Tensor ref_targets = c.config().target == "true" ? c.targets_for(ref)
+                                                           : predict_logits(ref, c.images(), c.batch_size()).argmax(1);
+    const Tensor e0 = c.explain(m, ref, ref_targets, stages(c)[0], name());
+    const Tensor e = s.index == 0 ? e0 : c.explain(m, model, targets, s, name());
+    for (const auto& metric : c.metrics()) c.add_rows(rows, *metric, e0, e);
+    return e;
+  }
+
+ private:
+  const Graph& reference(CheckContext& c) const {
+    if (c.config().reference_model.empty()) return c.trained();
+    if (!reference_) {
+      reference_ = std::make_shared<Graph>(load_model(c.config().reference_model));
+      reference_->check_input(c.images().narrow(0, 0, 1), c.config().reference_model);
+    }
+    return *reference_;
+  }
+  mutable std::shared_ptr<Graph> reference_;
 };
 
 }  // namespace
@@ -33,8 +62,10 @@ void register_data_check(CheckRegistry& r) {
                        "(sanity train --permute-labels)");
   };
   info.report = {CheckReport::Figure::Similarity, "Data randomization", "training labels",
-                 "Left: the model trained on the true labels (1 by definition); right: the same architecture trained on "
-                 "randomly permuted labels, which it memorized. A method that depends on the relation between images and "
+                 "Left: a model trained on the true labels (1 by definition): when the study trains the permuted-label "
+                 "model, a reference trained on the same images with the same recipe (\"true labels, same images\"), "
+                 "else the checked model (\"original\"); right: the same architecture trained on randomly permuted "
+                 "labels, which it memorized. A method that depends on the relation between images and "
                  "labels scores low on the right; a high score means the explanation looks the same for a model that "
                  "learned nothing that generalizes (Adebayo et al. 2018). Band: \u00b11 standard deviation."};
   r.add(std::move(info));

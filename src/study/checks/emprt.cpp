@@ -24,7 +24,9 @@ Tensor histogram_entropy(const Tensor& maps, int64_t bins) {
 
 Tensor emprt_scores(const Tensor& trained_maps, const Tensor& randomized_maps) {
   const Tensor h = histogram_entropy(trained_maps), hr = histogram_entropy(randomized_maps);
-  return (hr - h) / h;
+  // A constant trained map has H(e) = 0 and no relative rise: undefined (NaN, stored NULL, skipped
+  // and counted by the means), as Quantus writes its ratios (nan where the denominator is 0).
+  return at::where(h > 0, (hr - h) / h.clamp_min(1e-300), std::numeric_limits<double>::quiet_NaN());
 }
 
 namespace {

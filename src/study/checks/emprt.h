@@ -9,7 +9,7 @@ namespace sanity {
 
 // Discrete entropy (nats) of the `bins`-bin histogram of |e| per image: [N] float64.
 torch::Tensor histogram_entropy(const torch::Tensor& maps, int64_t bins = 100);
-// eMPRT per image: [N] float64.
+// eMPRT per image: [N] float64; NaN where the trained map is constant (H(e) = 0).
 torch::Tensor emprt_scores(const torch::Tensor& trained_maps, const torch::Tensor& randomized_maps);
 
 }  // namespace sanity

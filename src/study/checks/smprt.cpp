@@ -3,6 +3,7 @@
 // (noise sigma = sigma * (max(x) - min(x)), the last copy noise-free), then divided by the square
 // root of its mean square and made absolute; then compared as in MPRT, bottom-up.
 #include "attribution/expanded_rows.h"
+#include "attribution/explain_batch.h"
 #include "core/rng.h"
 #include "metrics/registry.h"
 #include "study/checks/check.h"
@@ -12,9 +13,12 @@ namespace sanity {
 namespace {
 
 // The smoothed, normalized, absolute explanations [N, C, H, W] on the CPU: each image's n copies
-// are explained in chunks of batch_size rows that never span two images.
+// are explained in chunks of batch_size rows that never span two images. The options carry the
+// training data and cache folder too: pattern methods fit on every randomized model they explain.
 Tensor smprt_explanations(const Method& method, const Graph& model, const Tensor& images, const Tensor& targets,
-                          const Tensor& ids, int64_t n, double sigma_fraction, int64_t batch_size, uint64_t seed) {
+                          const Tensor& ids, int64_t n, double sigma_fraction, const ExplainOptions& o) {
+  const int64_t batch_size = o.batch_size;
+  const uint64_t seed = o.seed;
   Tensors out, parts;
   Tensor copies;
   for_each_row_chunk(images.size(0), n, batch_size, /*within_image=*/true, [&](const RowChunk& chunk) {
@@ -28,7 +32,8 @@ Tensor smprt_explanations(const Method& method, const Graph& model, const Tensor
       noise[n - 1].zero_();  // the last copy is the clean input
       copies = x.unsqueeze(0).to(torch::kCPU) + noise;
     }
-    const AttributionContext ctx{model, batch_size, seed, id.expand({seg.count}).contiguous()};
+    const AttributionContext ctx{model, batch_size, seed, id.expand({seg.count}).contiguous(), nullptr, o.fit_data,
+                                 o.cache_dir};
     const Tensor rows = copies.narrow(0, seg.first_copy, seg.count).to(model.device());
     const Tensor t = targets[seg.image].expand({seg.count}).contiguous().to(model.device());
     parts.push_back(method.attribute(ctx, rows, t).detach().to(torch::kCPU));
@@ -62,7 +67,7 @@ class Smprt : public Check {
 
  private:
   Tensor smoothed(const CheckContext& c, const PreparedMethod& m, const Graph& model, const Tensor& targets) const {
-    return smprt_explanations(*m.method, model, c.images(), targets, c.ids(), samples_, sigma_, c.batch_size(), c.seed());
+    return smprt_explanations(*m.method, model, c.images(), targets, c.ids(), samples_, sigma_, c.explain_options());
   }
 
   MetricPtr metric_;
