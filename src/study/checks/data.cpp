@@ -25,29 +25,28 @@ class DataRandomization : public SimilarityCheck {
     p.check_input(c.images().narrow(0, 0, 1), c.config().permuted_model);
     return p;
   }
-  Tensor measure(CheckContext& c, const Stage& s, const PreparedMethod& m, const Graph& model, const Tensor& targets,
-                 std::vector<Measurement>& rows) const override {
-    if (c.config().reference_model.empty()) return SimilarityCheck::measure(c, s, m, model, targets, rows);
-    // The reference's own maps (of its own predicted classes, or the labels) are what 1 means here.
+  // The reference's own maps, of its own predicted classes (or the labels), are what 1 means here.
+  Tensor reference_maps(CheckContext& c, const PreparedMethod& m) const override {
+    if (c.config().reference_model.empty()) return SimilarityCheck::reference_maps(c, m);
     const Graph& ref = reference(c);
-    const Tensor ref_targets = c.config().target == "true" ? c.targets_for(ref)
-                                                           : predict_logits(ref, c.images(), c.batch_size()).argmax(1);
-    const Tensor e0 = c.explain(m, ref, ref_targets, stages(c)[0], name());
-    const Tensor e = s.index == 0 ? e0 : c.explain(m, model, targets, s, name());
-    for (const auto& metric : c.metrics()) c.add_rows(rows, *metric, e0, e);
-    return e;
+    return c.explain(m, ref, reference_targets_, stages(c)[0], name());
   }
 
  private:
+  // Loaded, and its classes found, once per check run.
   const Graph& reference(CheckContext& c) const {
     if (c.config().reference_model.empty()) return c.trained();
     if (!reference_) {
       reference_ = std::make_shared<Graph>(load_model(c.config().reference_model));
       reference_->check_input(c.images().narrow(0, 0, 1), c.config().reference_model);
+      reference_targets_ = c.config().target == "true"
+                               ? c.targets_for(*reference_)
+                               : predict_logits(*reference_, c.images(), c.batch_size()).argmax(1);
     }
     return *reference_;
   }
   mutable std::shared_ptr<Graph> reference_;
+  mutable Tensor reference_targets_;
 };
 
 }  // namespace

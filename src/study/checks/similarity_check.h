@@ -15,11 +15,13 @@ class SimilarityCheck : public Check {
  protected:
   Tensor measure(CheckContext& c, const Stage& s, const PreparedMethod& m, const Graph& model, const Tensor& targets,
                  std::vector<Measurement>& rows) const override {
-    const Tensor e0 = c.original(m);
+    const Tensor e0 = reference_maps(c, m);
     const Tensor e = s.index == 0 ? e0 : c.explain(m, model, targets, s, name());
     for (const auto& metric : c.metrics()) c.add_rows(rows, *metric, e0, e);
     return e;
   }
+  // What similarity 1 means: the trained model's maps (the data check may name another model).
+  virtual Tensor reference_maps(CheckContext& c, const PreparedMethod& m) const { return c.original(m); }
 };
 
 // Stages that re-initialize layer groups in `order`: cascading, bottom_up, independent.
