@@ -1,7 +1,9 @@
 // Engine throughput, sanity vs PyTorch in the same run: forward + backward (the input gradient of one
-// logit per image) for the MNIST CNN at batch 256 and ResNet-50 at batch 16, same thread count.
+// logit per image) for the MNIST CNN at batch 256, and ResNet-50, ViT-B/16 and ConvNeXt-T at batch 16
+// (random weights), same thread count.
 //
 //   build/bench/bench_engine [--threads 2] [--seconds 5] [--rounds 3] [--model-dir build/bench-models]
+//                            [--models mnist_cnn,resnet50,vit_b_16,convnext_tiny]
 //
 // Each round measures PyTorch (bench/engine_pytorch.py, which also exports ResNet-50 on first use)
 // and then sanity; rounds alternate so that load from other processes hits both sides alike, and
@@ -29,7 +31,10 @@ struct Case {
   int64_t batch;
   std::vector<int64_t> input;
 };
-const Case kCases[] = {{"mnist_cnn", 256, {1, 28, 28}}, {"resnet50", 16, {3, 224, 224}}};
+const Case kCases[] = {{"mnist_cnn", 256, {1, 28, 28}},
+                       {"resnet50", 16, {3, 224, 224}},
+                       {"vit_b_16", 16, {3, 224, 224}},
+                       {"convnext_tiny", 16, {3, 224, 224}}};
 
 // Images per second of forward_all + backprop of the target logit, run for at least `seconds`.
 double sanity_throughput(const Graph& g, const Case& c, double seconds) {
@@ -54,10 +59,11 @@ double sanity_throughput(const Graph& g, const Case& c, double seconds) {
   return images / elapsed;
 }
 
-std::map<std::string, double> pytorch_throughputs(const std::string& model_dir, int threads, double seconds) {
+std::map<std::string, double> pytorch_throughputs(const std::string& model_dir, int threads, double seconds,
+                                                 const std::string& models, size_t expected) {
   const std::string script = std::string(SANITY_SOURCE_DIR) + "/bench/engine_pytorch.py";
   const std::string cmd = std::string(SANITY_PYTHON) + " " + script + " " + model_dir + " --threads " +
-                          std::to_string(threads) + " --seconds " + std::to_string(seconds);
+                          std::to_string(threads) + " --seconds " + std::to_string(seconds) + " --models " + models;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) throw std::runtime_error("cannot run " + cmd);
   std::map<std::string, double> out;
@@ -66,7 +72,7 @@ std::map<std::string, double> pytorch_throughputs(const std::string& model_dir, 
     auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (j.is_object() && j.contains("name")) out[j["name"]] = j["images_per_second"];
   }
-  if (pclose(p) != 0 || out.size() != std::size(kCases)) throw std::runtime_error("failed: " + cmd);
+  if (pclose(p) != 0 || out.size() != expected) throw std::runtime_error("failed: " + cmd);
   return out;
 }
 
@@ -75,13 +81,14 @@ std::map<std::string, double> pytorch_throughputs(const std::string& model_dir, 
 int main(int argc, char** argv) {
   int threads = 2, rounds = 3;
   double seconds = 5;
-  std::string model_dir = "bench-models";
+  std::string model_dir = "bench-models", models = "mnist_cnn,resnet50";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
     if (k == "--threads") threads = std::stoi(v);
     else if (k == "--seconds") seconds = std::stod(v);
     else if (k == "--rounds") rounds = std::stoi(v);
     else if (k == "--model-dir") model_dir = v;
+    else if (k == "--models") models = v;
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
@@ -90,12 +97,15 @@ int main(int argc, char** argv) {
   configure_allocator();
   torch::set_num_threads(threads);
   std::filesystem::create_directories(model_dir);
+  std::vector<Case> cases;
+  for (const auto& c : kCases)
+    if (("," + models + ",").find("," + c.name + ",") != std::string::npos) cases.push_back(c);
   std::map<std::string, double> best_sanity, best_torch;
   for (int r = 0; r < rounds; ++r) {
-    for (const auto& [name, rate] : pytorch_throughputs(model_dir, threads, seconds))
+    for (const auto& [name, rate] : pytorch_throughputs(model_dir, threads, seconds, models, cases.size()))
       best_torch[name] = std::max(best_torch[name], rate);
-    for (const auto& c : kCases) {
-      const Graph g = c.name == "mnist_cnn" ? build_cnn(0) : load_onnx(model_dir + "/resnet50_bn.onnx");
+    for (const auto& c : cases) {
+      const Graph g = c.name == "mnist_cnn" ? build_cnn(0) : load_onnx(model_dir + "/" + c.name + ".onnx");
       const double rate = sanity_throughput(g, c, seconds);
       best_sanity[c.name] = std::max(best_sanity[c.name], rate);
       std::fprintf(stderr, "round %d: %s sanity %.1f img/s, PyTorch %.1f img/s (best so far)\n", r + 1,
@@ -104,7 +114,7 @@ int main(int argc, char** argv) {
   }
   std::printf("| model | batch | sanity (images/s) | PyTorch (images/s) | sanity / PyTorch |\n");
   std::printf("|---|---|---|---|---|\n");
-  for (const auto& c : kCases)
+  for (const auto& c : cases)
     std::printf("| %s | %lld | %.1f | %.1f | %.2f |\n", c.name.c_str(), (long long)c.batch, best_sanity[c.name],
                 best_torch[c.name], best_sanity[c.name] / best_torch[c.name]);
   std::printf("threads %d, best of %d rounds of >= %.0f s per model and side\n", threads, rounds, seconds);

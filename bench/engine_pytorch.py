@@ -1,8 +1,8 @@
 """PyTorch side of bench_engine: forward + backward (input gradient of one logit per image) throughput.
 
-Usage: engine_pytorch.py MODEL_DIR --threads N --seconds S
-Exports ResNet-50 (random weights, BatchNorm kept so both sides do the same work) to
-MODEL_DIR/resnet50_bn.onnx if it is missing, then prints one JSON line per model:
+Usage: engine_pytorch.py MODEL_DIR --threads N --seconds S [--models mnist_cnn,resnet50,vit_b_16,convnext_tiny]
+Exports each torchvision model (random weights; BatchNorm kept so both sides do the same work) to
+MODEL_DIR/<name>.onnx (opset 17, dynamic batch) if it is missing, then prints one JSON line per model:
 {"name": ..., "batch": ..., "images_per_second": ...}.
 """
 import argparse
@@ -16,7 +16,7 @@ import torch
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "reference"))
 import common  # noqa: E402
 
-CASES = [("mnist_cnn", 256), ("resnet50", 16)]
+CASES = [("mnist_cnn", 256), ("resnet50", 16), ("vit_b_16", 16), ("convnext_tiny", 16)]
 
 
 def input_gradient(model, x, classes):
@@ -42,15 +42,18 @@ def main():
     p.add_argument("model_dir")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seconds", type=float, default=5.0)
+    p.add_argument("--models", default="mnist_cnn,resnet50")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     os.makedirs(a.model_dir, exist_ok=True)
     for name, batch in CASES:
+        if name not in a.models.split(","):
+            continue
         model = common.make_model(name, seed=0)
         for param in model.parameters():
             param.requires_grad_(False)  # the input gradient only, as sanity's backward sweep computes
-        if name == "resnet50":
-            common.export(model, name, os.path.join(a.model_dir, "resnet50_bn.onnx"), opset=13, fold_batchnorm=False)
+        if name != "mnist_cnn":
+            common.export(model, name, os.path.join(a.model_dir, f"{name}.onnx"), opset=17, fold_batchnorm=name != "resnet50")
         rate = throughput(model, name, batch, a.seconds)
         print(json.dumps({"name": name, "batch": batch, "images_per_second": rate}), flush=True)
 

@@ -33,3 +33,15 @@ set(fixtures_test_attribution_reference ref_attribution)
 # Bootstrap intervals and the Wilcoxon signed-rank test against scipy.stats.
 sanity_reference_fixture(stats stats_reference.py)
 set(fixtures_test_stats ref_stats)
+# Every torchvision classification family (random weights) at opsets 13 and 17, dynamic batch.
+sanity_reference_fixture(families torchvision_families.py)
+set(fixtures_test_models_families ref_families)
+set_tests_properties(ref_families PROPERTIES TIMEOUT 2400)
+# A briefly trained built-in ViT (2 epochs on 5000 images) and the transformer references: GradCAM by
+# hooks on Inception v3, DenseNet-121 and ViT-B/16, AttnLRP and CP-LRP on ViT-B/16 and the trained ViT.
+add_test(NAME ref_trained_vit COMMAND sanity train --model vit --subset 5000 --epochs 2 --batch-size 64 --lr 1e-3
+         --lr-schedule constant --threads 2 --quiet --out ${SANITY_REF_DIR}/trained_vit)
+set_tests_properties(ref_trained_vit PROPERTIES FIXTURES_SETUP ref_trained_vit TIMEOUT 900)
+sanity_reference_fixture(transformer transformer_reference.py)
+set_tests_properties(ref_transformer PROPERTIES FIXTURES_REQUIRED "ref_families;ref_trained_vit")
+set(fixtures_test_attribution_transformers ref_families ref_trained_vit ref_transformer)

@@ -9,11 +9,11 @@ namespace sanity::api {
 namespace {
 
 // The GradCAM layer a spec (or a method it wraps) reads, resolved on this model; "" if none.
-std::string gradcam_layer_of(const Graph& g, const MethodSpec& spec) {
+std::string gradcam_layer_of(const Graph& g, const MethodSpec& spec, const Tensor& x) {
   if (spec.name == "gradcam" || spec.name == "guided_gradcam")
-    return g.node(gradcam_layer(g, spec.get_string("layer", "auto"))).name;
+    return g.node(gradcam_layer(g, spec.get_string("layer", "auto"), x)).name;
   for (const auto& m : spec.methods)
-    if (std::string l = gradcam_layer_of(g, m); !l.empty()) return l;
+    if (std::string l = gradcam_layer_of(g, m, x); !l.empty()) return l;
   return "";
 }
 
@@ -31,7 +31,7 @@ ExplainRun explain(const Graph& model, const Dataset& data, const Tensor& ids, c
   run.targets = choose_targets(r.target, data, run.predicted, logits.size(1));
   // GradCAM layers resolve on this model: a wrong name fails here, before any work.
   std::vector<std::string> cam_layers;
-  for (const auto& m : methods) cam_layers.push_back(gradcam_layer_of(model, m->spec()));
+  for (const auto& m : methods) cam_layers.push_back(gradcam_layer_of(model, m->spec(), x));
 
   for (size_t i = 0; i < methods.size(); ++i) {
     MethodMaps out{r.methods[i], methods[i], {}, {}, 0, cam_layers[i]};

@@ -15,7 +15,7 @@ namespace {
 RuleEntry kind_entry(std::string k, std::string rule) { return {RuleEntry::Match::Kind, std::move(k), std::move(rule)}; }
 
 bool is_kind_name(const std::string& v) {
-  for (int k = 0; k <= static_cast<int>(LayerKind::Identity); ++k)
+  for (int k = 0; k < kLayerKindCount; ++k)
     if (kind_name(static_cast<LayerKind>(k)) == v) return true;
   return false;
 }
@@ -34,9 +34,15 @@ std::vector<RuleEntry> CompositeRegistry::rule_entries(const Spec& resolved) con
   for (RuleEntry& e : out)
     for (const auto& [key, value] : resolved.options)
       for (size_t at; (at = e.rule.find("{" + key + "}")) != std::string::npos;) e.rule.replace(at, key.size() + 2, value);
-  // The entries every composite ends with (Zennit's LAYER_MAP_BASE, plus standalone BatchNorm).
-  for (const char* k : {"add", "avgpool", "global_avgpool", "reduce_mean", "const_arith"}) out.push_back(kind_entry(k, "norm"));
+  // The entries every composite ends with (Zennit's LAYER_MAP_BASE, plus standalone BatchNorm), and
+  // AttnLRP's rules for the layers of transformers (transformer_rules.h): a CNN preset applied to a
+  // ViT or ConvNeXt treats LayerNorm, GELU and attention as AttnLRP does.
+  for (const char* k : {"add", "sub", "avgpool", "global_avgpool", "reduce_mean", "const_arith"}) out.push_back(kind_entry(k, "norm"));
   out.push_back(kind_entry("batchnorm", "z"));
+  out.push_back(kind_entry("layernorm", "layernorm"));
+  for (const char* k : {"gelu", "hard_swish"}) out.push_back(kind_entry(k, "pass"));
+  out.push_back(kind_entry("softmax", "softmax"));
+  out.push_back(kind_entry("matmul", "uniform"));
   return out;
 }
 
@@ -122,6 +128,12 @@ RuleSet build_rule_set(const Graph& g, const Canonical& c, const std::vector<Rul
         if (!nonlinear) rules[k] = norm;
       } else if (p.rule.kind == K::Pass) {
         rules[k] = pass;
+      } else if (p.rule.kind == K::Node) {
+        if (!p.rule.layers.empty() &&
+            std::find(p.rule.layers.begin(), p.rule.layers.end(), layer.kind()) == p.rule.layers.end())
+          throw InputError("rule " + p.entry->rule + " does not apply to node '" + g.node(k).name + "', a " +
+                           std::string(kname) + " layer");
+        rules[k] = p.rule.node;
       }
       break;  // first match wins ("gradient" leaves the slot empty)
     }

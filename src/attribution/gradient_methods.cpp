@@ -25,8 +25,8 @@ class InputSignal : public BackpropMethod {
     check_attribution_inputs(ctx, x, targets, name());
     torch::NoGradGuard no_grad;
     RuleSet rules;
-    if (kind_ == Kind::GuidedBackprop) rules = relu_rules(ctx.model, ReluRule::Guided);
-    if (kind_ == Kind::Deconvnet) rules = relu_rules(ctx.model, ReluRule::Deconvnet);
+    if (kind_ == Kind::GuidedBackprop) rules = relu_rules(ctx.model, ReluRule::Guided, name());
+    if (kind_ == Kind::Deconvnet) rules = relu_rules(ctx.model, ReluRule::Deconvnet, name());
     Tensor s = input_signal_batched(ctx.model, x, targets, ctx.batch_size, rules.empty() ? nullptr : &rules);
     return kind_ == Kind::GradientTimesInput ? s.mul_(x) : s;
   }
@@ -37,8 +37,8 @@ class InputSignal : public BackpropMethod {
 
   Sweep prepare(const AttributionContext& ctx, const Tensor& x) const override {
     Sweep sweep{ctx.model.forward_all(x), {}, {}};
-    if (kind_ == Kind::GuidedBackprop) sweep.rules = relu_rules(ctx.model, ReluRule::Guided);
-    if (kind_ == Kind::Deconvnet) sweep.rules = relu_rules(ctx.model, ReluRule::Deconvnet);
+    if (kind_ == Kind::GuidedBackprop) sweep.rules = relu_rules(ctx.model, ReluRule::Guided, name());
+    if (kind_ == Kind::Deconvnet) sweep.rules = relu_rules(ctx.model, ReluRule::Deconvnet, name());
     if (kind_ == Kind::GradientTimesInput) sweep.finish = [x](const Tensor& s) { return s * x; };
     return sweep;
   }
@@ -62,8 +62,9 @@ MethodInfo input_signal_info(std::string name, std::string summary, InputSignal:
 
 MethodInfo gradcam_info(bool guided) {
   const Option layer = text_option("layer", "auto",
-                                   "the conv feature map: a node name or PyTorch module path; auto: the ReLU after "
-                                   "the last conv layer (through BatchNorm and residual sums), before pooling");
+                                   "the feature map: a node name or PyTorch module path; auto: the map the "
+                                   "classifier head pools (a CNN's last block output before pooling; a ViT's last "
+                                   "block input, ln_1; Swin's last stage)");
   if (guided) return {{"guided_gradcam", "guided_backprop * gradcam", {layer}}, [](const MethodSpec& s) { return make_gradcam(s, true); }};
   return {{"gradcam", "ReLU(sum_k mean(dS_c/dA_k) A_k) at a conv layer, upsampled (Selvaraju et al. 2017)", {layer}},
           [](const MethodSpec& s) { return make_gradcam(s, false); }};

@@ -10,6 +10,7 @@ RuleEntry first(std::string rule) { return {RuleEntry::Match::Position, "first",
 RuleEntry logits(std::string rule) { return {RuleEntry::Match::Position, "logits", std::move(rule)}; }
 RuleEntry conv(std::string rule) { return {RuleEntry::Match::Kind, "conv", std::move(rule)}; }
 RuleEntry linear(std::string rule) { return {RuleEntry::Match::Kind, "linear", std::move(rule)}; }
+RuleEntry kind(std::string k, std::string rule) { return {RuleEntry::Match::Kind, std::move(k), std::move(rule)}; }
 
 Option eps(double fallback) { return number_option("eps", fallback, "stabilizer of the epsilon rule", 0); }
 Option gamma() { return number_option("gamma", 0.25, "gamma of the conv layers' gamma rule", 0); }
@@ -43,6 +44,20 @@ void register_lrp_presets(CompositeRegistry& r) {
   // Sixt et al.'s DTD: z^B at the input layer, w^2 at the logits, z+ (with bias) elsewhere.
   r.add(preset("deep_taylor", "Deep Taylor Decomposition: z^B on the input layer, z+ inside, w^2 at the logits",
                {high(), low()}, {first("zbox(low={low}, high={high})"), logits("wsquare"), conv("zplus"), linear("zplus")}));
+  // Transformers (transformer_rules.h). The base entries every preset ends with already carry AttnLRP's
+  // rules for LayerNorm, GELU, softmax and attention products; CP-LRP overrides the attention's.
+  r.add(preset("lrp_attn",
+               "AttnLRP (Achtibat et al. 2024): epsilon on conv and linear layers, LayerNorm and GELU identity rules, "
+               "the softmax rule, the uniform rule on attention products",
+               {eps(1e-6)},
+               {conv("epsilon(eps={eps})"), linear("epsilon(eps={eps})"), kind("layernorm", "layernorm(eps={eps})"),
+                kind("matmul", "uniform(eps={eps})"), kind("mul", "uniform(eps={eps})")}));
+  r.add(preset("lrp_cp",
+               "CP-LRP (Ali et al. 2022): attention probabilities and LayerNorm's 1/std held constant, epsilon on conv "
+               "and linear layers, GELU identity rule",
+               {eps(1e-6)},
+               {conv("epsilon(eps={eps})"), linear("epsilon(eps={eps})"), kind("layernorm", "layernorm(eps={eps})"),
+                kind("softmax", "detach"), kind("matmul", "cp_attention(eps={eps})")}));
   r.add(preset("excitation_backprop", "Excitation Backprop: z+ on every conv and linear layer, one-hot seed", {},
                {conv("zplus"), linear("zplus")}, SeedScale::One));
 }

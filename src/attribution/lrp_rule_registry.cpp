@@ -116,6 +116,7 @@ RuleRegistry::RuleRegistry() : Registry("rule", "rules") {
                 RuleChoice::Kind::Norm));
   add(node_rule("pass", "relevance passes unchanged", RuleChoice::Kind::Pass));
   add(node_rule("gradient", "the layer's own gradient", RuleChoice::Kind::Gradient));
+  register_transformer_rules(*this);
 }
 
 RuleChoice RuleRegistry::make(const Spec& spec, const std::string& where) const {

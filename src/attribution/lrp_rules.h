@@ -66,17 +66,21 @@ struct LrpRule {
   Tensor relevance(const LinearOp& op, const Tensor& x, const Tensor& r) const;
 };
 
-// What a rule spec names: a declared linear-layer rule, or one of the node rules below.
+// What a rule spec names: a declared linear-layer rule, one of the node rules below, or a rule of
+// its own for certain layer kinds (the transformer rules, transformer_rules.h).
 struct RuleChoice {
-  enum class Kind { Linear, Norm, Pass, Gradient } kind = Kind::Gradient;
-  std::shared_ptr<const LrpRule> linear;  // Kind::Linear
+  enum class Kind { Linear, Norm, Pass, Gradient, Node } kind = Kind::Gradient;
+  std::shared_ptr<const LrpRule> linear;     // Kind::Linear
+  std::shared_ptr<const BackwardRule> node;  // Kind::Node
+  std::vector<LayerKind> layers;             // Kind::Node: the layer kinds it applies to
 };
 
 struct RuleInfo : RegistryEntry {
   std::function<RuleChoice(const Spec& resolved)> make;
 };
 
-// z, epsilon, gamma, zplus, alpha_beta, wsquare, flat, zbox, norm, pass, gradient.
+// z, epsilon, gamma, zplus, alpha_beta, wsquare, flat, zbox, norm, pass, gradient; and the
+// transformer rules layernorm, softmax, detach, uniform, cp_attention (transformer_rules.h).
 class RuleRegistry : public Registry<RuleInfo> {
  public:
   static const RuleRegistry& instance();
@@ -87,6 +91,8 @@ class RuleRegistry : public Registry<RuleInfo> {
  private:
   RuleRegistry();
 };
+
+void register_transformer_rules(Registry<RuleInfo>& r);
 
 // The backward rule of a node that is a linear map: binds an LRP rule to the node's (canonized) map.
 class LinearRule : public BackwardRule {

@@ -1,5 +1,6 @@
 #include "attribution/relu_rules.h"
 
+#include "core/error.h"
 #include "models/layers.h"
 
 namespace sanity {
@@ -29,7 +30,30 @@ bool is_rectifier(const Layer& layer) {
   return false;
 }
 
-RuleSet relu_rules(const Graph& model, ReluRule rule) {
+std::optional<int> non_rectifier_activation(const Graph& model) {
+  for (int k = 1; k < model.size(); ++k) {
+    const Node& n = model.node(k);
+    const LayerKind kind = n.layer->kind();
+    if (kind == LayerKind::Gelu || kind == LayerKind::HardSwish || kind == LayerKind::Erf) return k;
+    // SiLU as exported: x * Sigmoid(x).
+    if (kind == LayerKind::Mul && n.inputs.size() == 2)
+      for (int j = 0; j < 2; ++j) {
+        const Node& s = model.node(n.inputs[j]);
+        if (s.layer->kind() == LayerKind::Sigmoid && s.inputs.size() == 1 && s.inputs[0] == n.inputs[1 - j]) return k;
+      }
+  }
+  return std::nullopt;
+}
+
+RuleSet relu_rules(const Graph& model, ReluRule rule, const std::string& method) {
+  if (const auto k = non_rectifier_activation(model)) {
+    const Node& n = model.node(*k);
+    const std::string what = n.layer->kind() == LayerKind::Mul ? "silu (x * sigmoid(x))" : std::string(kind_name(n.layer->kind()));
+    throw UnsupportedError(method + ": node '" + n.name + "' is a " + what +
+                           " activation; Guided Backprop and Deconvnet are defined for ReLU networks and sanity does "
+                           "not guess a rule for other nonlinearities (Captum leaves them the plain gradient, silently); "
+                           "use gradient, smoothgrad or an LRP preset (lrp_attn for transformers)");
+  }
   std::shared_ptr<const BackwardRule> r;
   if (rule == ReluRule::Guided) r = std::make_shared<GuidedRelu>();
   else r = std::make_shared<DeconvRelu>();

@@ -14,6 +14,13 @@ enum class ReluRule { Guided, Deconvnet };
 bool is_rectifier(const Layer& layer);
 
 // One rule per rectifier node of `model` (null slots elsewhere), for BackpropOptions::rules.
-RuleSet relu_rules(const Graph& model, ReluRule rule);
+// Throws UnsupportedError naming `method` and the node when the model has an activation that is not
+// a rectifier (GELU, SiLU, HardSwish): both methods are defined on ReLU networks, and we do not guess
+// a rule for other nonlinearities (Captum hooks nn.ReLU modules only and leaves them the plain
+// gradient, silently). Sigmoid gates (squeeze-and-excitation) are not activations and pass.
+RuleSet relu_rules(const Graph& model, ReluRule rule, const std::string& method);
+
+// The first node that is a non-rectifier activation (see relu_rules), if any.
+std::optional<int> non_rectifier_activation(const Graph& model);
 
 }  // namespace sanity

@@ -67,7 +67,8 @@ Command make_check_command() {
         ->capture_default_str();
     s->add_option("--layers", a->layers,
                   "layer groups to randomize as stages, output first (default: every layer with parameters; block "
-                  "names such as Mixed_7c group every layer under them)");
+                  "names such as Mixed_7c group every layer under them; 'blocks': the model's own blocks, as "
+                  "`sanity info` lists them)");
     s->add_option("--init", a->init, "re-initialization: original (the layer's initializer), default (framework), permute")
         ->capture_default_str();
     s->add_flag("--keep-bias", a->no_bias, "do not re-initialize biases");

@@ -72,7 +72,7 @@ Command make_csc_command() {
   Command c;
   c.add = [args](CLI::App& app) {
     auto* s = app.add_subcommand("csc", "Cosine Similarity Convergence of modified-backprop methods (Sixt et al. 2020)");
-    s->add_option("--model", args->model, "an .onnx file, or cnn / mlp")->required();
+    s->add_option("--model", args->model, "an .onnx file, or cnn / mlp / vit")->required();
     add_data_options(s, args->data, 200);
     s->get_option("--data")->required();
     s->add_option("--methods", args->methods, "comma-separated method specs")->capture_default_str();

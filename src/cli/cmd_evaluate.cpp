@@ -78,7 +78,7 @@ Command make_evaluate_command() {
   Command c;
   c.add = [args](CLI::App& app) {
     auto* s = app.add_subcommand("evaluate", "Run a model on data: accuracy when labels are known, predictions as JSON");
-    s->add_option("--model", args->model, "an .onnx file, or cnn / mlp (untrained, seeded by --seed)")->required();
+    s->add_option("--model", args->model, "an .onnx file, or cnn / mlp / vit (untrained, seeded by --seed)")->required();
     add_data_options(s, args->data, /*default_count=*/0);
     s->add_option("--batch-size", args->batch_size, "images per forward pass")->capture_default_str();
     s->add_option("--out", args->out, "write predictions (id, label, predicted class and its output score) as JSON");

@@ -36,7 +36,7 @@ nlohmann::json explain_header(const ExplainArgs& a, const std::string& model_spe
   nlohmann::json j;
   j["command"] = "explain";
   j["model"] = model_spec;
-  j["model_untrained_builtin"] = model_spec == "cnn" || model_spec == "mlp";
+  j["model_untrained_builtin"] = model_spec == "cnn" || model_spec == "mlp" || model_spec == "vit";
   j["data"] = {{"source", data_options.spec}, {"name", data.name}, {"split", data_options.split},
                {"count", data.size()}, {"testbed_seed", data_options.testbed.seed},
                {"balanced", data_options.testbed.balanced}};
@@ -67,7 +67,7 @@ int run_explain(ExplainArgs& a) {
   apply_common_options(a.common);
   if (!a.model.empty() && !a.builtin.empty()) throw InputError("--model and --builtin: give one of them");
   const std::string model_spec = a.model.empty() ? a.builtin : a.model;
-  if (model_spec.empty()) throw InputError("--model: missing; give an .onnx file, or --builtin cnn|mlp");
+  if (model_spec.empty()) throw InputError("--model: missing; give an .onnx file, or --builtin cnn|mlp|vit");
   if (a.batch_size < 1) throw InputError("--batch-size " + std::to_string(a.batch_size) + ": must be at least 1");
   if (a.clip <= 50 || a.clip > 100) throw InputError("--clip " + std::to_string(a.clip) + ": expected a percentile in (50, 100]");
   if (a.overlay < 0 || a.overlay > 1) throw InputError("--overlay: expected a weight in [0, 1]");
@@ -127,10 +127,10 @@ Command make_explain_command() {
   c.add = [args](CLI::App& app) {
     auto* s = app.add_subcommand("explain", "Attribution maps: DIR/<method>.npy (N x C x H x W float32), PNG heatmaps, explain.json");
     s->add_option("--model", args->model,
-                  "an .onnx file, or cnn / mlp: the built-in architecture UNTRAINED (random weights from --seed; "
+                  "an .onnx file, or cnn / mlp / vit: the built-in architecture UNTRAINED (random weights from --seed; "
                   "train one with `sanity train`)");
-    s->add_option("--builtin", args->builtin, "cnn or mlp: same as --model cnn|mlp (untrained)")
-        ->check(CLI::IsMember({"cnn", "mlp"}));
+    s->add_option("--builtin", args->builtin, "cnn, mlp or vit: same as --model cnn|mlp|vit (untrained)")
+        ->check(CLI::IsMember({"cnn", "mlp", "vit"}));
     s->add_option("--methods", args->methods, methods_help())->required();
     s->add_option("--target", args->target, "class explained: predicted, true (the labels), or a class index")
         ->capture_default_str();

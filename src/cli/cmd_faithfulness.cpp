@@ -26,7 +26,7 @@ struct FaithfulnessArgs {
 
 int run_faithfulness(FaithfulnessArgs& a) {
   apply_common_options(a.common);
-  if (a.model.empty()) throw InputError("--model: missing; give an .onnx file, or cnn|mlp (untrained built-ins)");
+  if (a.model.empty()) throw InputError("--model: missing; give an .onnx file, or cnn|mlp|vit (untrained built-ins)");
   if (a.batch_size < 1) throw InputError("--batch-size " + std::to_string(a.batch_size) + ": must be at least 1");
   ensure_directory(a.out, "--out");
   a.options.validate();
@@ -87,7 +87,7 @@ Command make_faithfulness_command() {
                                  "Pixel flipping (MoRF/LeRF curves, AOPC; Samek et al. 2017) and insertion/deletion "
                                  "(Petsiuk et al. 2018) per method: OUT/curves.csv, scores.csv, ranking.csv, "
                                  "faithfulness.json, results.sqlite");
-    s->add_option("--model", a->model, "an .onnx file, or cnn / mlp (the built-in architecture, untrained)")->required();
+    s->add_option("--model", a->model, "an .onnx file, or cnn / mlp / vit (the built-in architecture, untrained)")->required();
     s->add_option("--methods", a->methods, "comma-separated method specs, e.g. gradient,integrated_gradients,noise")
         ->required();
     s->add_option("--out", a->out, "output directory")->required();

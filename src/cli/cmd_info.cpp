@@ -2,6 +2,7 @@
 #include "cli/commands.h"
 #include "models/builtin.h"
 #include "models/model_io.h"
+#include "randomization/stages.h"
 
 namespace sanity::cli {
 
@@ -10,7 +11,7 @@ Command make_info_command() {
   Command c;
   c.add = [model](CLI::App& app) {
     auto* s = app.add_subcommand("info", "Show a model's layers (names for --layer options), input and output");
-    s->add_option("--model", *model, "an .onnx file, or cnn / mlp for the built-in architectures")->required();
+    s->add_option("--model", *model, "an .onnx file, or cnn / mlp / vit for the built-in architectures")->required();
     return s;
   };
   c.execute = [model] {
@@ -20,6 +21,11 @@ Command make_info_command() {
     std::printf("]\nexplained output: %s\nlayers:\n%s", g.node(g.logits()).name.c_str(), g.summary().c_str());
     std::printf("parameterized layers, output to input (cascading randomization order):");
     for (int k : g.layers_top_down()) std::printf(" %s", g.node(k).name.c_str());
+    std::printf("\n");
+    // The groups `--layers blocks` randomizes together (randomization/stages.h).
+    const auto groups = module_groups(g);
+    std::printf("--layers blocks (%zu groups, output to input):", groups.size());
+    for (const auto& gr : groups) std::printf(" %s[%zu]", gr.name.c_str(), gr.nodes.size());
     std::printf("\n");
     for (const auto& [k, v] : g.metadata) std::printf("metadata %s = %s\n", k.c_str(), v.c_str());
     return 0;

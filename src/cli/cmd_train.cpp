@@ -43,8 +43,8 @@ Command make_train_command() {
   auto args = std::make_shared<TrainArgs>();
   Command c;
   c.add = [args](CLI::App& app) {
-    auto* s = app.add_subcommand("train", "Train a built-in model (cnn or mlp) on MNIST or Fashion-MNIST");
-    s->add_option("--model", args->model, "cnn or mlp")->capture_default_str()->check(CLI::IsMember({"cnn", "mlp"}));
+    auto* s = app.add_subcommand("train", "Train a built-in model (cnn, mlp or vit) on MNIST or Fashion-MNIST");
+    s->add_option("--model", args->model, "cnn, mlp or vit")->capture_default_str()->check(CLI::IsMember({"cnn", "mlp", "vit"}));
     s->add_option("--dataset", args->dataset, "mnist or fashion-mnist")
         ->capture_default_str()
         ->check(CLI::IsMember({"mnist", "fashion-mnist"}));

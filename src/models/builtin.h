@@ -15,7 +15,15 @@ Graph build_cnn(uint64_t seed, int64_t channels = 1, int64_t height = 28, int64_
 // std 2/sqrt(fan_in), biases 0, as the authors' code.
 Graph build_mlp(uint64_t seed, int64_t channels = 1, int64_t height = 28, int64_t width = 28, int64_t classes = 10);
 
-// "cnn" or "mlp"; throws InputError for other names.
+// A small Vision Transformer (Dosovitskiy et al. 2021), laid out and named as torchvision's ViT so
+// that randomization stages, GradCAM and the LRP rules treat it as they treat vit_b_16: conv_proj
+// (7x7 patches, stride 7: 4x4 tokens for MNIST), a class token and a learned position embedding, 4
+// encoder layers (pre-LayerNorm, 4 heads of 16, MLP 128 with GELU), encoder.ln, heads.head on the
+// class token. Weights truncated normal sqrt(1/fan_in), biases 0; position embedding truncated
+// normal 0.02 and class token 0, as torchvision initializes them.
+Graph build_vit(uint64_t seed, int64_t channels = 1, int64_t height = 28, int64_t width = 28, int64_t classes = 10);
+
+// "cnn", "mlp" or "vit"; throws InputError for other names.
 Graph build_builtin(const std::string& name, uint64_t seed, int64_t channels = 1, int64_t height = 28,
                     int64_t width = 28, int64_t classes = 10);
 

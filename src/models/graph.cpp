@@ -136,7 +136,6 @@ void Graph::to(torch::Device device) {
       const bool rg = p.value.requires_grad();
       p.value = p.value.detach().to(device).requires_grad_(rg);
     }
-    if (auto* c = dynamic_cast<ConstArith*>(n.layer.get())) c->constant = c->constant.to(device);
   }
 }
 
@@ -152,7 +151,7 @@ Graph Graph::clone() const {
   g.output_ = output_;
   g.by_name_ = by_name_;
   g.metadata = metadata;
-  for (const auto& n : nodes_) g.nodes_.push_back({n.name, std::shared_ptr<Layer>(n.layer->clone()), n.inputs});
+  for (const auto& n : nodes_) g.nodes_.push_back({n.name, std::shared_ptr<Layer>(n.layer->clone()), n.inputs, n.path});
   return g;
 }
 

@@ -18,6 +18,7 @@ struct Node {
   std::string name;
   std::shared_ptr<Layer> layer;  // owned; Graph::clone() deep-copies
   std::vector<int> inputs;       // indices of earlier nodes
+  std::string path;              // PyTorch module path ("encoder.layers.encoder_layer_11.mlp.0"); empty if unknown
 };
 
 // What the model expects: [C, H, W] (-1 where the model accepts any size).
@@ -40,6 +41,9 @@ class Graph {
   void set_output(int node);
   // A second name that find() accepts (ONNX parameter prefixes like "features.28").
   void add_alias(const std::string& alias, int node);
+  // The PyTorch module a node belongs to (imported models); randomization groups layers by it.
+  void set_path(int node, std::string path) { nodes_.at(static_cast<size_t>(node)).path = std::move(path); }
+  const std::string& path(int node) const { return nodes_.at(static_cast<size_t>(node)).path; }
 
   const std::vector<Node>& nodes() const { return nodes_; }
   const Node& node(int i) const { return nodes_.at(static_cast<size_t>(i)); }

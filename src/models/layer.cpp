@@ -31,6 +31,19 @@ std::string_view kind_name(LayerKind kind) {
     case LayerKind::Softmax: return "softmax";
     case LayerKind::LogSoftmax: return "log_softmax";
     case LayerKind::Identity: return "identity";
+    case LayerKind::Sub: return "sub";
+    case LayerKind::Div: return "div";
+    case LayerKind::MatMul: return "matmul";
+    case LayerKind::Slice: return "slice";
+    case LayerKind::Gather: return "gather";
+    case LayerKind::Expand: return "expand";
+    case LayerKind::ParamExpand: return "param_expand";
+    case LayerKind::LayerNorm: return "layernorm";
+    case LayerKind::Gelu: return "gelu";
+    case LayerKind::Erf: return "erf";
+    case LayerKind::Sqrt: return "sqrt";
+    case LayerKind::HardSigmoid: return "hard_sigmoid";
+    case LayerKind::HardSwish: return "hard_swish";
   }
   return "?";
 }

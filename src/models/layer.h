@@ -40,7 +40,23 @@ enum class LayerKind {
   Softmax,
   LogSoftmax,
   Identity,
+  // Transformer and modern-CNN operators (ONNX import of every torchvision family).
+  Sub,
+  Div,
+  MatMul,
+  Slice,
+  Gather,
+  Expand,
+  ParamExpand,
+  LayerNorm,
+  Gelu,
+  Erf,
+  Sqrt,
+  HardSigmoid,
+  HardSwish,
 };
+// One past the last kind: for loops over every kind (rules files name kinds).
+inline constexpr int kLayerKindCount = static_cast<int>(LayerKind::HardSwish) + 1;
 
 // The name used in model summaries and error messages ("conv", "relu", ...).
 std::string_view kind_name(LayerKind kind);
@@ -102,6 +118,19 @@ class AffineLayer : public Layer {
   Tensor bias() const { return params_.size() > 1 ? params_[1].value : Tensor(); }
   // Number of inputs feeding one output unit (for initializers and the w^2 rule).
   virtual int64_t fan_in() const = 0;
+};
+
+// The boilerplate of a concrete layer: its kind and a deep copy of itself.
+template <class Derived, LayerKind K, class Base = Layer>
+class LayerOf : public Base {
+ public:
+  static constexpr LayerKind kKind = K;
+  LayerKind kind() const override { return K; }
+  std::unique_ptr<Layer> clone() const override {
+    auto copy = std::make_unique<Derived>(static_cast<const Derived&>(*this));
+    for (auto& p : copy->params()) p.value = p.value.detach().clone();
+    return copy;
+  }
 };
 
 }  // namespace sanity

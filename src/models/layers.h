@@ -4,21 +4,10 @@
 #include <optional>
 
 #include "models/layer.h"
+#include "models/layers_transformer.h"
 #include "models/pool_memo.h"
 
 namespace sanity {
-
-template <class Derived, LayerKind K, class Base = Layer>
-class LayerOf : public Base {
- public:
-  static constexpr LayerKind kKind = K;
-  LayerKind kind() const override { return K; }
-  std::unique_ptr<Layer> clone() const override {
-    auto copy = std::make_unique<Derived>(static_cast<const Derived&>(*this));
-    for (auto& p : copy->params()) p.value = p.value.detach().clone();
-    return copy;
-  }
-};
 
 // 2-D spatial padding as ONNX gives it: begin and end for each of (height, width).
 struct Pads2d {
@@ -167,10 +156,12 @@ class Reshape : public LayerOf<Reshape, LayerKind::Reshape> {
   bool batch_first;
 };
 
+// Any permutation, the batch dimension included (attention moves it).
 class Transpose : public LayerOf<Transpose, LayerKind::Transpose> {
  public:
   explicit Transpose(std::vector<int64_t> perm) : perm(std::move(perm)) {}
   Tensor forward(const Tensors& in, bool) const override;
+  Tensors backward(const Tensors& in, const Tensor& out, const Tensor& grad_out) const override;
   std::vector<int64_t> perm;
 };
 
@@ -190,10 +181,24 @@ class Add : public LayerOf<Add, LayerKind::Add> {
   Tensors backward(const Tensors& in, const Tensor& out, const Tensor& grad_out) const override;
 };
 
-// Elementwise product of two tensors (squeeze-and-excitation gates).
+// Elementwise product of two tensors (squeeze-and-excitation gates, SiLU's x * sigmoid(x)).
 class Mul : public LayerOf<Mul, LayerKind::Mul> {
  public:
   Tensor forward(const Tensors& in, bool) const override;
+  Tensors backward(const Tensors& in, const Tensor& out, const Tensor& grad_out) const override;
+};
+
+// Difference and quotient of two computed (broadcastable) tensors.
+class Sub : public LayerOf<Sub, LayerKind::Sub> {
+ public:
+  Tensor forward(const Tensors& in, bool) const override;
+  Tensors backward(const Tensors& in, const Tensor& out, const Tensor& grad_out) const override;
+};
+
+class Div : public LayerOf<Div, LayerKind::Div> {
+ public:
+  Tensor forward(const Tensors& in, bool) const override;
+  Tensors backward(const Tensors& in, const Tensor& out, const Tensor& grad_out) const override;
 };
 
 class Concat : public LayerOf<Concat, LayerKind::Concat> {
@@ -204,16 +209,20 @@ class Concat : public LayerOf<Concat, LayerKind::Concat> {
   int64_t axis;
 };
 
-// x (op) constant or constant (op) x, for op in + - * /: normalization folded into a model, say.
+// x (op) constant or constant (op) x, for op in + - * / and x^constant: normalization folded into a
+// model, a layer scale, a position embedding. The constant is the layer's one parameter, "constant":
+// trainable when it is one of the model's own parameters (an ONNX initializer named like
+// "encoder.pos_embedding"), so that randomization re-draws it with the layer it belongs to; fixed
+// otherwise (folded normalization, the 1/sqrt(d) of attention).
 class ConstArith : public LayerOf<ConstArith, LayerKind::ConstArith> {
  public:
-  enum class Op { Add, Sub, Mul, Div };
-  ConstArith(Op op, Tensor constant, bool constant_first)
-      : op(op), constant(std::move(constant)), constant_first(constant_first) {}
+  enum class Op { Add, Sub, Mul, Div, Pow };
+  ConstArith(Op op, Tensor constant, bool constant_first, bool trainable = false);
   Tensor forward(const Tensors& in, bool) const override;
+  Tensors backward(const Tensors& in, const Tensor& out, const Tensor& grad_out) const override;
   std::string describe() const override;
+  const Tensor& constant() const { return params_[0].value; }
   Op op;
-  Tensor constant;
   bool constant_first;
 };
 
@@ -229,6 +238,7 @@ class Softmax : public LayerOf<Softmax, LayerKind::Softmax> {
  public:
   explicit Softmax(int64_t axis = -1) : axis(axis) {}
   Tensor forward(const Tensors& in, bool) const override;
+  Tensors backward(const Tensors& in, const Tensor& out, const Tensor& grad_out) const override;
   int64_t axis;
 };
 

@@ -38,6 +38,11 @@ Tensor Tanh::forward(const Tensors& in, bool) const { return at::tanh(in.at(0));
 
 Tensor Softmax::forward(const Tensors& in, bool) const { return at::softmax(in.at(0), axis); }
 
+Tensors Softmax::backward(const Tensors&, const Tensor& out, const Tensor& grad_out) const {
+  const int64_t dim = axis < 0 ? axis + out.dim() : axis;
+  return {at::_softmax_backward_data(grad_out.contiguous(), out.contiguous(), dim, out.scalar_type())};
+}
+
 Tensor LogSoftmax::forward(const Tensors& in, bool) const { return at::log_softmax(in.at(0), axis); }
 
 }  // namespace sanity

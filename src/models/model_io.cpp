@@ -19,9 +19,9 @@ void require_finite_parameters(const Graph& g, const std::string& path) {
 }  // namespace
 
 Graph load_model(const std::string& spec, uint64_t seed) {
-  if (spec == "cnn" || spec == "mlp") return build_builtin(spec, seed);
+  if (spec == "cnn" || spec == "mlp" || spec == "vit") return build_builtin(spec, seed);
   if (spec.size() < 5 || spec.substr(spec.size() - 5) != ".onnx")
-    throw InputError("--model " + spec + ": expected an .onnx file, or cnn / mlp");
+    throw InputError("--model " + spec + ": expected an .onnx file, or cnn / mlp / vit");
   Graph g = load_onnx(spec);
   require_finite_parameters(g, spec);
   return g;

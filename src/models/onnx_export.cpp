@@ -1,7 +1,10 @@
-// ONNX export (opset 13): every layer kind maps to one standard operator, parameters become
-// initializers named "<node>.<param>", so the model opens in onnxruntime, Netron or PyTorch tools.
+// ONNX export: every layer kind maps to standard operators (opset 13; 17 for models with the layers of
+// transformers, for LayerNormalization), parameters become initializers named "<node>.<param>", so the
+// model opens in onnxruntime, Netron or PyTorch tools. GELU is written as its erf formula, which the
+// importer fuses back (onnx_fuse.cpp).
 #include <onnx/onnx_pb.h>
 
+#include <cmath>
 #include <fstream>
 
 #include "core/error.h"
@@ -23,7 +26,7 @@ class Exporter {
     m.set_producer_version(SANITY_VERSION);
     auto* opset = m.add_opset_import();
     opset->set_domain("");
-    opset->set_version(13);
+    opset->set_version(opset_version());
     for (const auto& [k, v] : g_.metadata) {
       auto* p = m.add_metadata_props();
       p->set_key(k);
@@ -41,6 +44,13 @@ class Exporter {
   }
 
  private:
+  // 17 where a layer needs it (LayerNormalization, HardSwish); 13 otherwise, as before.
+  int opset_version() const {
+    for (const auto& n : g_.nodes())
+      if (static_cast<int>(n.layer->kind()) >= static_cast<int>(LayerKind::Sub)) return 17;
+    return 13;
+  }
+
   std::string value_name(int k) const { return k == 0 ? g_.input_spec().name : g_.node(k).name; }
 
   void add_value_info(onnx::ValueInfoProto* v, const std::string& name, const std::vector<int64_t>& chw) {
@@ -161,16 +171,80 @@ class Exporter {
   }
   void const_arith(int k, const ConstArith& c) {
     const Node& nd = g_.node(k);
-    const char* ops[] = {"Add", "Sub", "Mul", "Div"};
+    const char* ops[] = {"Add", "Sub", "Mul", "Div", "Pow"};
     auto* n = graph_->add_node();
     n->set_name(nd.name);
     n->set_op_type(ops[static_cast<int>(c.op)]);
-    const std::string constant = initializer(nd.name + ".constant", c.constant);
+    const std::string constant = initializer(nd.name + ".constant", c.constant());
     const std::string x = value_name(nd.inputs.at(0));
     n->add_input(c.constant_first ? constant : x);
     n->add_input(c.constant_first ? x : constant);
     n->add_output(value_name(k));
   }
+  // A helper node of the exported form of one layer: "<node>/<suffix>", output of the same name.
+  std::string helper(int k, const char* op, const std::string& suffix, std::vector<std::string> inputs) {
+    auto* n = graph_->add_node();
+    n->set_name(g_.node(k).name + "/" + suffix);
+    n->set_op_type(op);
+    for (auto& i : inputs) n->add_input(i);
+    n->add_output(n->name());
+    return n->name();
+  }
+  std::string ints_init(int k, const std::string& suffix, const std::vector<int64_t>& v) {
+    return initializer(g_.node(k).name + "." + suffix, torch::tensor(v, torch::kInt64));
+  }
+  std::string scalar_init(int k, const std::string& suffix, float v) {
+    return initializer(g_.node(k).name + "." + suffix, torch::tensor(v));
+  }
+  void layer_norm(int k, const LayerNorm& l) {
+    std::vector<std::string> in{initializer(g_.node(k).name + ".weight", l.weight())};
+    if (l.bias().defined()) in.push_back(initializer(g_.node(k).name + ".bias", l.bias()));
+    auto* n = node(k, "LayerNormalization", in);
+    integer(n, "axis", l.axis);
+    real(n, "epsilon", l.eps);
+  }
+  // x * (Erf(x / sqrt 2) + 1) * 0.5, as PyTorch exports F.gelu below opset 20.
+  void gelu(int k) {
+    const std::string x = value_name(g_.node(k).inputs.at(0));
+    const std::string d = helper(k, "Div", "Div", {x, scalar_init(k, "sqrt2", std::sqrt(2.0f))});
+    const std::string e = helper(k, "Erf", "Erf", {d});
+    const std::string a = helper(k, "Add", "Add", {e, scalar_init(k, "one", 1.0f)});
+    const std::string m = helper(k, "Mul", "Mul", {x, a});
+    auto* n = graph_->add_node();
+    n->set_name(g_.node(k).name);
+    n->set_op_type("Mul");
+    n->add_input(m);
+    n->add_input(scalar_init(k, "half", 0.5f));
+    n->add_output(value_name(k));
+  }
+  // The parameter broadcast to [factor * N + offset]: N from the input's shape.
+  void param_expand(int k, const ParamExpand& p) {
+    const std::string value = initializer(g_.node(k).name + "." + p.params()[0].name, p.params()[0].value);
+    const std::string shape = helper(k, "Shape", "Shape", {g_.input_spec().name});
+    const std::string n = helper(k, "Slice", "Batch", {shape, ints_init(k, "start", {0}), ints_init(k, "end", {1})});
+    const std::string scaled = helper(k, "Mul", "Mul", {n, ints_init(k, "factor", p.batch_factor)});
+    const std::string target = helper(k, "Add", "Add", {scaled, ints_init(k, "offset", p.offset)});
+    auto* node_proto = graph_->add_node();
+    node_proto->set_name(g_.node(k).name);
+    node_proto->set_op_type("Expand");
+    node_proto->add_input(value);
+    node_proto->add_input(target);
+    node_proto->add_output(value_name(k));
+  }
+  void slice(int k, const Slice& s) {
+    node(k, "Slice", {ints_init(k, "starts", s.starts), ints_init(k, "ends", s.ends), ints_init(k, "axes", s.axes),
+                      ints_init(k, "steps", s.steps)});
+  }
+  void gather(int k, const Gather& gth) {
+    integer(node(k, "Gather", {initializer(g_.node(k).name + ".indices", gth.indices.to(torch::kInt64))}), "axis",
+            gth.axis);
+  }
+  void hard_sigmoid(int k, const HardSigmoid& h) {
+    auto* n = node(k, "HardSigmoid");
+    real(n, "alpha", h.alpha);
+    real(n, "beta", h.beta);
+  }
+
   void reduce_mean(int k, const ReduceMean& r) {
     auto* n = node(k, "ReduceMean");
     if (!r.axes.empty()) ints(n, "axes", r.axes);
@@ -205,6 +279,19 @@ class Exporter {
       case LayerKind::Softmax: integer(node(k, "Softmax"), "axis", static_cast<const Softmax&>(l).axis); return;
       case LayerKind::LogSoftmax: integer(node(k, "LogSoftmax"), "axis", static_cast<const LogSoftmax&>(l).axis); return;
       case LayerKind::Identity: node(k, "Identity"); return;
+      case LayerKind::Sub: node(k, "Sub"); return;
+      case LayerKind::Div: node(k, "Div"); return;
+      case LayerKind::MatMul: node(k, "MatMul"); return;
+      case LayerKind::Slice: return slice(k, static_cast<const Slice&>(l));
+      case LayerKind::Gather: return gather(k, static_cast<const Gather&>(l));
+      case LayerKind::Expand: node(k, "Expand", {ints_init(k, "shape", static_cast<const Expand&>(l).shape)}); return;
+      case LayerKind::ParamExpand: return param_expand(k, static_cast<const ParamExpand&>(l));
+      case LayerKind::LayerNorm: return layer_norm(k, static_cast<const LayerNorm&>(l));
+      case LayerKind::Gelu: return gelu(k);
+      case LayerKind::Erf: node(k, "Erf"); return;
+      case LayerKind::Sqrt: node(k, "Sqrt"); return;
+      case LayerKind::HardSigmoid: return hard_sigmoid(k, static_cast<const HardSigmoid&>(l));
+      case LayerKind::HardSwish: node(k, "HardSwish"); return;
     }
     throw UnsupportedError("save_onnx: node '" + g_.node(k).name + "' of kind " + std::string(kind_name(l.kind())) +
                            " cannot be exported");

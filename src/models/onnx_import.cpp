@@ -32,18 +32,23 @@ std::string shape_str(at::IntArrayRef s) {
 
 namespace {
 
+// PyTorch's export scopes name each module by its attribute, and an nn.Sequential's element by the
+// Sequential's name and index: "/features/features.7/features.7.0/block/block.0/Conv" is the module
+// features.7.0.block.0. A segment that extends the last part ("block" -> "block.0") replaces it.
 std::string module_path(const std::string& name) {
   if (name.empty() || name[0] != '/') return {};
   std::vector<std::string> segs;
   size_t start = 1;
   for (size_t slash; (slash = name.find('/', start)) != std::string::npos; start = slash + 1)
     segs.push_back(name.substr(start, slash - start));
-  std::string path;
+  std::vector<std::string> parts;
   for (const auto& s : segs) {
     if (s.empty()) continue;
-    if (path.empty() || s.rfind(path + ".", 0) == 0) path = s;
-    else path += "." + s;
+    if (!parts.empty() && s.rfind(parts.back() + ".", 0) == 0) parts.back() = s;
+    else parts.push_back(s);
   }
+  std::string path;
+  for (const auto& p : parts) path += (path.empty() ? "" : ".") + p;
   return path;
 }
 
@@ -53,15 +58,22 @@ Graph Importer::run() {
   check_opset();
   const auto& g = model_.graph();
   for (auto& init : *model_.mutable_graph()->mutable_initializer()) {
-    constants_[init.name()] = to_tensor(init, "initializer '" + init.name() + "'");
+    Constant c;
+    c.value = to_tensor(init, "initializer '" + init.name() + "'");
+    // PyTorch names parameters by their module path; folded values are "onnx::..." or "/...".
+    c.param = c.value.is_floating_point() && !init.name().empty() && init.name()[0] != '/' &&
+              init.name().rfind("onnx::", 0) != 0;
+    c.source = init.name();
+    constants_[init.name()] = std::move(c);
     init.clear_raw_data();
     init.clear_float_data();
   }
-  for (const auto& n : g.node())
+  const std::vector<onnx::NodeProto> nodes = fuse_patterns(g, constants_);
+  for (const auto& n : nodes)
     for (const auto& in : n.input()) ++uses_[in];
   for (const auto& o : g.output()) ++uses_[o.name()];
   add_input();
-  for (int i = 0; i < g.node_size(); ++i) add_node(g.node(i), i);
+  for (size_t i = 0; i < nodes.size(); ++i) add_node(nodes[i], static_cast<int>(i));
   if (g.output_size() < 1) throw InputError(path_ + ": graph.output: the model declares no output");
   if (g.output_size() > 1) {
     std::vector<std::string> names;
@@ -72,7 +84,11 @@ Graph Importer::run() {
   }
   const std::string& out = g.output(0).name();
   auto it = values_.find(out);
-  if (it == values_.end()) throw InputError(path_ + ": graph.output '" + out + "' is not produced by any node");
+  if (it == values_.end()) {
+    if (is_constant(out))
+      throw UnsupportedError(path_ + ": graph.output '" + out + "' is a constant: the output does not depend on the input");
+    throw InputError(path_ + ": graph.output '" + out + "' is not produced by any node");
+  }
   if (const auto p = probe(it->second); p && p->dim() != 2)
     throw UnsupportedError(path_ + ": graph.output '" + out + "' has shape " + shape_str(p->sizes()) +
                            " for one image; sanity explains classifiers whose output is [N, classes]");
@@ -149,9 +165,15 @@ Tensor Importer::to_tensor(const onnx::TensorProto& t, const std::string& what) 
       return torch::tensor(std::vector<int32_t>(t.int32_data().begin(), t.int32_data().end()), torch::kInt32)
           .reshape(dims)
           .to(torch::kInt64);
+    case onnx::TensorProto::BOOL:
+      if (!raw.empty()) return from_raw(torch::kBool, 1);
+      check_count(t.int32_data_size());
+      return torch::tensor(std::vector<int32_t>(t.int32_data().begin(), t.int32_data().end()), torch::kInt32)
+          .reshape(dims)
+          .to(torch::kBool);
     default:
       throw UnsupportedError(path_ + ": " + what + ": tensor element type " + std::to_string(t.data_type()) +
-                             " is not supported (float, double, int32 and int64 are)");
+                             " is not supported (float, double, int32, int64 and bool are)");
   }
 }
 
@@ -177,24 +199,117 @@ std::vector<int64_t> Importer::attr_ints(const onnx::NodeProto& n, const std::st
   return a ? std::vector<int64_t>(a->ints().begin(), a->ints().end()) : fallback;
 }
 
-const Tensor& Importer::constant(const onnx::NodeProto& n, int i, const char* role) const {
+bool Importer::all_constant(const onnx::NodeProto& n) const {
+  for (int i = 0; i < n.input_size(); ++i)
+    if (!n.input(i).empty() && !is_constant(n.input(i))) return false;
+  return true;
+}
+
+const Constant& Importer::folded(const onnx::NodeProto& n, int i, const char* role) const {
   if (!has_input(n, i)) bad(n, std::string("missing input ") + std::to_string(i) + " (" + role + ")");
   auto it = constants_.find(n.input(i));
   if (it == constants_.end())
     unsupported(n, std::string("input '") + n.input(i) + "' (" + role +
-                       ") is computed at run time; sanity needs it to be an initializer or Constant");
+                       ") is computed from the image at run time; sanity needs it to be a constant or to follow "
+                       "from the input's shape");
   return it->second;
 }
-int Importer::value(const onnx::NodeProto& n, int i) const {
+
+const Tensor& Importer::constant(const onnx::NodeProto& n, int i, const char* role) const {
+  const Constant& c = folded(n, i, role);
+  if (c.batch_dependent())
+    unsupported(n, std::string("input '") + n.input(i) + "' (" + role + ") depends on the batch size");
+  return c.value;
+}
+
+std::vector<BatchAffine> Importer::batch_ints(const onnx::NodeProto& n, int i, const char* role) const {
+  const Constant& c = folded(n, i, role);
+  const std::vector<int64_t> a = ints_of(c.at(0)), b = ints_of(c.at(1));
+  if (a.size() != b.size()) unsupported(n, std::string(role) + ": its length depends on the batch size");
+  const int64_t step = kProbeBatch[1] - kProbeBatch[0];
+  std::vector<BatchAffine> out;
+  for (size_t k = 0; k < a.size(); ++k) {
+    if ((b[k] - a[k]) % step != 0) unsupported(n, std::string(role) + ": an entry is not affine in the batch size");
+    const int64_t factor = (b[k] - a[k]) / step;
+    out.push_back({factor, a[k] - factor * kProbeBatch[0]});
+  }
+  return out;
+}
+
+int Importer::value(const onnx::NodeProto& n, int i) {
   if (!has_input(n, i)) bad(n, "missing input " + std::to_string(i));
   auto it = values_.find(n.input(i));
-  if (it == values_.end()) {
-    if (is_constant(n.input(i)))
-      unsupported(n, "input '" + n.input(i) + "' is a constant where sanity expects a computed tensor");
-    bad(n, "input '" + n.input(i) + "' is not produced by any earlier node, initializer or graph input");
-  }
-  return it->second;
+  if (it != values_.end()) return it->second;
+  if (is_constant(n.input(i))) return materialize(n, n.input(i));
+  bad(n, "input '" + n.input(i) + "' is not produced by any earlier node, initializer or graph input");
 }
+
+int Importer::materialize(const onnx::NodeProto& n, const std::string& name) {
+  const Constant& c = constants_.at(name);
+  if (!c.value.is_floating_point())
+    unsupported(n, "input '" + name + "' is an integer constant where sanity expects a computed tensor");
+  // The value at batch size 1 broadcast to the shape at N: entries that grow with N are the batch.
+  Tensor base = c.value.to(torch::kFloat32);
+  std::vector<int64_t> factor(base.dim(), 0), offset(base.sizes().begin(), base.sizes().end());
+  if (c.batch_dependent()) {
+    const Tensor& two = c.second;
+    if (two.dim() != base.dim()) unsupported(n, "input '" + name + "': its rank depends on the batch size");
+    for (int64_t d = 0; d < base.dim(); ++d)
+      if (two.size(d) != base.size(d)) {
+        if (base.size(d) != kProbeBatch[0] || two.size(d) != kProbeBatch[1])
+          unsupported(n, "input '" + name + "': a dimension grows with the batch size other than as the batch");
+        base = base.narrow(d, 0, 1);
+        factor[d] = 1;
+        offset[d] = 0;
+      }
+    if (!two.to(torch::kFloat32).equal(base.expand(two.sizes())))
+      unsupported(n, "input '" + name + "' differs between the images of a batch");
+  }
+  const std::string pname = c.source.empty() ? "value" : c.source;
+  auto layer = std::make_unique<ParamExpand>(pname, base.contiguous().clone(), factor, offset);
+  layer->params()[0].trainable = c.param;
+  onnx::NodeProto synthetic;
+  synthetic.set_name(c.source.empty() ? name : c.source);
+  synthetic.set_op_type("Constant");
+  synthetic.add_input(graph_.node(0).name);
+  synthetic.add_output(name);
+  const int idx = emit(synthetic, std::move(layer), {0});
+  values_[name] = idx;
+  return idx;
+}
+
+void Importer::fold(const onnx::NodeProto& n, const std::function<Tensors(const Tensors&)>& f) {
+  bool dependent = false;
+  int params = 0;
+  std::string source;  // the one parameter this value derives from, if one: a class token expanded
+  for (int i = 0; i < n.input_size(); ++i)
+    if (!n.input(i).empty()) {
+      const Constant& c = constants_.at(n.input(i));
+      dependent = dependent || c.batch_dependent();
+      if (c.param) {
+        ++params;
+        source = c.source;
+      }
+    }
+  const bool param = params > 0;
+  auto inputs = [&](int probe) {
+    Tensors in;
+    for (int i = 0; i < n.input_size(); ++i) in.push_back(n.input(i).empty() ? Tensor() : constants_.at(n.input(i)).at(probe));
+    return in;
+  };
+  const Tensors first = f(inputs(0));
+  const Tensors second = dependent ? f(inputs(1)) : Tensors();
+  for (int k = 0; k < n.output_size() && k < static_cast<int>(first.size()); ++k) {
+    if (n.output(k).empty()) continue;
+    Constant c;
+    c.value = first[k];
+    c.param = param && first[k].is_floating_point();
+    if (c.param && params == 1) c.source = source;
+    if (dependent && !(second[k].sizes() == first[k].sizes() && second[k].equal(first[k]))) c.second = second[k];
+    constants_[n.output(k)] = std::move(c);
+  }
+}
+
 std::vector<int64_t> Importer::ints_of(const Tensor& t) const {
   Tensor c = t.to(torch::kInt64).contiguous().view(-1);
   return std::vector<int64_t>(c.data_ptr<int64_t>(), c.data_ptr<int64_t>() + c.numel());
@@ -232,33 +347,39 @@ void Importer::add_input() {
   if (huge)
     throw UnsupportedError(path_ + ": graph.input '" + in.name() + "' declares " + shape_str(spec.shape) +
                            " per image, over 2^28 values: not an image model this machine can explain");
-  if (fixed) probes_[idx] = torch::zeros({1, spec.shape[0], spec.shape[1], spec.shape[2]});
+  if (fixed)
+    for (int p = 0; p < 2; ++p) probes_[p][idx] = torch::zeros({kProbeBatch[p], spec.shape[0], spec.shape[1], spec.shape[2]});
 }
 
-std::optional<Tensor> Importer::probe(int node) const {
-  auto it = probes_.find(node);
-  if (it == probes_.end()) return std::nullopt;
+std::optional<Tensor> Importer::probe(int node, int which) const {
+  auto it = probes_[which].find(node);
+  if (it == probes_[which].end()) return std::nullopt;
   return it->second;
 }
 
-int Importer::emit(const onnx::NodeProto& n, std::unique_ptr<Layer> layer, std::vector<int> inputs) {
+int Importer::emit(const onnx::NodeProto& n, std::unique_ptr<Layer> layer, std::vector<int> inputs, int output) {
   std::string name = name_of(n);
+  if (output > 0) {
+    name += '_';
+    name += std::to_string(output);
+  }
   if (graph_.try_find(name)) {
     name += '_';
     name += std::to_string(graph_.size());
   }
-  Tensors in;
-  bool all = true;
-  for (int i : inputs) {
-    auto p = probe(i);
-    if (!p) all = false;
-    else in.push_back(*p);
-  }
-  std::optional<Tensor> out;
-  if (all) {
+  std::optional<Tensor> out[2];
+  for (int p = 0; p < 2; ++p) {
+    Tensors in;
+    bool all = true;
+    for (int i : inputs) {
+      auto t = probe(i, p);
+      if (!t) all = false;
+      else in.push_back(*t);
+    }
+    if (!all) continue;
     try {
       torch::NoGradGuard ng;
-      out = layer->forward(in, false);
+      out[p] = layer->forward(in, false);
     } catch (const c10::Error& e) {
       std::string msg = e.what_without_backtrace();
       msg = msg.substr(0, msg.find('\n'));
@@ -268,30 +389,52 @@ int Importer::emit(const onnx::NodeProto& n, std::unique_ptr<Layer> layer, std::
     }
   }
   const int idx = graph_.add(name, std::move(layer), std::move(inputs));
-  if (out) probes_[idx] = *out;
-  if (n.output_size() > 0) values_[n.output(0)] = idx;
-  for (int i = 1; i < n.output_size(); ++i)
-    if (!n.output(i).empty() && uses_.count(n.output(i)))
-      unsupported(n, "output " + std::to_string(i) + " ('" + n.output(i) + "') is used; only the first output is supported");
+  for (int p = 0; p < 2; ++p)
+    if (out[p]) probes_[p][idx] = *out[p];
+  if (n.output_size() > output) values_[n.output(output)] = idx;
+  if (output == 0)
+    for (int i = 1; i < n.output_size(); ++i)
+      if (!n.output(i).empty() && uses_.count(n.output(i)) && n.op_type() != "Split")
+        unsupported(n, "output " + std::to_string(i) + " ('" + n.output(i) + "') is used; only the first output is supported");
   // PyTorch module paths become aliases for --layer options: "/layer4/layer4.2/conv3/Conv" is also
   // "layer4.2.conv3", and a parameter prefix ("features.28" from "features.28.weight") too.
-  if (const std::string path = module_path(name); !path.empty() && !graph_.try_find(path))
-    graph_.add_alias(path, idx);
+  if (const std::string path = module_path(name); !path.empty()) {
+    graph_.set_path(idx, path);
+    if (!graph_.try_find(path)) graph_.add_alias(path, idx);
+  }
   if (n.input_size() > 1) {
     const std::string& w = n.input(1);
     const auto dot = w.rfind(".weight");
-    if (dot != std::string::npos && dot + 7 == w.size() && !graph_.try_find(w.substr(0, dot)))
-      graph_.add_alias(w.substr(0, dot), idx);
+    if (dot != std::string::npos && dot + 7 == w.size()) {
+      if (!graph_.try_find(w.substr(0, dot))) graph_.add_alias(w.substr(0, dot), idx);
+      if (graph_.path(idx).empty()) graph_.set_path(idx, w.substr(0, dot));
+    }
   }
+  if (graph_.path(idx).empty() && n.op_type() == "Constant" && !n.name().empty() && n.name()[0] != '/')
+    graph_.set_path(idx, n.name());  // a parameter made a node: "class_token"
   return idx;
 }
 
+void Importer::emit_or_fold(const onnx::NodeProto& n, std::unique_ptr<Layer> layer) {
+  if (is_constant(n.input(0))) {
+    const Layer& l = *layer;
+    fold(n, [&l](const Tensors& in) { return Tensors{l.forward({in.at(0)}, false)}; });
+    return;
+  }
+  const int x = value(n, 0);
+  emit(n, std::move(layer), {x});
+}
+
 void Importer::reshape_to_probe(const onnx::NodeProto& n, const std::function<Tensor(const Tensor&)>& f) {
+  if (is_constant(n.input(0))) {
+    fold(n, [&f](const Tensors& in) { return Tensors{f(in.at(0))}; });
+    return;
+  }
   const int x = value(n, 0);
   auto p = probe(x);
   if (!p) unsupported(n, "needs a fixed input height and width to resolve the output shape");
   Tensor out = f(*p);
-  if (out.dim() == 0 || out.size(0) != 1) unsupported(n, "changes the batch dimension");
+  if (out.dim() == 0 || out.size(0) != kProbeBatch[0]) unsupported(n, "changes the batch dimension");
   std::vector<int64_t> shape(out.sizes().begin(), out.sizes().end());
   emit(n, std::make_unique<Reshape>(shape, true), {x});
 }

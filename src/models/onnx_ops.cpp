@@ -9,20 +9,25 @@ namespace {
 using Node = onnx::NodeProto;
 
 void constant_node(Importer& im, const Node& n) {
-  const std::string& out = n.output(0);
-  if (const auto* v = im.attr(n, "value")) im.set_constant(out, im.to_tensor(v->t(), "node '" + im.name_of(n) + "' (Constant) value"));
-  else if (const auto* f = im.attr(n, "value_float")) im.set_constant(out, torch::tensor(f->f()));
+  Constant c;
+  if (const auto* v = im.attr(n, "value")) c.value = im.to_tensor(v->t(), "node '" + im.name_of(n) + "' (Constant) value");
+  else if (const auto* f = im.attr(n, "value_float")) c.value = torch::tensor(f->f());
   else if (const auto* fs = im.attr(n, "value_floats"))
-    im.set_constant(out, torch::tensor(std::vector<float>(fs->floats().begin(), fs->floats().end())));
-  else if (const auto* i = im.attr(n, "value_int")) im.set_constant(out, torch::tensor(i->i(), torch::kInt64));
+    c.value = torch::tensor(std::vector<float>(fs->floats().begin(), fs->floats().end()));
+  else if (const auto* i = im.attr(n, "value_int")) c.value = torch::tensor(i->i(), torch::kInt64);
   else if (const auto* is = im.attr(n, "value_ints"))
-    im.set_constant(out, torch::tensor(std::vector<int64_t>(is->ints().begin(), is->ints().end()), torch::kInt64));
+    c.value = torch::tensor(std::vector<int64_t>(is->ints().begin(), is->ints().end()), torch::kInt64);
   else im.unsupported(n, "only tensor, float and int constants are supported");
+  im.set_constant(n.output(0), std::move(c));
 }
 
 // Identity and Dropout (inference): the output is the input.
 void identity(Importer& im, const Node& n) {
-  if (im.is_constant(n.input(0))) im.set_constant(n.output(0), im.constant(n, 0, "input"));
+  if (n.op_type() == "Dropout" && im.has_input(n, 2) && im.is_constant(n.input(2)) &&
+      im.constant(n, 2, "training_mode").item<bool>() && im.has_input(n, 1) &&
+      im.constant(n, 1, "ratio").item<double>() > 0)
+    im.unsupported(n, "dropout in training mode is random; export the model in eval mode");
+  if (im.is_constant(n.input(0))) im.set_constant(n.output(0), im.folded(n, 0, "input"));
   else im.set_value(n.output(0), im.value(n, 0));
 }
 
@@ -56,12 +61,22 @@ void gemm(Importer& im, const Node& n) {
   im.emit(n, std::make_unique<Linear>(w, b), {im.value(n, 0)});
 }
 
+// A constant right operand makes a Linear layer (MatMul + Add is PyTorch's nn.Linear on [N, T, C]);
+// two computed operands (attention's Q K^T and A V) a MatMul layer.
 void matmul(Importer& im, const Node& n) {
-  if (!im.is_constant(n.input(1))) im.unsupported(n, "MatMul of two computed tensors is not supported");
-  Tensor w = im.constant(n, 1, "weights").to(torch::kFloat32);
-  if (w.dim() != 2) im.unsupported(n, "weights of rank " + std::to_string(w.dim()) + "; only matrices are supported");
-  const int idx = im.emit(n, std::make_unique<Linear>(w.t().contiguous(), Tensor()), {im.value(n, 0)});
-  im.fused_matmul().insert(idx);
+  if (im.all_constant(n)) {
+    im.fold(n, [](const Tensors& in) { return Tensors{at::matmul(in.at(0), in.at(1))}; });
+    return;
+  }
+  if (im.is_constant(n.input(1)) && !im.folded(n, 1, "weights").batch_dependent() &&
+      im.constant(n, 1, "weights").dim() == 2) {
+    Tensor w = im.constant(n, 1, "weights").to(torch::kFloat32);
+    const int idx = im.emit(n, std::make_unique<Linear>(w.t().contiguous(), Tensor()), {im.value(n, 0)});
+    im.fused_matmul().insert(idx);
+    return;
+  }
+  const int a = im.value(n, 0), b = im.value(n, 1);
+  im.emit(n, std::make_unique<MatMul>(), {a, b});
 }
 
 void batch_norm(Importer& im, const Node& n) {
@@ -74,11 +89,11 @@ void batch_norm(Importer& im, const Node& n) {
 
 template <class L>
 OpHandler unary() {
-  return [](Importer& im, const Node& n) { im.emit(n, std::make_unique<L>(), {im.value(n, 0)}); };
+  return [](Importer& im, const Node& n) { im.emit_or_fold(n, std::make_unique<L>()); };
 }
 
 void leaky_relu(Importer& im, const Node& n) {
-  im.emit(n, std::make_unique<LeakyReLU>(im.attr_float(n, "alpha", 0.01)), {im.value(n, 0)});
+  im.emit_or_fold(n, std::make_unique<LeakyReLU>(im.attr_float(n, "alpha", 0.01)));
 }
 
 void clip(Importer& im, const Node& n) {
@@ -90,7 +105,7 @@ void clip(Importer& im, const Node& n) {
     if (im.has_input(n, 1)) lo = im.constant(n, 1, "min").item<double>();
     if (im.has_input(n, 2)) hi = im.constant(n, 2, "max").item<double>();
   }
-  im.emit(n, std::make_unique<Clip>(lo, hi), {im.value(n, 0)});
+  im.emit_or_fold(n, std::make_unique<Clip>(lo, hi));
 }
 
 void softmax(Importer& im, const Node& n) {
@@ -121,12 +136,58 @@ void pool(Importer& im, const Node& n) {
 }
 
 void flatten(Importer& im, const Node& n) {
-  im.emit(n, std::make_unique<Flatten>(im.attr_int(n, "axis", 1)), {im.value(n, 0)});
+  im.emit_or_fold(n, std::make_unique<Flatten>(im.attr_int(n, "axis", 1)));
 }
 
+// ONNX Reshape of x to `shape`: 0 copies x's dimension, -1 is inferred.
+Tensor reshaped(const Tensor& x, std::vector<int64_t> shape) {
+  for (size_t i = 0; i < shape.size(); ++i)
+    if (shape[i] == 0 && static_cast<int64_t>(i) < x.dim()) shape[i] = x.size(static_cast<int64_t>(i));
+  return x.reshape(shape);
+}
+
+// The target may follow from the batch size (a dynamic-batch export's Shape -> Gather -> Concat). An
+// entry that grows with N and equals the input's size at its position becomes 0 (copy that size);
+// one other such entry becomes -1, which the layer infers from the input's size.
 void reshape(Importer& im, const Node& n) {
   if (im.attr_int(n, "allowzero", 0)) im.unsupported(n, "allowzero=1 is not supported");
-  std::vector<int64_t> shape = im.opset() < 5 ? im.attr_ints(n, "shape", {}) : im.ints_of(im.constant(n, 1, "shape"));
+  if (im.opset() >= 5 && im.is_constant(n.input(0))) {
+    im.fold(n, [](const Tensors& in) {
+      const Tensor c = in.at(1).to(torch::kInt64).contiguous();
+      return Tensors{reshaped(in.at(0), std::vector<int64_t>(c.data_ptr<int64_t>(), c.data_ptr<int64_t>() + c.numel()))};
+    });
+    return;
+  }
+  const int x = im.value(n, 0);
+  std::vector<int64_t> shape;
+  if (im.opset() < 5) {
+    shape = im.attr_ints(n, "shape", {});
+  } else {
+    const auto affine = im.batch_ints(n, 1, "shape");
+    auto copies_input = [&](size_t i) {  // the entry is the input's own size at position i, at any N
+      for (int p = 0; p < 2; ++p) {
+        const auto t = im.probe(x, p);
+        if (!t || static_cast<int64_t>(i) >= t->dim() ||
+            t->size(static_cast<int64_t>(i)) != affine[i].factor * kProbeBatch[p] + affine[i].offset)
+          return false;
+      }
+      return true;
+    };
+    bool inferred = false;
+    for (const auto& e : affine) inferred = inferred || (e.factor == 0 && e.offset == -1);
+    for (size_t i = 0; i < affine.size(); ++i) {
+      if (affine[i].factor == 0) {
+        shape.push_back(affine[i].offset);
+      } else if (copies_input(i)) {
+        shape.push_back(0);
+      } else if (!inferred) {
+        shape.push_back(-1);
+        inferred = true;
+      } else {
+        im.unsupported(n, "the target shape has more than one entry that depends on the batch size");
+      }
+    }
+  }
   // Checked here, not left to LibTorch: a dimension below -2^62 is a symbolic size to LibTorch 1.13,
   // whose stride computation then throws where it cannot be caught (std::terminate; found by fuzz_onnx).
   int64_t product = 1;
@@ -135,7 +196,7 @@ void reshape(Importer& im, const Node& n) {
         product > (int64_t{1} << 40))
       im.bad(n, "shape entry " + std::to_string(d) + " is not -1, 0 or a size, or the sizes multiply beyond 2^40");
   const bool batch_first = !shape.empty() && shape[0] > 0 && shape[0] == im.declared_batch();
-  im.emit(n, std::make_unique<Reshape>(shape, batch_first), {im.value(n, 0)});
+  im.emit(n, std::make_unique<Reshape>(shape, batch_first), {x});
 }
 
 Tensor squeezed(const Tensor& t, const std::vector<int64_t>& axes) {
@@ -173,14 +234,23 @@ void squeeze(Importer& im, const Node& n) {
 
 void transpose(Importer& im, const Node& n) {
   auto perm = im.attr_ints(n, "perm", {});
-  if (perm.empty() || perm[0] != 0) im.unsupported(n, "transposes that move the batch dimension are not supported");
-  im.emit(n, std::make_unique<Transpose>(perm), {im.value(n, 0)});
+  if (perm.empty()) {  // the default reverses the dimensions: needs the rank
+    const auto p = im.is_constant(n.input(0)) ? std::optional<Tensor>(im.folded(n, 0, "input").value) : im.probe(im.value(n, 0));
+    if (!p) im.unsupported(n, "a transpose without perm needs a fixed input size");
+    for (int64_t d = p->dim() - 1; d >= 0; --d) perm.push_back(d);
+  }
+  im.emit_or_fold(n, std::make_unique<Transpose>(perm));
 }
 
 void concat(Importer& im, const Node& n) {
+  const int64_t axis = im.attr_int(n, "axis", 1);
+  if (im.all_constant(n)) {
+    im.fold(n, [axis](const Tensors& in) { return Tensors{at::cat(in, axis)}; });
+    return;
+  }
   std::vector<int> ins;
-  for (int i = 0; i < n.input_size(); ++i) ins.push_back(im.value(n, i));
-  im.emit(n, std::make_unique<Concat>(im.attr_int(n, "axis", 1)), ins);
+  for (int i = 0; i < n.input_size(); ++i) ins.push_back(im.value(n, i));  // constants become nodes
+  im.emit(n, std::make_unique<Concat>(axis), ins);
 }
 
 // MatMul followed by Add of a vector: the vector becomes the Linear layer's bias. True if folded.
@@ -190,33 +260,49 @@ bool fold_bias(Importer& im, const Node& n, const Tensor& c, int x, bool c0) {
   if (!lin || lin->bias().defined() || c.numel() != lin->weight().size(0) || !im.fused_matmul().count(x)) return false;
   lin->params().push_back({"bias", c.reshape({-1}).to(torch::kFloat32).clone()});
   im.set_value(n.output(0), x);
-  if (auto p = im.probe(x)) im.set_probe(x, *p + c.reshape({-1}));
+  for (int p = 0; p < 2; ++p)
+    if (auto t = im.probe(x, p)) im.set_probe(x, p, *t + c.reshape({-1}));
   return true;
 }
 
-// Elementwise binary ops: a constant operand gives ConstArith; two computed operands give Add/Mul.
+// Elementwise binary ops: two constants fold; a constant operand gives ConstArith; two computed
+// operands give Add/Sub/Mul/Div.
+Tensor arithmetic(const std::string& op, const Tensor& a, const Tensor& b) {
+  if (op == "Add") return a + b;
+  if (op == "Sub") return a - b;
+  if (op == "Mul") return a * b;
+  if (op == "Pow") return at::pow(a, b);
+  // ONNX integer division truncates (shape arithmetic: H / patch).
+  return a.is_floating_point() || b.is_floating_point() ? a / b : at::div(a, b, "trunc");
+}
+
 void binary(Importer& im, const Node& n) {
   const std::string& op = n.op_type();
-  const bool c0 = im.is_constant(n.input(0)), c1 = n.input_size() > 1 && im.is_constant(n.input(1));
-  if (c0 && c1) {
-    const Tensor &a = im.constant(n, 0, "a"), &b = im.constant(n, 1, "b");
-    im.set_constant(n.output(0), op == "Add" ? a + b : op == "Sub" ? a - b : op == "Mul" ? a * b : a / b);
+  if (im.all_constant(n)) {
+    im.fold(n, [op](const Tensors& in) { return Tensors{arithmetic(op, in.at(0), in.at(1))}; });
     return;
   }
-  if (c0 || c1) {
-    const Tensor& c = im.constant(n, c0 ? 0 : 1, "constant operand");
+  const bool c0 = im.is_constant(n.input(0)), c1 = n.input_size() > 1 && im.is_constant(n.input(1));
+  const bool fixed = (c0 || c1) && !im.folded(n, c0 ? 0 : 1, "constant operand").batch_dependent();
+  if (fixed) {
+    const Constant& c = im.folded(n, c0 ? 0 : 1, "constant operand");
     const int x = im.value(n, c0 ? 1 : 0);
-    if (op == "Add" && fold_bias(im, n, c, x, c0)) return;
+    if (op == "Add" && fold_bias(im, n, c.value, x, c0)) return;
     const ConstArith::Op o = op == "Add"   ? ConstArith::Op::Add
                              : op == "Sub" ? ConstArith::Op::Sub
                              : op == "Mul" ? ConstArith::Op::Mul
-                                           : ConstArith::Op::Div;
-    im.emit(n, std::make_unique<ConstArith>(o, c.to(torch::kFloat32), c0), {x});
+                             : op == "Div" ? ConstArith::Op::Div
+                                           : ConstArith::Op::Pow;
+    const bool trainable = c.param && c.value.numel() > 1;  // a layer scale, a position embedding
+    im.emit(n, std::make_unique<ConstArith>(o, c.value.to(torch::kFloat32).clone(), c0, trainable), {x});
     return;
   }
-  if (op == "Add") im.emit(n, std::make_unique<Add>(), {im.value(n, 0), im.value(n, 1)});
-  else if (op == "Mul") im.emit(n, std::make_unique<Mul>(), {im.value(n, 0), im.value(n, 1)});
-  else im.unsupported(n, op + " of two computed tensors is not supported (only with a constant operand)");
+  const int a = im.value(n, 0), b = im.value(n, 1);
+  if (op == "Add") im.emit(n, std::make_unique<Add>(), {a, b});
+  else if (op == "Sub") im.emit(n, std::make_unique<Sub>(), {a, b});
+  else if (op == "Mul") im.emit(n, std::make_unique<Mul>(), {a, b});
+  else if (op == "Div") im.emit(n, std::make_unique<Div>(), {a, b});
+  else im.unsupported(n, op + " of two computed tensors is not supported (only with a constant exponent)");
 }
 
 void pad(Importer& im, const Node& n) {
@@ -228,22 +314,19 @@ void pad(Importer& im, const Node& n) {
                                         : 0.0;
   if (pads.size() % 2) im.bad(n, "pads must have an even number of entries");
   const size_t r = pads.size() / 2;
-  if (r >= 2 && (pads[0] || pads[1] || pads[r] || pads[r + 1]))
-    im.unsupported(n, "padding the batch or channel dimension is not supported");
-  im.emit(n, std::make_unique<Pad>(pads, v), {im.value(n, 0)});
+  if (r >= 1 && (pads[0] || pads[r])) im.unsupported(n, "padding the batch dimension is not supported");
+  im.emit_or_fold(n, std::make_unique<Pad>(pads, v));
 }
 
 void reduce_mean(Importer& im, const Node& n) {
   const std::vector<int64_t> axes = im.opset() < 18      ? im.attr_ints(n, "axes", {})
                                     : im.has_input(n, 1) ? im.ints_of(im.constant(n, 1, "axes"))
                                                          : std::vector<int64_t>{};
-  im.emit(n, std::make_unique<ReduceMean>(axes, im.attr_int(n, "keepdims", 1) != 0), {im.value(n, 0)});
+  im.emit_or_fold(n, std::make_unique<ReduceMean>(axes, im.attr_int(n, "keepdims", 1) != 0));
 }
 
-}  // namespace
-
-const std::map<std::string, OpHandler>& operator_table() {
-  static const std::map<std::string, OpHandler> table{
+std::map<std::string, OpHandler> basic_operators() {
+  return {
       {"Add", binary},
       {"AveragePool", pool},
       {"BatchNormalization", batch_norm},
@@ -264,6 +347,7 @@ const std::map<std::string, OpHandler>& operator_table() {
       {"MaxPool", pool},
       {"Mul", binary},
       {"Pad", pad},
+      {"Pow", binary},
       {"ReduceMean", reduce_mean},
       {"Relu", unary<ReLU>()},
       {"Reshape", reshape},
@@ -275,6 +359,17 @@ const std::map<std::string, OpHandler>& operator_table() {
       {"Transpose", transpose},
       {"Unsqueeze", squeeze},
   };
+}
+
+}  // namespace
+
+const std::map<std::string, OpHandler>& operator_table() {
+  static const std::map<std::string, OpHandler> table = [] {
+    std::map<std::string, OpHandler> t = basic_operators();
+    add_transformer_operators(t);
+    add_folding_operators(t);
+    return t;
+  }();
   return table;
 }
 

@@ -68,6 +68,12 @@ TrainOptions recommended_train_options(const std::string& model, const std::stri
     o.lr = 4e-3;
   }
   if (model == "mlp" && !permute_labels) o.epochs = 3;
+  // The ViT: transformers want more steps and a smaller peak rate than the CNN (README "Training").
+  if (model == "vit" && !permute_labels) {
+    o.epochs = 8;
+    o.batch_size = 128;
+    o.lr = 1e-3;
+  }
   if (permute_labels) o.epochs = 30;
   return o;
 }

@@ -25,8 +25,9 @@ nlohmann::json train_options_json(const TrainJob& job) {
           {"validation", t.validation},
           {"permute_labels", t.permute_labels},
           {"optimizer", "adam"},
-          {"init", job.model == "cnn" ? "truncated normal 0.1, bias 0.1 (the authors')"
-                                      : "truncated normal 2/sqrt(fan_in), bias 0 (the authors')"}};
+          {"init", job.model == "cnn"   ? "truncated normal 0.1, bias 0.1 (the authors')"
+                   : job.model == "vit" ? "truncated normal sqrt(1/fan_in), bias 0; position embedding 0.02 (torchvision's)"
+                                        : "truncated normal 2/sqrt(fan_in), bias 0 (the authors')"}};
 }
 
 nlohmann::json train_and_save(const TrainJob& job) {

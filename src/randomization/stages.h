@@ -31,9 +31,21 @@ struct Stage {
 };
 
 // One group per parameterized layer, output to input; or, if `names` is given, one group per name in
-// that order, each holding every parameterized node whose name or module path starts with it.
+// that order, each holding every parameterized node whose name or module path starts with it; or,
+// for the single name "blocks", the model's own blocks (module_groups).
 // Throws InputError for a name that matches no parameterized layer.
 std::vector<LayerGroup> layer_groups(const Graph& graph, const std::vector<std::string>& names = {});
+
+// Groups by PyTorch module path, output to input. A sequence is a module whose children are all
+// numbered alike (an nn.Sequential or ModuleList of blocks: "features" with 0 ... 7, "encoder.layers"
+// with encoder_layer_0 ... 11, "layer4" with 0, 1, 2); a layer's block is the element of the first
+// sequence on its path, and of the sequences nested right below it: a ViT's encoder_layer_11,
+// ConvNeXt's and Swin's features.1.0, ResNet's layer4.2, DenseNet's denseblock4.denselayer16, VGG's
+// features.28. Layers on no sequence group by their top-level module: Inception v3's Mixed_7c ...
+// Conv2d_1a_3x3 and fc, the paper's 17 stages; a ViT's heads and encoder.ln. Embedding parameters
+// outside any block (a ViT's class token and position embedding) join the layer below them, the
+// patch embedding (PROTOCOLS "Transformers").
+std::vector<LayerGroup> module_groups(const Graph& graph);
 
 // The stages of one check, stage 0 first.
 std::vector<Stage> plan_stages(const std::vector<LayerGroup>& groups_top_down, RandomizationOrder order);

@@ -93,12 +93,13 @@ StudyModel parse_model(const nlohmann::json& j, const std::string& origin, const
   Fields f(j, origin, path);
   StudyModel m;
   f.get("name", m.name, "a string");
-  f.get("builtin", m.builtin, "cnn or mlp");
+  f.get("builtin", m.builtin, "cnn, mlp or vit");
   f.get("dataset", m.dataset, "mnist or fashion-mnist");
   f.get("onnx", m.onnx, "a path to an .onnx file");
   f.get("permuted_onnx", m.permuted_onnx, "a path to an .onnx file");
   f.get("reference_onnx", m.reference_onnx, "a path to an .onnx file");
   f.get("permuted", m.permuted, "true or false");
+  f.get("layers", m.layers, "blocks, or comma-separated layer group names");
   const nlohmann::json no_overrides = nlohmann::json::object();
   const nlohmann::json& train = f.has("train") ? f.at("train") : no_overrides;
   const nlohmann::json& permuted_train = f.has("permuted_train") ? f.at("permuted_train") : no_overrides;
@@ -120,7 +121,8 @@ StudyModel parse_model(const nlohmann::json& j, const std::string& origin, const
 
   if (m.builtin.empty() == m.onnx.empty()) f.fail(path, "give either builtin (with dataset) or onnx (with data)");
   if (!m.builtin.empty()) {
-    if (m.builtin != "cnn" && m.builtin != "mlp") f.fail(f.where("builtin"), "expected cnn or mlp, got " + m.builtin);
+    if (m.builtin != "cnn" && m.builtin != "mlp" && m.builtin != "vit")
+      f.fail(f.where("builtin"), "expected cnn, mlp or vit, got " + m.builtin);
     if (m.dataset.empty()) m.dataset = "mnist";
     if (!is_builtin_dataset(m.dataset)) f.fail(f.where("dataset"), "expected mnist or fashion-mnist, got " + m.dataset);
     if (m.data.spec.empty()) m.data.spec = m.dataset;
@@ -267,6 +269,7 @@ nlohmann::json StudyConfig::to_json() const {
   j["testbed"] = {{"count", testbed.count}, {"seed", testbed.seed}, {"balanced", testbed.balanced}, {"split", split}};
   for (const auto& m : models) {
     nlohmann::json jm{{"name", m.name}};
+    if (!m.layers.empty()) jm["layers"] = m.layers;
     if (!m.builtin.empty()) {
       jm["builtin"] = m.builtin;
       jm["dataset"] = m.dataset;

@@ -29,6 +29,9 @@ struct StudyModel {
   // true-label side; default: onnx). Built-ins with permuted: true train it (`-reference`).
   std::string reference_onnx;
   DataOptions data;            // for onnx models (spec, labels, preprocessing); built-ins: the dataset
+  // The layer groups randomization stages follow (`sanity check --layers`): empty for one stage per
+  // layer with parameters, "blocks" for the model's own blocks, or group names.
+  std::string layers;
 };
 
 struct StudyConfig {

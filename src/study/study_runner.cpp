@@ -105,6 +105,11 @@ StudySummary run_study(const StudyConfig& c, const StudyRunOptions& o) {
       }
     }
     cc.metrics = c.metrics;
+    for (size_t start = 0; start < m.layers.size();) {  // "blocks", or "Mixed_7c,Mixed_7b"
+      const size_t comma = std::min(m.layers.find(',', start), m.layers.size());
+      if (comma > start) cc.layers.push_back(m.layers.substr(start, comma - start));
+      start = comma + 1;
+    }
     cc.reinit = c.reinit;
     cc.faithfulness = c.faithfulness;
     cc.target = c.target;

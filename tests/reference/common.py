@@ -11,7 +11,8 @@ import torch
 import torchvision
 
 # Input sizes of the torchvision architectures we test.
-INPUT_SIZE = {"vgg16": 224, "resnet50": 224, "inception_v3": 299, "mobilenet_v2": 224, "densenet121": 224}
+INPUT_SIZE = {"vgg16": 224, "resnet50": 224, "inception_v3": 299, "mobilenet_v2": 224, "densenet121": 224,
+              "vit_b_16": 224, "convnext_tiny": 224}
 
 
 class MnistCNN(torch.nn.Module):
