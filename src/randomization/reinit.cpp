@@ -32,13 +32,18 @@ int64_t fan_in_of(const Layer& layer) {
   return 1;
 }
 
-// The framework default for one parameter of this layer.
+// The framework default for one parameter of this layer. Normalizations reset to the identity (PyTorch's
+// reset_parameters); embeddings (a position embedding, a class token, a layer scale: parameters that
+// are not a layer's weights) have no framework default and take torchvision's ViT initializer,
+// truncated normal 0.02.
 Tensor default_value(const Layer& layer, const Param& p, at::Generator& gen) {
-  if (layer.kind() == LayerKind::BatchNorm) {
+  if (layer.kind() == LayerKind::BatchNorm || layer.kind() == LayerKind::LayerNorm) {
     if (p.name == "weight") return torch::ones_like(p.value);
     if (p.name == "bias" || p.name == "running_mean") return torch::zeros_like(p.value);
     return torch::ones_like(p.value);  // running_var
   }
+  if (layer.kind() == LayerKind::ConstArith || layer.kind() == LayerKind::ParamExpand)
+    return draw_init({InitSpec::Kind::TruncatedNormal, 0.02, 0.0}, p.value, 1, gen);
   return draw_init(InitSpec{}, p.value, fan_in_of(layer), gen);
 }
 

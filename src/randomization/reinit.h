@@ -11,7 +11,8 @@ namespace sanity {
 enum class ReinitDistribution {
   Original,  // the layer's own initializer (built-in models: the authors' truncated normals);
              // falls back to the framework default where the initializer is unknown (imported models)
-  Default,   // the framework's default reset (PyTorch: U(+-1/sqrt(fan_in)); BatchNorm scale 1, shift 0)
+  Default,   // the framework's default reset (PyTorch: U(+-1/sqrt(fan_in)); BatchNorm and LayerNorm scale 1,
+             // shift 0; embeddings, which have none, truncated normal 0.02 as torchvision's ViT)
   Permute,   // a random permutation of the layer's own values: keeps the weight distribution exactly
 };
 

@@ -113,7 +113,7 @@ TEST(AttributionMethods, UnknownNamesAndOptionsListTheValidOnes) {
   const std::string flat = error_of([&] {
     explain(g, "gradcam(layer=fc1)", torch::rand({1, 1, 28, 28}), torch::tensor({0}));
   });
-  EXPECT_NE(flat.find("conv feature map"), std::string::npos) << flat;
+  EXPECT_NE(flat.find("needs a feature map [N, C, H, W]"), std::string::npos) << flat;
 }
 
 TEST(AttributionMethods, CanonicalSpecsRecordEveryDefault) {

@@ -84,7 +84,17 @@ TEST(Registry, RulesAndCompositesResolveLikeMethods) {
   EXPECT_EQ(entries[0].rule, "zbox(low=-1, high=auto)");
   EXPECT_EQ(entries[1].rule, "gamma(gamma=0.5)");
   EXPECT_EQ(entries[2].rule, "epsilon(eps=0.25)");
-  EXPECT_EQ(entries.back().rule, "z");  // standalone BatchNorm
+  auto rule_for = [&](const std::string& kind) {
+    for (const auto& e : entries)
+      if (e.match == RuleEntry::Match::Kind && e.value == kind) return e.rule;
+    return std::string("(none)");
+  };
+  EXPECT_EQ(rule_for("batchnorm"), "z");  // standalone BatchNorm
+  // Transformer layers under a CNN preset take AttnLRP's rules (transformer_rules.h).
+  EXPECT_EQ(rule_for("layernorm"), "layernorm");
+  EXPECT_EQ(rule_for("gelu"), "pass");
+  EXPECT_EQ(rule_for("softmax"), "softmax");
+  EXPECT_EQ(rule_for("matmul"), "uniform");
 }
 
 TEST(Registry, ChecksAreSpecsWhoseOptionsDefineTheRun) {
