@@ -268,8 +268,10 @@ int Importer::materialize(const onnx::NodeProto& n, const std::string& name) {
   const std::string pname = c.source.empty() ? "value" : c.source;
   auto layer = std::make_unique<ParamExpand>(pname, base.contiguous().clone(), factor, offset);
   layer->params()[0].trainable = c.param;
+  // Named by the value where the exporter named it ("class_token"), else by its parameter.
+  const bool internal = name.empty() || name[0] == '/' || name.rfind("onnx::", 0) == 0;
   onnx::NodeProto synthetic;
-  synthetic.set_name(c.source.empty() ? name : c.source);
+  synthetic.set_name(!internal || c.source.empty() ? name : c.source);
   synthetic.set_op_type("Constant");
   synthetic.add_input(graph_.node(0).name);
   synthetic.add_output(name);

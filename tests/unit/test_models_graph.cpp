@@ -27,7 +27,7 @@ Tensor sweep_input_gradient(const Graph& g, const Tensor& x, const Tensor& class
 }  // namespace
 
 TEST(Graph, BackwardSweepEqualsAutogradOnCnnAndMlp) {
-  for (const char* arch : {"cnn", "mlp"}) {
+  for (const char* arch : {"cnn", "mlp", "vit"}) {
     Graph g = build_builtin(arch, 3);
     torch::manual_seed(0);
     Tensor x = torch::rand({5, 1, 28, 28});
@@ -68,6 +68,55 @@ TEST(Graph, BackwardSweepEqualsAutogradOnEveryLayerKind) {
   Tensor in = torch::randn({4, 3, 13, 11});
   Tensor classes = torch::tensor({0, 1, 2, 4}, torch::kInt64);
   EXPECT_LT(test::max_rel_error(sweep_input_gradient(g, in, classes), autograd_input_gradient(g, in, classes)), 1e-5);
+}
+
+TEST(Graph, TransformerLayerVjpsEqualAutograd) {
+  // Each hand-written VJP of layers_transformer.h (and the two-input arithmetic) against the generic one,
+  // LibTorch autograd through the layer's forward (Layer::backward).
+  torch::manual_seed(2);
+  const Tensor a = torch::randn({2, 3, 4, 5}), b = torch::rand({2, 3, 4, 5}) + 0.5, row = torch::randn({1, 1, 1, 5});
+  struct Case {
+    std::string name;
+    std::shared_ptr<Layer> layer;
+    Tensors in;
+  };
+  const std::vector<Case> cases{
+      {"sub", std::make_shared<Sub>(), {a, row}},
+      {"div", std::make_shared<Div>(), {a, b}},
+      {"mul", std::make_shared<Mul>(), {a, row}},
+      {"matmul", std::make_shared<MatMul>(), {a, torch::randn({3, 5, 6})}},
+      {"slice", std::make_shared<Slice>(std::vector<int64_t>{1, -4}, std::vector<int64_t>{INT64_MAX, 4},
+                                        std::vector<int64_t>{1, 3}, std::vector<int64_t>{1, 2}),
+       {a}},
+      {"slice reversed", std::make_shared<Slice>(std::vector<int64_t>{-1}, std::vector<int64_t>{INT64_MIN},
+                                                 std::vector<int64_t>{2}, std::vector<int64_t>{-1}),
+       {a}},
+      {"gather", std::make_shared<Gather>(2, torch::tensor({3, 0, -1, 3})), {a}},
+      {"gather scalar", std::make_shared<Gather>(1, torch::tensor(int64_t{1})), {a}},
+      {"expand", std::make_shared<Expand>(std::vector<int64_t>{3, 1, 4, 5}), {torch::randn({3, 1, 1, 5})}},
+      {"layernorm", std::make_shared<LayerNorm>(torch::rand({4, 5}) + 0.5, torch::randn({4, 5}), -2, 1e-5), {a}},
+      {"gelu", std::make_shared<Gelu>(), {a}},
+      {"erf", std::make_shared<Erf>(), {a}},
+      {"sqrt", std::make_shared<Sqrt>(), {b}},
+      {"hard sigmoid", std::make_shared<HardSigmoid>(1.0 / 6, 0.5), {a * 4}},
+      {"hard swish", std::make_shared<HardSwish>(), {a * 4}},
+      {"softmax", std::make_shared<Softmax>(-2), {a}},
+      {"transpose", std::make_shared<Transpose>(std::vector<int64_t>{2, 0, 3, 1}), {a}},
+      {"pow", std::make_shared<ConstArith>(ConstArith::Op::Pow, torch::tensor(3.0f), false), {a}},
+      {"c / x", std::make_shared<ConstArith>(ConstArith::Op::Div, torch::randn({5}), true), {b}},
+      {"c - x", std::make_shared<ConstArith>(ConstArith::Op::Sub, torch::randn({1, 3, 1, 1}), true), {a}},
+  };
+  for (const auto& c : cases) {
+    torch::NoGradGuard no_grad;
+    const Tensor out = c.layer->forward(c.in, false);
+    const Tensor g = torch::randn_like(out);
+    const Tensors ours = c.layer->backward(c.in, out, g), generic = c.layer->Layer::backward(c.in, out, g);
+    ASSERT_EQ(ours.size(), generic.size()) << c.name;
+    for (size_t i = 0; i < ours.size(); ++i) {
+      ASSERT_EQ(ours[i].sizes(), c.in[i].sizes()) << c.name << " input " << i;
+      EXPECT_LT(test::max_rel_error(ours[i], generic[i]), 1e-5) << c.name << " input " << i;
+    }
+  }
 }
 
 TEST(Graph, MaxPoolBackwardUsesForwardIndicesOnlyForTheSameUnchangedInput) {
@@ -122,7 +171,7 @@ TEST(Graph, ObserverSeesEveryNodeOnThePath) {
 
 TEST(Graph, ExportThenImportGivesIdenticalLogits) {
   const std::string dir = test::temp_dir("roundtrip");
-  for (const char* arch : {"cnn", "mlp"}) {
+  for (const char* arch : {"cnn", "mlp", "vit"}) {
     Graph g = build_builtin(arch, 7);
     g.metadata["dataset"] = "mnist";
     save_onnx(g, dir + "/" + arch + ".onnx");
