@@ -151,23 +151,18 @@ std::optional<Fusion> layer_norm(const Matcher& m, const Node& div) {
   if (!pow || pow->input(0) != sub->output(0) || !m.is_scalar(pow->input(1), 2.0)) return std::nullopt;
   Fusion f;
   for (const Node* n : {mean, sub, pow, var, add_eps, sqrt, &div}) f.removed.push_back(m.index_of(n));
-  std::string out = div.output(0), scale, bias;
-  if (const Node* mul = m.read_by(out, "Mul")) {
-    const auto w = Matcher::other(*mul, out);
-    if (w && m.is_constant(*w)) {
-      scale = *w;
-      out = mul->output(0);
-      f.removed.push_back(m.index_of(mul));
-      if (const Node* add = m.read_by(out, "Add")) {
-        const auto b = Matcher::other(*add, out);
-        if (b && m.is_constant(*b)) {
-          bias = *b;
-          out = add->output(0);
-          f.removed.push_back(m.index_of(add));
-        }
-      }
-    }
-  }
+  // The affine part: y * w, then + b, each with a constant operand. Absorbs the node into the chain.
+  std::string out = div.output(0);
+  auto absorb = [&](const char* op) -> std::string {
+    const Node* n = m.read_by(out, op);
+    const auto c = n ? Matcher::other(*n, out) : std::nullopt;
+    if (!c || !m.is_constant(*c)) return {};
+    out = n->output(0);
+    f.removed.push_back(m.index_of(n));
+    return *c;
+  };
+  const std::string scale = absorb("Mul");
+  const std::string bias = scale.empty() ? std::string() : absorb("Add");
   f.at = *std::max_element(f.removed.begin(), f.removed.end());
   f.fused.set_op_type("LayerNormalization");
   f.fused.set_name(prefix_of(div.name()) + "/LayerNormalization");

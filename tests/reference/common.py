@@ -72,6 +72,19 @@ def export(model, name, path, opset=13, fold_batchnorm=True):
     return path
 
 
+def logits_and_gradient(model, x, classes):
+    """The logits, and d logit[class] / d x per image (PyTorch autograd)."""
+    xi = x.clone().requires_grad_(True)
+    logits = model(xi)
+    logits.gather(1, classes.view(-1, 1)).sum().backward()
+    return logits.detach(), xi.grad
+
+
+def cosine(a, b):
+    a, b = a.flatten().double(), b.flatten().double()
+    return float(a @ b / (a.norm() * b.norm()))
+
+
 def save(out_dir, name, array):
     """Writes a float32 (or int64) .npy reference file."""
     a = array.detach().cpu().numpy() if torch.is_tensor(array) else np.asarray(array)
@@ -84,3 +97,25 @@ def out_dir():
     d = sys.argv[1]
     os.makedirs(d, exist_ok=True)
     return d
+
+
+def versioned_dir(name, *scripts):
+    """<ref dir>/<name>, emptied first when any of `scripts` (files beside this one; common.py always
+    counts) or python3-torch changed since the files in it were written: work already done is kept
+    across test runs, and never served stale."""
+    import hashlib
+    import shutil
+    here = os.path.dirname(os.path.abspath(__file__))
+    h = hashlib.sha256()
+    for f in ("common.py",) + scripts:
+        with open(os.path.join(here, f), "rb") as fh:
+            h.update(fh.read())
+    h.update(torch.__version__.encode())
+    out = os.path.join(out_dir(), name)
+    stamp = os.path.join(out, "version")
+    if os.path.exists(out) and (not os.path.exists(stamp) or open(stamp).read() != h.hexdigest()):
+        shutil.rmtree(out)
+    os.makedirs(out, exist_ok=True)
+    with open(stamp, "w") as f:
+        f.write(h.hexdigest())
+    return out

@@ -15,9 +15,7 @@ The image is the first of a seeded N(0, 1) stream whose float32 input gradient P
 computes stably (cosine >= 1 - 1e-6 with its float64 gradient): see torchvision_reference.py.
 """
 import copy
-import hashlib
 import os
-import shutil
 import sys
 
 import torch
@@ -72,18 +70,6 @@ def input_size(family):
     return 299 if family == "inception_v3" else 224
 
 
-def gradient(model, x, classes):
-    xi = x.clone().requires_grad_(True)
-    logits = model(xi)
-    logits.gather(1, classes.view(-1, 1)).sum().backward()
-    return logits.detach(), xi.grad
-
-
-def cosine(a, b):
-    a, b = a.flatten().double(), b.flatten().double()
-    return float(a @ b / (a.norm() * b.norm()))
-
-
 def well_conditioned_input(family, model, classes):
     """The first image whose float32 gradient matches the float64 one (cosine >= 1 - 1e-6), else the
     closest of CANDIDATES: max-pool near-ties and ReLUs near 0 round differently in float32, which
@@ -94,9 +80,9 @@ def well_conditioned_input(family, model, classes):
     best, best_cos = None, -2.0
     for _ in range(CANDIDATES):
         x = torch.randn((1, 3, s, s), generator=g)
-        _, g32 = gradient(model, x, classes)
-        _, g64 = gradient(model64, x.double(), classes)
-        c = cosine(g32, g64)
+        _, g32 = common.logits_and_gradient(model, x, classes)
+        _, g64 = common.logits_and_gradient(model64, x.double(), classes)
+        c = common.cosine(g32, g64)
         if c > best_cos:
             best, best_cos = x, c
         if c >= 1 - 1e-6:
@@ -120,25 +106,8 @@ def export(model, family, path, opset):
     os.replace(tmp, path)
 
 
-def source_version():
-    h = hashlib.sha256()
-    here = os.path.dirname(os.path.abspath(__file__))
-    for f in (__file__, os.path.join(here, "common.py")):
-        with open(f, "rb") as fh:
-            h.update(fh.read())
-    h.update(torch.__version__.encode())
-    return h.hexdigest()
-
-
 def main():
-    out = os.path.join(common.out_dir(), "families")
-    stamp = os.path.join(out, "version")
-    version = source_version()
-    if os.path.exists(out) and (not os.path.exists(stamp) or open(stamp).read() != version):
-        shutil.rmtree(out)
-    os.makedirs(out, exist_ok=True)
-    with open(stamp, "w") as f:
-        f.write(version)
+    out = common.versioned_dir("families", "torchvision_families.py")
     torch.set_num_threads(2)
     only = sys.argv[2:]  # a subset of families, for a quick rerun by hand
     for family in FAMILIES:
@@ -151,7 +120,7 @@ def main():
         if not os.path.exists(os.path.join(out, f"{family}_grad.npy")):
             classes = torch.tensor([7])
             x = well_conditioned_input(family, model, classes)
-            logits, grad = gradient(model, x, classes)
+            logits, grad = common.logits_and_gradient(model, x, classes)
             common.save(out, f"{family}_input.npy", x)
             common.save(out, f"{family}_classes.npy", classes)
             common.save(out, f"{family}_logits.npy", logits)

@@ -18,9 +18,7 @@ float32 kernels: on one AMD EPYC only 4 of the first 16 VGG-16 inputs did (the f
 the search looks at up to 32 and stops at the first BATCH.
 """
 import copy
-import hashlib
 import os
-import shutil
 import sys
 
 import torch
@@ -68,18 +66,6 @@ def build(arch):
     return model
 
 
-def logits_and_gradient(model, x, classes):
-    xi = x.clone().requires_grad_(True)
-    logits = model(xi)
-    logits.gather(1, classes.view(-1, 1)).sum().backward()
-    return logits.detach(), xi.grad
-
-
-def cosine(a, b):
-    a, b = a.flatten().double(), b.flatten().double()
-    return float(a @ b / (a.norm() * b.norm()))
-
-
 def well_conditioned_inputs(arch, model, classes, candidates=32):
     """The first BATCH images of a seeded stream whose float32 gradient matches float64's."""
     model64 = copy.deepcopy(model).double()
@@ -88,9 +74,9 @@ def well_conditioned_inputs(arch, model, classes, candidates=32):
     for i in range(candidates):
         x = stream[i:i + 1]
         c = classes[len(chosen):len(chosen) + 1]
-        _, g32 = logits_and_gradient(model, x, c)
-        _, g64 = logits_and_gradient(model64, x.double(), c)
-        if cosine(g32, g64) >= 1 - 1e-6:
+        _, g32 = common.logits_and_gradient(model, x, c)
+        _, g64 = common.logits_and_gradient(model64, x.double(), c)
+        if common.cosine(g32, g64) >= 1 - 1e-6:
             chosen.append(x)
             if len(chosen) == BATCH:
                 return torch.cat(chosen)
@@ -102,32 +88,15 @@ def write_references(out, arch, model):
         return
     classes = torch.tensor([(7 + 311 * i) % 1000 for i in range(BATCH)])
     x = well_conditioned_inputs(arch, model, classes)
-    logits, grad = logits_and_gradient(model, x, classes)
+    logits, grad = common.logits_and_gradient(model, x, classes)
     common.save(out, f"{arch}_input.npy", x)
     common.save(out, f"{arch}_classes.npy", classes)
     common.save(out, f"{arch}_logits.npy", logits)
     common.save(out, f"{arch}_grad.npy", grad)  # written last: its presence marks the set complete
 
 
-def source_version():
-    h = hashlib.sha256()
-    here = os.path.dirname(os.path.abspath(__file__))
-    for f in (__file__, os.path.join(here, "common.py")):
-        with open(f, "rb") as fh:
-            h.update(fh.read())
-    h.update(torch.__version__.encode())
-    return h.hexdigest()
-
-
 def main():
-    out = os.path.join(common.out_dir(), "torchvision")
-    stamp = os.path.join(out, "version")
-    version = source_version()
-    if os.path.exists(out) and (not os.path.exists(stamp) or open(stamp).read() != version):
-        shutil.rmtree(out)
-    os.makedirs(out, exist_ok=True)
-    with open(stamp, "w") as f:
-        f.write(version)
+    out = common.versioned_dir("torchvision", "torchvision_reference.py")
     torch.set_num_threads(2)
     for arch in dict.fromkeys(a for a, _, _ in EXPORTS):
         todo = [(o, f) for a, o, f in EXPORTS if a == arch and not os.path.exists(os.path.join(out, onnx_name(a, o, f)))]

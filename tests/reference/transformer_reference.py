@@ -19,9 +19,7 @@ rules on the layer graph); they agree up to sanity's stabilizer (1e-6).
 For ViT-B/16 and for the built-in ViT that `sanity train --model vit` trained (its weights read from
 its model.onnx): files in <ref dir>/transformer/.
 """
-import hashlib
 import os
-import shutil
 import sys
 
 import torch
@@ -166,22 +164,9 @@ def gradcam(family, model, x, target):
     return cam_from(a, g, x.shape[2:])
 
 
-def source_version():
-    h = hashlib.sha256()
-    here = os.path.dirname(os.path.abspath(__file__))
-    for f in (__file__, "common.py", "onnx_weights.py", "torchvision_families.py"):
-        with open(os.path.join(here, f), "rb") as fh:
-            h.update(fh.read())
-    return h.hexdigest()
-
-
 def main():
     ref = common.out_dir()
-    out = os.path.join(ref, "transformer")
-    stamp = os.path.join(out, "version")
-    if os.path.exists(out) and (not os.path.exists(stamp) or open(stamp).read() != source_version()):
-        shutil.rmtree(out)
-    os.makedirs(out, exist_ok=True)
+    out = common.versioned_dir("transformer", "transformer_reference.py", "onnx_weights.py", "torchvision_families.py")
     torch.set_num_threads(2)
     families = os.path.join(ref, "families")
     for family in ("inception_v3", "densenet121", "vit_b_16"):
@@ -215,8 +200,6 @@ def main():
         for variant in ("attn", "cp"):
             rs = [relevance(builtin_vit(w, variant), x[i:i + 1], int(targets[i]))[0] for i in range(x.shape[0])]
             common.save(out, f"lrp_{variant}_builtin_vit.npy", torch.cat(rs))
-    with open(stamp, "w") as f:
-        f.write(source_version())
     print("transformer references in", out)
 
 
