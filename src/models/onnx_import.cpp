@@ -286,6 +286,8 @@ void Importer::fold(const onnx::NodeProto& n, const std::function<Tensors(const 
   std::string source;  // the one parameter this value derives from, if one: a class token expanded
   for (int i = 0; i < n.input_size(); ++i)
     if (!n.input(i).empty()) {
+      if (!is_constant(n.input(i)))
+        unsupported(n, "input '" + n.input(i) + "' is computed from the image where sanity folds this node");
       const Constant& c = constants_.at(n.input(i));
       dependent = dependent || c.batch_dependent();
       if (c.param) {
