@@ -1,8 +1,8 @@
 """References for the transformer methods, computed by python3-torch independently of sanity's engine.
 
 GradCAM by hooks (PROTOCOLS "Transformers"; Selvaraju et al.) on torchvision's Inception v3 at Mixed_7c,
-DenseNet-121 at its final ReLU and ViT-B/16 at the last encoder layer's ln_1 (patch tokens as 14x14,
-class token dropped), on the models and images of torchvision_families.py (rebuilt from the same
+DenseNet-121 at its final ReLU, ViT-B/16 at the last encoder layer's ln_1 (patch tokens as 14x14,
+class token dropped) and Swin-T at its last stage's 7x7 grid (after the final norm, as permuted), on the models and images of torchvision_families.py (rebuilt from the same
 seeds; their logits are checked against that fixture's).
 
 LRP for transformers in the Gradient x Input form that LXT (the AttnLRP authors' library) uses:
@@ -146,7 +146,9 @@ def gradcam(family, model, x, target):
             store["a"] = a
             return model.classifier(torch.flatten(F.adaptive_avg_pool2d(a, (1, 1)), 1))
     else:
-        module = model.Mixed_7c if family == "inception_v3" else model.encoder.layers[-1].ln_1
+        # Swin: the last stage's grid after the final LayerNorm, where torchvision permutes it to NCHW.
+        module = {"inception_v3": lambda: model.Mixed_7c, "swin_t": lambda: model.permute,
+                  "vit_b_16": lambda: model.encoder.layers[-1].ln_1}[family]()
 
         def hook(_, __, out):
             out.retain_grad()
@@ -169,7 +171,7 @@ def main():
     out = common.versioned_dir("transformer", "transformer_reference.py", "onnx_weights.py", "torchvision_families.py")
     torch.set_num_threads(2)
     families = os.path.join(ref, "families")
-    for family in ("inception_v3", "densenet121", "vit_b_16"):
+    for family in ("inception_v3", "densenet121", "vit_b_16", "swin_t"):
         if os.path.exists(os.path.join(out, f"gradcam_{family}.npy")):
             continue
         model = torchvision_families.build(family)

@@ -1,6 +1,6 @@
 // Methods on transformers and branching CNNs against python3-torch references
 // (tests/reference/transformer_reference.py): GradCAM by hooks on Inception v3 (Mixed_7c), DenseNet-121
-// and ViT-B/16 (last block's ln_1, patch tokens as 14x14); AttnLRP and CP-LRP (Gradient x Input through
+// ViT-B/16 (last block's ln_1, patch tokens as 14x14) and Swin-T (last stage's grid); AttnLRP and CP-LRP (Gradient x Input through
 // a rewritten forward) on ViT-B/16 and on the briefly trained built-in ViT; CP-LRP's conservation; the
 // module groups randomization follows; Guided Backprop refused on GELU networks.
 #include <torch/torch.h>
@@ -38,6 +38,7 @@ TEST_P(BranchingGradCam, AutoLayerAndMapMatchHookReference) {
   const std::string layer = g.node(gradcam_layer(g, "auto", x)).name;
   if (f == "inception_v3") EXPECT_NE(layer.find("Mixed_7c"), std::string::npos) << layer;
   if (f == "vit_b_16") EXPECT_NE(layer.find("encoder_layer_11/ln_1"), std::string::npos) << layer;
+  if (f == "swin_t") EXPECT_EQ(g.node(gradcam_layer(g, "auto", x)).layer->kind(), LayerKind::Transpose) << layer;
   if (f == "densenet121") EXPECT_EQ(g.node(gradcam_layer(g, "auto", x)).layer->kind(), LayerKind::ReLU) << layer;
   const Tensor ours = attribute(g, "gradcam", x, classes).select(1, 0);
   const Tensor theirs = load("transformer/gradcam_" + f + ".npy");
@@ -47,7 +48,7 @@ TEST_P(BranchingGradCam, AutoLayerAndMapMatchHookReference) {
   EXPECT_GE(r, 0.999) << f;
 }
 
-INSTANTIATE_TEST_SUITE_P(Torchvision, BranchingGradCam, testing::Values("inception_v3", "densenet121", "vit_b_16"));
+INSTANTIATE_TEST_SUITE_P(Torchvision, BranchingGradCam, testing::Values("inception_v3", "densenet121", "vit_b_16", "swin_t"));
 
 TEST(TransformerLrp, VitB16MatchesGradientTimesInputReference) {
   const Graph g = family("vit_b_16");
