@@ -80,6 +80,17 @@ def logits_and_gradient(model, x, classes):
     return logits.detach(), xi.grad
 
 
+def randomize_batchnorm_(m, g):
+    """Trained-looking BatchNorm statistics and affine parameters (random weights leave them at the
+    identity, which would hide an import that drops them), drawn from generator g."""
+    c = m.num_features
+    with torch.no_grad():
+        m.weight.copy_(0.5 + torch.rand(c, generator=g))
+        m.bias.copy_(0.1 * torch.randn(c, generator=g))
+        m.running_mean.copy_(0.1 * torch.randn(c, generator=g))
+        m.running_var.copy_(0.5 + torch.rand(c, generator=g))
+
+
 def cosine(a, b):
     a, b = a.flatten().double(), b.flatten().double()
     return float(a @ b / (a.norm() * b.norm()))

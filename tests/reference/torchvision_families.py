@@ -48,11 +48,7 @@ def build(family):
     with torch.no_grad():
         for name, m in model.named_modules():
             if isinstance(m, torch.nn.BatchNorm2d):
-                c = m.num_features
-                m.weight.copy_(0.5 + torch.rand(c, generator=g))
-                m.bias.copy_(0.1 * torch.randn(c, generator=g))
-                m.running_mean.copy_(0.1 * torch.randn(c, generator=g))
-                m.running_var.copy_(0.5 + torch.rand(c, generator=g))
+                common.randomize_batchnorm_(m, g)
             elif isinstance(m, torch.nn.LayerNorm):
                 m.weight.copy_(0.5 + torch.rand(m.weight.shape, generator=g))
                 m.bias.copy_(0.1 * torch.randn(m.bias.shape, generator=g))

@@ -48,14 +48,9 @@ def onnx_name(arch, opset, fold):
 
 def randomize_batchnorm(model, seed):
     g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                c = m.num_features
-                m.weight.copy_(0.5 + torch.rand(c, generator=g))
-                m.bias.copy_(0.1 * torch.randn(c, generator=g))
-                m.running_mean.copy_(0.1 * torch.randn(c, generator=g))
-                m.running_var.copy_(0.5 + torch.rand(c, generator=g))
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            common.randomize_batchnorm_(m, g)
     return model
 
 
