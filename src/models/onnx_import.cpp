@@ -52,6 +52,12 @@ std::string module_path(const std::string& name) {
   return path;
 }
 
+// PyTorch names parameters and named values by their module path ("encoder.pos_embedding",
+// "class_token"); what the exporter made itself is "onnx::..." or "/scope/Op_output_0".
+bool exporter_made(const std::string& name) {
+  return name.empty() || name[0] == '/' || name.rfind("onnx::", 0) == 0;
+}
+
 }  // namespace
 
 Graph Importer::run() {
@@ -60,9 +66,7 @@ Graph Importer::run() {
   for (auto& init : *model_.mutable_graph()->mutable_initializer()) {
     Constant c;
     c.value = to_tensor(init, "initializer '" + init.name() + "'");
-    // PyTorch names parameters by their module path; folded values are "onnx::..." or "/...".
-    c.param = c.value.is_floating_point() && !init.name().empty() && init.name()[0] != '/' &&
-              init.name().rfind("onnx::", 0) != 0;
+    c.param = c.value.is_floating_point() && !exporter_made(init.name());
     c.source = init.name();
     constants_[init.name()] = std::move(c);
     init.clear_raw_data();
@@ -269,9 +273,8 @@ int Importer::materialize(const onnx::NodeProto& n, const std::string& name) {
   auto layer = std::make_unique<ParamExpand>(pname, base.contiguous().clone(), factor, offset);
   layer->params()[0].trainable = c.param;
   // Named by the value where the exporter named it ("class_token"), else by its parameter.
-  const bool internal = name.empty() || name[0] == '/' || name.rfind("onnx::", 0) == 0;
   onnx::NodeProto synthetic;
-  synthetic.set_name(!internal || c.source.empty() ? name : c.source);
+  synthetic.set_name(!exporter_made(name) || c.source.empty() ? name : c.source);
   synthetic.set_op_type("Constant");
   synthetic.add_input(graph_.node(0).name);
   synthetic.add_output(name);

@@ -35,11 +35,12 @@ TEST_P(BranchingGradCam, AutoLayerAndMapMatchHookReference) {
   const std::string f = GetParam();
   const Graph g = family(f);
   const Tensor x = load("families/" + f + "_input.npy"), classes = load("families/" + f + "_classes.npy");
-  const std::string layer = g.node(gradcam_layer(g, "auto", x)).name;
+  const Node& at = g.node(gradcam_layer(g, "auto", x));
+  const std::string& layer = at.name;
   if (f == "inception_v3") EXPECT_NE(layer.find("Mixed_7c"), std::string::npos) << layer;
   if (f == "vit_b_16") EXPECT_NE(layer.find("encoder_layer_11/ln_1"), std::string::npos) << layer;
-  if (f == "swin_t") EXPECT_EQ(g.node(gradcam_layer(g, "auto", x)).layer->kind(), LayerKind::Transpose) << layer;
-  if (f == "densenet121") EXPECT_EQ(g.node(gradcam_layer(g, "auto", x)).layer->kind(), LayerKind::ReLU) << layer;
+  if (f == "swin_t") EXPECT_EQ(at.layer->kind(), LayerKind::Transpose) << layer;
+  if (f == "densenet121") EXPECT_EQ(at.layer->kind(), LayerKind::ReLU) << layer;
   const Tensor ours = attribute(g, "gradcam", x, classes).select(1, 0);
   const Tensor theirs = load("transformer/gradcam_" + f + ".npy");
   ASSERT_EQ(ours.sizes(), theirs.sizes());
