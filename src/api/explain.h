@@ -14,6 +14,7 @@ namespace sanity::api {
 struct ExplainRequest {
   std::vector<MethodSpec> methods;
   std::string target = "predicted";  // predicted, true, or a class index
+  Tensor target_classes;             // [N] int64, one class per image: overrides `target` when defined
   int64_t batch_size = 64;           // most rows through the network at once
   uint64_t seed = 0;                 // noise-based methods draw from (seed, image id)
   const FitContext* fit = nullptr;   // training images and patterns folder for pattern methods

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "attribution/explain_batch.h"
+#include "core/progress.h"
 #include "models/train.h"
 
 namespace sanity::api {
@@ -24,6 +25,7 @@ FaithfulnessRun faithfulness(const Graph& model, const Tensor& images, const Ten
   }
   MethodScores table;
   for (const MethodPtr& method : methods) {
+    interruption_point();
     MethodFaithfulness m;
     m.spec = method->spec().str();
     m.kind = method->map_kind();

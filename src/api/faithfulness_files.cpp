@@ -2,7 +2,9 @@
 
 #include <filesystem>
 
+#include "core/hash.h"
 #include "faithfulness/record.h"
+#include "models/fingerprint.h"
 #include "results/export.h"
 
 namespace sanity::api {
@@ -14,6 +16,30 @@ std::vector<double> column_means(const Tensor& curve) {
 }
 
 }  // namespace
+
+RunConfig faithfulness_run(const std::string& model_name, const Graph& model, const DataOptions& data,
+                           const LoadedData& loaded, const FaithfulnessOptions& options) {
+  RunConfig rc;
+  rc.model = model_name + "#" + hex_digits(model_fingerprint(model), 12);
+  rc.data = data_identity(data, loaded);  // by content: other images at the same path are another run
+  rc.options = {{"faithfulness", options.to_json()}, {"target", "predicted"}};
+  rc.seed = data.testbed.seed;
+  return rc;
+}
+
+nlohmann::json faithfulness_header(const std::string& model_name, const DataOptions& data, const Dataset& tested,
+                                   const FaithfulnessOptions& options, int64_t batch_size) {
+  nlohmann::json j;
+  j["command"] = "faithfulness";
+  j["model"] = model_name;
+  j["data"] = {{"source", data.spec}, {"split", data.split}, {"count", tested.size()},
+               {"testbed_seed", data.testbed.seed}, {"balanced", data.testbed.balanced}};
+  j["target"] = "predicted";
+  j["options"] = options.to_json();
+  j["batch_size"] = batch_size;
+  j["aopc"] = "AOPC = 1/(L+1) sum_{k=0..L} (S_c(x) - S_c(x^(k))), S_c = " + options.pixel_flipping.score;
+  return j;
+}
 
 FaithfulnessFiles::FaithfulnessFiles(std::string out, const RunConfig& run) : out_(std::move(out)) {
   std::filesystem::create_directories(out_);
@@ -32,13 +58,8 @@ FaithfulnessFiles::FaithfulnessFiles(std::string out, const RunConfig& run) : ou
 void FaithfulnessFiles::add(const MethodFaithfulness& m, const Tensor& ids) {
   record_faithfulness(*store_, run_, m.spec, m.result, ids);
   const Tensor id = ids.to(torch::kInt64).contiguous(), tg = m.targets.to(torch::kInt64).contiguous();
-  const auto& pf = m.result.pixel_flipping;
-  const auto& in = m.result.insertion_deletion;
-  const std::vector<std::pair<std::string, Tensor>> named{
-      {"morf_prob", pf.morf_prob},   {"lerf_prob", pf.lerf_prob},           {"morf_logit", pf.morf_logit},
-      {"lerf_logit", pf.lerf_logit}, {"insertion_prob", in.insertion},      {"deletion_prob", in.deletion}};
   nlohmann::json e{{"spec", m.spec}, {"order", m.by_magnitude ? "absolute" : "signed"}, {"seconds", m.seconds}};
-  for (const auto& [name, c] : named) {
+  for (const auto& [name, c] : named_curves(m.result)) {
     const Tensor cc = c.contiguous();
     for (int64_t i = 0; i < cc.size(0); ++i)
       for (int64_t k = 0; k < cc.size(1); ++k)

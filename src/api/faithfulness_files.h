@@ -9,9 +9,18 @@
 #include <string>
 
 #include "api/faithfulness.h"
+#include "data/load.h"
 #include "results/store.h"
 
 namespace sanity::api {
+
+// The store's run for a model (named as the user named it, keyed by its weights), a test bed (by
+// content) and a protocol: the same call again resumes it.
+RunConfig faithfulness_run(const std::string& model_name, const Graph& model, const DataOptions& data,
+                           const LoadedData& loaded, const FaithfulnessOptions& options);
+// What faithfulness.json records about the call besides the methods and the ranking.
+nlohmann::json faithfulness_header(const std::string& model_name, const DataOptions& data, const Dataset& tested,
+                                   const FaithfulnessOptions& options, int64_t batch_size);
 
 class FaithfulnessFiles {
  public:

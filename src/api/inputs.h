@@ -14,6 +14,14 @@ std::vector<MethodPtr> make_methods(const std::vector<MethodSpec>& specs, const 
 
 // The classes to explain: "predicted" (the argmax), "true" (the labels) or a class index.
 Tensor choose_targets(const std::string& how, const Dataset& data, const Tensor& predicted, int64_t classes);
+// Classes given one per image (the Python module's targets=[...]): `classes` as int64 [images], each
+// within the model's outputs; InputError naming `option` otherwise.
+Tensor checked_classes(const Tensor& classes, int64_t images, int64_t outputs, const std::string& option = "targets");
+
+// Image-folder preprocessing a front end was given: per-channel mean 0 and std 1 by default, with
+// `imagenet` torchvision's ImageNet resize, crop, mean and std (an explicit resize or crop kept),
+// then `mean` and `std` when not empty. InputError for a std that is not positive.
+void apply_preprocess(DataOptions& options, bool imagenet, const std::vector<double>& mean, const std::vector<double>& std);
 
 // Training images for methods that fit on data (pattern_net, pattern_attribution, also wrapped in
 // smoothgrad / vargrad): `source` (default: the test data's train split when it is a built-in

@@ -70,6 +70,12 @@ std::string listing(const std::string& kind) {
   return s;
 }
 
+std::vector<const RegistryEntry*> listing_entries(const std::string& kind) {
+  std::vector<Kind> k = select(kind);
+  if (k.size() != 1) throw InputError("listing: give one kind of " + std::to_string(k.size()));
+  return k.front().entries;
+}
+
 std::string synopsis(const std::string& kind) {
   std::string s;
   for (const auto& k : select(kind))

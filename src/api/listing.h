@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "core/registry.h"
+
 namespace sanity::api {
 
 // The kinds, in listing order: "methods", "rules", "composites", "metrics", "checks".
@@ -16,6 +18,9 @@ const std::vector<std::string>& listing_kinds();
 std::string listing(const std::string& kind = "");
 // The same as markdown tables (docs/REGISTRY.md).
 std::string listing_markdown(const std::string& kind = "");
+// The entries of one kind, in listing order, for front ends that show them their own way (the
+// Python module's sanity.methods()); InputError for an unknown kind.
+std::vector<const RegistryEntry*> listing_entries(const std::string& kind);
 // Synopsis lines only, for --help footers.
 std::string synopsis(const std::string& kind);
 

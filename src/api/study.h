@@ -8,6 +8,15 @@
 
 namespace sanity::api {
 
+// What a front end says about a check in words: comma-separated method, check and layer specs (split
+// at top level: "gradient,smoothgrad(gradient, n=10)"), the re-initialization by name.
+struct CheckLists {
+  std::string methods, checks = "cascading,independent", layers, init = "original";
+  bool keep_bias = false;
+};
+// Fills c's lists and re-initialization from `lists`; the re-initialization seed is the test bed's.
+void apply_check_lists(CheckConfig& c, const CheckLists& lists);
+
 inline CheckSummary check(const CheckConfig& config) { return run_checks(config); }
 inline StudySummary run(const StudyConfig& config, const StudyRunOptions& options) { return run_study(config, options); }
 inline report::ReportFiles report(const std::string& study, const std::string& out = "",

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/progress.h"
+
 namespace sanity {
 namespace {
 
@@ -33,6 +35,7 @@ void for_each_row_chunk(int64_t images, int64_t per_image, int64_t batch_size, b
                         const std::function<void(const RowChunk&)>& fn) {
   const int64_t rows = images * per_image, batch = std::max<int64_t>(batch_size, 1);
   for (int64_t start = 0; start < rows;) {
+    interruption_point();  // IG's path points, SmoothGrad's copies: many chunks per method
     int64_t end = std::min(rows, start + batch);
     if (within_image) end = std::min(end, (start / per_image + 1) * per_image);
     RowChunk chunk{start, end - start, {}};

@@ -1,5 +1,7 @@
 #include "attribution/explain_batch.h"
 
+#include "core/progress.h"
+
 namespace sanity {
 
 Tensor explain_all(const Method& method, const Graph& model, const Tensor& images, const Tensor& targets,
@@ -8,6 +10,7 @@ Tensor explain_all(const Method& method, const Graph& model, const Tensor& image
   Tensors out;
   std::map<std::string, Tensors> diag_parts;
   for (int64_t i = 0; i < images.size(0); i += o.batch_size) {
+    interruption_point();
     const int64_t n = std::min(o.batch_size, images.size(0) - i);
     std::map<std::string, Tensor> diag;
     AttributionContext ctx{model, o.batch_size, o.seed, ids.narrow(0, i, n), diagnostics ? &diag : nullptr};

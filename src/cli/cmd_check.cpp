@@ -14,26 +14,14 @@ struct CheckArgs {
   CommonOptions common;
   DataArgs data;
   CheckConfig config;
-  std::string methods, checks = "cascading,independent", layers, init = "original";
-  bool no_bias = false;
+  api::CheckLists lists;
 };
-
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> out;
-  for (const auto& s : parse_method_list(text)) out.push_back(s.str());
-  return out;
-}
 
 int run_check(CheckArgs& a) {
   apply_common_options(a.common);
   CheckConfig c = a.config;
   c.data = finish_data_options(a.data, a.common);
-  c.methods = split_list(a.methods);
-  c.checks = split_list(a.checks);
-  if (!a.layers.empty()) c.layers = split_list(a.layers);
-  c.reinit.distribution = parse_reinit_distribution(a.init);
-  c.reinit.include_bias = !a.no_bias;
-  c.reinit.seed = c.data.testbed.seed;
+  api::apply_check_lists(c, a.lists);
   c.progress = !a.common.quiet;
   const CheckSummary s = api::check(c);
   std::printf("run %lld: %lld units computed, %lld already done, %.1f s; results in %s/results.sqlite\n",
@@ -59,19 +47,19 @@ Command make_check_command() {
                   "for --checks data: the same architecture trained with the true labels on the permuted model's images\n"
                   "and recipe (.onnx); the data check then compares it, not --model, with --permuted-model");
     add_data_options(s, a->data);
-    s->add_option("--methods", a->methods, "comma-separated method specs, e.g. gradient,smoothgrad(gradient, n=50)")
+    s->add_option("--methods", a->lists.methods, "comma-separated method specs, e.g. gradient,smoothgrad(gradient, n=50)")
         ->required();
-    s->add_option("--checks", a->checks, "comma-separated check specs: " + CheckRegistry::instance().names())
+    s->add_option("--checks", a->lists.checks, "comma-separated check specs: " + CheckRegistry::instance().names())
         ->capture_default_str();
     s->add_option("--metrics", a->config.metrics, "similarity metric specs: " + MetricRegistry::instance().names())
         ->capture_default_str();
-    s->add_option("--layers", a->layers,
+    s->add_option("--layers", a->lists.layers,
                   "layer groups to randomize as stages, output first (default: every layer with parameters; block "
                   "names such as Mixed_7c group every layer under them; 'blocks': the model's own blocks, as "
                   "`sanity info` lists them)");
-    s->add_option("--init", a->init, "re-initialization: original (the layer's initializer), default (framework), permute")
+    s->add_option("--init", a->lists.init, "re-initialization: original (the layer's initializer), default (framework), permute")
         ->capture_default_str();
-    s->add_flag("--keep-bias", a->no_bias, "do not re-initialize biases");
+    s->add_flag("--keep-bias", a->lists.keep_bias, "do not re-initialize biases");
     s->add_flag("--reset-bn-stats", a->config.reinit.reset_batchnorm_stats, "reset BatchNorm running statistics too");
     s->add_flag("--per-image", a->config.reinit.per_image, "a new randomization for every image");
     s->add_option("--target", a->config.target, "predicted (per stage, the authors' choice), trained or true")

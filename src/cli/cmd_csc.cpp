@@ -17,9 +17,7 @@ struct CscArgs {
   DataArgs data;
   FitArgs fit;
   std::string model, out, inject, start = "random", layers;
-  std::string methods =
-      "lrp_zplus,lrp_alpha1beta0,lrp_alpha2beta1,lrp_epsilon_plus_flat,deep_taylor,excitation_backprop,"
-      "pattern_attribution,rectgrad,lrp_z,deeplift,gradient";
+  std::string methods = api::default_csc_methods();
   int64_t batch = 8;
   int samples = 5;
 };

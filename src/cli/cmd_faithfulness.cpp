@@ -9,7 +9,6 @@
 #include "core/files.h"
 #include "core/error.h"
 #include "core/runtime.h"
-#include "models/fingerprint.h"
 #include "models/model_io.h"
 
 namespace sanity::cli {
@@ -47,12 +46,7 @@ int run_faithfulness(FaithfulnessArgs& a) {
   request.fit = &fit;
   request.data_name = "--data " + data_options.spec;
 
-  RunConfig rc;
-  rc.model = a.model + "#" + hex_digits(model_fingerprint(model), 12);
-  rc.data = data_identity(data_options, loaded);  // by content: other images at the same path are another run
-  rc.options = {{"faithfulness", a.options.to_json()}, {"target", "predicted"}};
-  rc.seed = seed;
-  api::FaithfulnessFiles files(a.out, rc);
+  api::FaithfulnessFiles files(a.out, api::faithfulness_run(a.model, model, data_options, loaded, a.options));
   const api::FaithfulnessRun run =
       api::faithfulness(model, data.images, loaded.ids, request, [&](const api::MethodFaithfulness& m) {
         files.add(m, loaded.ids);
@@ -62,16 +56,7 @@ int run_faithfulness(FaithfulnessArgs& a) {
                      m.means.at("aopc_lerf"), m.means.at("aopc_gap"), m.means.at("insertion_auc"),
                      m.means.at("deletion_auc"), m.seconds);
       });
-  nlohmann::json j;
-  j["command"] = "faithfulness";
-  j["model"] = a.model;
-  j["data"] = {{"source", data_options.spec}, {"split", data_options.split}, {"count", data.size()},
-               {"testbed_seed", seed}, {"balanced", data_options.testbed.balanced}};
-  j["target"] = "predicted";
-  j["options"] = a.options.to_json();
-  j["batch_size"] = a.batch_size;
-  j["aopc"] = "AOPC = 1/(L+1) sum_{k=0..L} (S_c(x) - S_c(x^(k))), S_c = " + a.options.pixel_flipping.score;
-  files.finish(run.ranking, j);
+  files.finish(run.ranking, api::faithfulness_header(a.model, data_options, data, a.options, a.batch_size));
   std::printf("wrote faithfulness of %zu method(s) on %lld images to %s (run %lld in results.sqlite)\n",
               request.methods.size(), (long long)data.size(), a.out.c_str(), (long long)files.run_id());
   return 0;

@@ -74,20 +74,8 @@ static std::vector<double> parse_doubles(const std::string& text, const char* op
 DataOptions finish_data_options(DataArgs& d, const CommonOptions& common) {
   DataOptions o = d.options;
   o.data_dir = common.data_dir;
-  const size_t c = static_cast<size_t>(std::max<int64_t>(o.preprocess.channels, 1));
-  o.preprocess.mean.assign(c, 0.0);
-  o.preprocess.std.assign(c, 1.0);
-  if (d.imagenet) {
-    const ImagePreprocess in = imagenet_preprocess();
-    o.preprocess.mean = in.mean;
-    o.preprocess.std = in.std;
-    if (o.preprocess.resize < 0) o.preprocess.resize = in.resize;
-    if (o.preprocess.crop < 0) o.preprocess.crop = in.crop;
-  }
-  if (!d.mean.empty()) o.preprocess.mean = parse_doubles(d.mean, "--mean");
-  if (!d.std.empty()) o.preprocess.std = parse_doubles(d.std, "--std");
-  for (double s : o.preprocess.std)
-    if (s <= 0) throw InputError("--std " + d.std + ": values must be positive");
+  api::apply_preprocess(o, d.imagenet, d.mean.empty() ? std::vector<double>{} : parse_doubles(d.mean, "--mean"),
+                        d.std.empty() ? std::vector<double>{} : parse_doubles(d.std, "--std"));
   return o;
 }
 

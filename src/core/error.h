@@ -21,4 +21,11 @@ class UnsupportedError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A front end asked the work to stop (Ctrl-C in the Python module, through core/progress.h's hook).
+// Everything committed stays; running the same work again resumes it.
+class Interrupted : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 }  // namespace sanity

@@ -5,21 +5,44 @@
 #include <cstdio>
 
 namespace sanity {
+namespace {
+thread_local ProgressHook* thread_hook = nullptr;
+}
+
+ScopedProgressHook::ScopedProgressHook(ProgressHook* hook) : previous_(thread_hook) { thread_hook = hook; }
+ScopedProgressHook::~ScopedProgressHook() { thread_hook = previous_; }
+
+void interruption_point() {
+  if (thread_hook) thread_hook->poll();
+}
 
 Progress::Progress(std::string label, int64_t total, bool enabled)
     : label_(std::move(label)), total_(std::max<int64_t>(total, 1)), enabled_(enabled),
-      tty_(isatty(STDERR_FILENO)), start_(std::chrono::steady_clock::now()), last_draw_(start_) {
+      tty_(isatty(STDERR_FILENO)), hook_(enabled && thread_hook && thread_hook->draws() ? thread_hook : nullptr), start_(std::chrono::steady_clock::now()),
+      last_draw_(start_) {
+  if (hook_) hook_->start(label_, total_);
   draw(true);
 }
 
+// Not finished: the work stopped on an exception. A hook hears so (and must not throw here); the
+// terminal bar is completed as before.
 Progress::~Progress() {
-  if (!finished_) finish();
+  if (finished_) return;
+  if (!hook_) {
+    finish();
+    return;
+  }
+  try {
+    hook_->end(false);
+  } catch (...) {
+  }
 }
 
 void Progress::advance(int64_t n, const std::string& status) {
   done_ = std::min(total_, done_ + n);
   if (!status.empty()) status_ = status;
   draw(false);
+  interruption_point();
 }
 
 void Progress::set_status(const std::string& status) {
@@ -31,9 +54,14 @@ void Progress::finish(const std::string& status) {
   if (finished_) return;
   if (!status.empty()) status_ = status;
   done_ = total_;
+  finished_ = true;
+  if (hook_) {
+    hook_->update(done_, total_, status_);
+    hook_->end(true);
+    return;
+  }
   draw(true);
   if (enabled_ && tty_) std::fputc('\n', stderr);
-  finished_ = true;
 }
 
 static std::string format_seconds(double s) {
@@ -46,6 +74,10 @@ static std::string format_seconds(double s) {
 
 void Progress::draw(bool force) {
   if (!enabled_) return;
+  if (hook_) {
+    hook_->update(done_, total_, status_);
+    return;
+  }
   auto now = std::chrono::steady_clock::now();
   double elapsed = std::chrono::duration<double>(now - start_).count();
   double fraction = double(done_) / double(total_);

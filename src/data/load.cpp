@@ -26,9 +26,8 @@ std::string dtype_name(torch::ScalarType t) {
   }
 }
 
-// Class indices: a 1-D integer array, one non-negative label per image.
-torch::Tensor read_labels(const std::string& path, int64_t images, const std::string& data) {
-  const torch::Tensor l = read_npy(path);
+// Class indices: a 1-D integer array, one non-negative label per image; `path` names it in errors.
+torch::Tensor checked_labels(const torch::Tensor& l, const std::string& path, int64_t images, const std::string& data) {
   if (l.is_floating_point() || l.scalar_type() == torch::kBool)
     throw InputError(path + ": labels dtype is " + dtype_name(l.scalar_type()) +
                      "; expected integer class indices (int64, int32 or uint8)");
@@ -45,6 +44,23 @@ torch::Tensor read_labels(const std::string& path, int64_t images, const std::st
 
 }  // namespace
 
+Dataset dataset_from_arrays(const std::string& name, const torch::Tensor& x, const torch::Tensor& labels,
+                            const std::string& labels_name) {
+  if (x.dim() != 4)
+    throw InputError(name + ": array has " + std::to_string(x.dim()) + " dimensions, expected 4 (N x C x H x W)");
+  if (x.scalar_type() != torch::kFloat32 && x.scalar_type() != torch::kFloat64)
+    throw InputError(name + ": array dtype is " + dtype_name(x.scalar_type()) +
+                     "; images must be the model's preprocessed inputs as float32 (or float64)");
+  if (x.size(0) == 0) throw InputError(name + ": the array holds no images (shape [0, ...])");
+  Dataset d;
+  d.name = name;
+  d.images = x.to(torch::kFloat32).contiguous();  // the same tensor when it already is
+  d.labels = labels.defined() ? checked_labels(labels, labels_name, x.size(0), name)
+                              : torch::full({x.size(0)}, -1, torch::kInt64);
+  if (!torch::isfinite(d.images).all().item<bool>()) throw InputError(name + ": array contains NaN or Inf");
+  return d;
+}
+
 LoadedData load_data(const DataOptions& o) {
   if (o.spec.empty()) throw InputError("--data: missing; give mnist, fashion-mnist, an image folder or a .npy file");
   Dataset full;
@@ -52,18 +68,8 @@ LoadedData load_data(const DataOptions& o) {
     full = load_builtin_dataset(o.spec, o.split, o.data_dir);
   } else if (o.spec.size() > 4 && o.spec.substr(o.spec.size() - 4) == ".npy") {
     if (!std::filesystem::exists(o.spec)) throw InputError("--data " + o.spec + ": file not found");
-    torch::Tensor x = read_npy(o.spec);
-    if (x.dim() != 4)
-      throw InputError(o.spec + ": array has " + std::to_string(x.dim()) + " dimensions, expected 4 (N x C x H x W)");
-    if (x.scalar_type() != torch::kFloat32 && x.scalar_type() != torch::kFloat64)
-      throw InputError(o.spec + ": array dtype is " + dtype_name(x.scalar_type()) +
-                       "; images must be the model's preprocessed inputs as float32 (or float64)");
-    if (x.size(0) == 0) throw InputError(o.spec + ": the array holds no images (shape [0, ...])");
-    full.name = o.spec;
-    full.images = x.to(torch::kFloat32);
-    full.labels = torch::full({x.size(0)}, -1, torch::kInt64);
-    if (!o.labels.empty()) full.labels = read_labels(o.labels, x.size(0), o.spec);
-    if (!torch::isfinite(full.images).all().item<bool>()) throw InputError(o.spec + ": array contains NaN or Inf");
+    full = dataset_from_arrays(o.spec, read_npy(o.spec), o.labels.empty() ? torch::Tensor() : read_npy(o.labels),
+                               o.labels);
   } else if (std::filesystem::is_directory(o.spec)) {
     full = load_image_folder(o.spec, o.preprocess, o.labels);
   } else {

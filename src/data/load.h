@@ -26,6 +26,14 @@ struct LoadedData {
 
 LoadedData load_data(const DataOptions& options);
 
+// Images already in memory (a .npy file's array, the Python module's NumPy array) checked and made a
+// Dataset the way --data X.npy is: N x C x H x W float32 (float64 converted; float32 in C order is
+// kept, not copied), at least one image, all finite; `labels` one integer class >= 0 per image, or
+// undefined (unknown, -1). `name` and `labels_name` name the arrays in errors ("X.npy: array has 3
+// dimensions, expected 4 (N x C x H x W)").
+Dataset dataset_from_arrays(const std::string& name, const torch::Tensor& images, const torch::Tensor& labels = {},
+                            const std::string& labels_name = "labels");
+
 // What a study's results of this data are keyed by: the source and test-bed options, the number of
 // images actually selected, and a hash of their contents (images, labels, ids): replacing X.npy by
 // other images at the same path gives another key ("X.npy:4:seed0#1a2b3c4d5e6f7081").

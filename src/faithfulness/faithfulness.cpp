@@ -43,6 +43,13 @@ std::vector<std::pair<std::string, Tensor>> per_image_scores(const FaithfulnessR
           {"deletion_auc", r.insertion_deletion.deletion_auc}};
 }
 
+std::vector<std::pair<std::string, Tensor>> named_curves(const FaithfulnessResult& r) {
+  const PixelFlippingResult& pf = r.pixel_flipping;
+  const InsertionDeletionResult& in = r.insertion_deletion;
+  return {{"morf_prob", pf.morf_prob},   {"lerf_prob", pf.lerf_prob},      {"morf_logit", pf.morf_logit},
+          {"lerf_logit", pf.lerf_logit}, {"insertion_prob", in.insertion}, {"deletion_prob", in.deletion}};
+}
+
 std::map<std::string, double> mean_scores(const FaithfulnessResult& r) {
   std::map<std::string, double> means;
   for (const auto& [name, scores] : per_image_scores(r))

@@ -48,6 +48,10 @@ FaithfulnessResult evaluate_faithfulness(const Graph& model, const Tensor& x, co
 // aopc_lerf, aopc_gap, insertion_auc, deletion_auc. The one list that storage, CSV and means share.
 std::vector<std::pair<std::string, Tensor>> per_image_scores(const FaithfulnessResult& r);
 
+// The per-image curves ([N, steps]) by name: morf_prob, lerf_prob, morf_logit, lerf_logit,
+// insertion_prob, deletion_prob (curves.csv's and the store's metric names).
+std::vector<std::pair<std::string, Tensor>> named_curves(const FaithfulnessResult& r);
+
 // Per-image means of the scores, by measure name.
 std::map<std::string, double> mean_scores(const FaithfulnessResult& r);
 

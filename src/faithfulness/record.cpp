@@ -27,14 +27,7 @@ std::vector<Measurement> faithfulness_rows(const FaithfulnessResult& r, const Te
   const Tensor id = ids.to(torch::kCPU, torch::kInt64).contiguous();
   const std::vector<int64_t> v(id.data_ptr<int64_t>(), id.data_ptr<int64_t>() + id.numel());
   std::vector<Measurement> rows;
-  const PixelFlippingResult& pf = r.pixel_flipping;
-  const InsertionDeletionResult& in = r.insertion_deletion;
-  add_curve(rows, "morf_prob", pf.morf_prob, v);
-  add_curve(rows, "lerf_prob", pf.lerf_prob, v);
-  add_curve(rows, "morf_logit", pf.morf_logit, v);
-  add_curve(rows, "lerf_logit", pf.lerf_logit, v);
-  add_curve(rows, "insertion_prob", in.insertion, v);
-  add_curve(rows, "deletion_prob", in.deletion, v);
+  for (const auto& [name, curve] : named_curves(r)) add_curve(rows, name, curve, v);
   for (const auto& [name, scores] : per_image_scores(r)) add_scores(rows, name, scores, v);
   return rows;
 }

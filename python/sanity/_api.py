@@ -1,0 +1,270 @@
+"""The functions of the package: the CLI's commands with its names and option syntax."""
+import json
+import os
+
+from . import _frames, _inputs, _progress, _sanity
+from ._models import Model, model as as_model
+
+
+def _threads(threads):
+    return 0 if threads is None else int(threads)
+
+
+def _spec_list(methods, what):
+    """A comma-separated spec list from a string or a list of specs."""
+    if isinstance(methods, str):
+        return methods
+    try:
+        items = list(methods)
+    except TypeError:
+        raise TypeError("%s: expected a comma-separated string or a list of specs" % what) from None
+    if not all(isinstance(m, str) for m in items):
+        raise TypeError("%s: expected specs as strings" % what)
+    return ",".join(items)
+
+
+def _explain_count(spec):
+    # As `sanity explain`: every image of a folder or .npy file, a test bed of 200 of a dataset.
+    return 200 if spec in _inputs.BUILTIN_DATASETS else 0
+
+
+def _fit(fit, fit_count):
+    if fit is None:
+        return {"fit_count": fit_count}
+    if _inputs.is_spec(fit):
+        return {"fit_data": os.fspath(fit), "fit_count": fit_count}
+    return {"fit_images": _inputs.array(fit, "fit"), "fit_count": fit_count}
+
+
+def _model_and_data(model, x, labels, example, data_options, default_count, seed):
+    unknown = sorted(set(data_options) - set(_inputs.DATA_OPTIONS))
+    if unknown:
+        raise TypeError("unexpected keyword argument %r; data options are %s" % (unknown[0], ", ".join(_inputs.DATA_OPTIONS)))
+    given = sorted(k for k, v in data_options.items() if v is not None)
+    if given and x is not None and not _inputs.is_spec(x):
+        raise ValueError("%s: an option of a data spec (mnist, a folder, an .npy file); x is an array, so select "
+                         "its images by slicing instead" % given[0])
+    data_options = dict(data_options, seed=seed)
+    d = _inputs.data(x, labels, data_options, default_count)
+    m = as_model(model, example if example is not None else _inputs.example_of(x))
+    return m, d
+
+
+def data(spec, labels=None, *, split="test", count=0, seed=0, balanced=False, **options):
+    """Images and labels of a data spec as the CLI's --data ("mnist", "fashion-mnist", an image
+    folder, an .npy file): (N x C x H x W float32, N int64 with -1 where unknown) NumPy arrays.
+    count=0: every image of the split in order; else a test bed of `count` drawn with `seed` (as
+    explain(model, "mnist", count=...) selects). Image folders take imagenet=, resize=, crop=, ..."""
+    unknown = sorted(set(options) - set(_inputs.DATA_OPTIONS))
+    if unknown:
+        raise TypeError("unexpected keyword argument %r" % unknown[0])
+    d = _inputs.spec(spec, labels=labels, default_count=count, split=split, seed=seed, balanced=balanced, **options)
+    images, labels, _ids = _sanity.data(d)
+    return images, labels
+
+
+class Explanations(dict):
+    """Maps by method spec as given ("gradient", "smoothgrad(gradient, n=50)"): N x C x H x W float32
+    NumPy arrays in input order. Also: specs (given -> canonical spec with every default),
+    predicted and targets (the classes explained), ids (image indices in the data), diagnostics
+    (per method: per-image arrays such as Integrated Gradients' completeness_gap), seconds."""
+
+    specs = predicted = targets = ids = labels = diagnostics = seconds = None
+
+
+def explain(model, x, methods, targets=None, *, labels=None, example=None, batch_size=64, seed=0, fit=None,
+            fit_count=5000, threads=None, progress=True, **data_options):
+    """Saliency maps of `x` by every method: `sanity explain`.
+
+    model: an .onnx path, ONNX bytes, a torch.nn.Module (exported with `example`, default x[:1]),
+        "cnn" / "mlp" (untrained built-ins) or a sanity.Model.
+    x: N x C x H x W images (NumPy, float32 in C order is used without a copy; torch tensors too),
+        or a data spec as --data: "mnist", "fashion-mnist", an image folder, an .npy file, with
+        count=, split=, balanced=, imagenet=, resize=, crop=, channels=, mean=, std=, data_dir=.
+    methods: "gradient,smoothgrad(guided_backprop, n=50)" or a list of specs (sanity.methods()).
+    targets: None or "predicted" (the argmax), "true" (labels), a class index, or one class per image.
+    fit, fit_count: training images for pattern methods (an array or a data spec; default for a
+        built-in dataset: its train split).
+    Returns Explanations, a dict of maps by method. Raises ValueError for bad input and
+    NotImplementedError for what the model cannot support, with the CLI's one-line messages."""
+    m, d = _model_and_data(model, x, labels, example, data_options, _explain_count, seed)
+    request = {"methods": _spec_list(methods, "methods"), "batch_size": batch_size, "target": "predicted",
+               "classes": None}
+    if targets is None or isinstance(targets, str):
+        request["target"] = targets or "predicted"
+    elif isinstance(targets, int) and not isinstance(targets, bool):
+        request["target"] = str(targets)
+    else:
+        request["classes"] = _inputs.array(targets, "targets")
+    r = _sanity.explain(m._handle, d, request, _fit(fit, fit_count), _threads(threads),
+                        _progress.bar_for(progress), _progress.enabled(progress))
+    out = Explanations((e["given"], e["maps"]) for e in r["methods"])
+    out.specs = {e["given"]: e["spec"] for e in r["methods"]}
+    out.diagnostics = {e["given"]: e["diagnostics"] for e in r["methods"]}
+    out.seconds = {e["given"]: e["seconds"] for e in r["methods"]}
+    out.predicted, out.targets, out.ids, out.labels = r["predicted"], r["targets"], r["ids"], r["labels"]
+    return out
+
+
+def check(model, x, methods, checks="cascading,independent", metrics="spearman_abs, spearman, ssim, hog", out=None,
+          *, labels=None, example=None, permuted_model=None, reference_model=None, layers=None, init="original",
+          keep_bias=False, reset_bn_stats=False, per_image=False, target="predicted", batch_size=256,
+          grid_images=4, repair=False, seed=0, threads=None, progress=True, **data_options):
+    """Sanity checks into a study directory: `sanity check`. Returns (DataFrame, store path).
+
+    The DataFrame holds this run's measurements in long form, one number per row, with sanity
+    export's columns: run_id, check, stage, method, metric, layer, image, step, value (NaN: an
+    undefined score); df.attrs has run_id, units_done, units_skipped and seconds.
+    model, x, labels, example: as explain(); arrays and in-memory models are saved once into
+        OUT/inputs/ (named by content). A data spec takes count= (default 200), split=, seed=, ...
+    checks, metrics: spec lists (sanity.checks(), sanity.metrics()); out: the study directory
+        (default "out", as the CLI). Work is committed unit by unit: Ctrl-C (KeyboardInterrupt)
+        keeps what is done, and the same call again resumes.
+    The other options are `sanity check`'s: permuted_model / reference_model (the data check),
+    layers, init, keep_bias, reset_bn_stats, per_image, target, batch_size, grid_images, repair."""
+    out = os.fspath(out) if out is not None else "out"
+    m, d = _model_and_data(model, x, labels, example, data_options, 200, seed)
+    config = {"model": _inputs.save_model(out, m), "data": _inputs.study_data(out, d),
+              "methods": _spec_list(methods, "methods"), "checks": _spec_list(checks, "checks"),
+              "metrics": _spec_list(metrics, "metrics"), "layers": _spec_list(layers, "layers") if layers else None,
+              "init": init, "keep_bias": keep_bias, "reset_bn_stats": reset_bn_stats, "per_image": per_image,
+              "target": target, "batch_size": batch_size, "grid_images": grid_images, "out": out, "repair": repair}
+    example = example if example is not None else _inputs.example_of(x)
+    for key, other in (("permuted_model", permuted_model), ("reference_model", reference_model)):
+        if other is not None:
+            config[key] = _inputs.save_model(out, as_model(other, example))
+    s = _sanity.check(config, _threads(threads), _progress.bar_for(progress), _progress.enabled(progress))
+    df = load(s["store"], run=s["run_id"])
+    df.attrs.update({k: s[k] for k in ("run_id", "units_done", "units_skipped", "seconds")})
+    return df, s["store"]
+
+
+def _store_path(study):
+    study = os.fspath(study)
+    return os.path.join(study, "results.sqlite") if os.path.isdir(study) else study
+
+
+def load(study, run=None):
+    """A study's measurements (a directory or its results.sqlite) as check() returns them: long form,
+    sanity export's columns, every run unless `run` is given. The store is opened read-only."""
+    path = _store_path(study)
+    if not os.path.exists(path):
+        raise ValueError("%s: no results store here (expected a study directory or its results.sqlite)" % path)
+    return _frames.measurements(_sanity.rows(path, run))
+
+
+def runs(study):
+    """The store's runs (sanity export's runs.csv): run_id, model, data, options, seed, versions, created."""
+    return _frames.records(_sanity.runs(_store_path(study)))
+
+
+def stages(study, run=None):
+    """What each stage of each check means (run_id, check, stage, label): for cascading, the layer
+    randomized down to at that stage ("original" at stage 0)."""
+    return _frames.records(_sanity.stages(_store_path(study), run), columns=["run_id", "check", "stage", "label"])
+
+
+class FaithfulnessResult:
+    """scores (scores.csv: per method and image), curves (curves.csv: long form), ranking
+    (ranking.csv), rank_correlation, means (per method and measure), and the store's run_id when out=."""
+
+    def __init__(self, r):
+        self.scores = _frames.faithfulness_scores(r)
+        self.curves = _frames.faithfulness_curves(r)
+        self.ranking = _frames.ranking(r["ranking"])
+        self.rank_correlation = _frames.rank_correlation(r["ranking"])
+        self.means = {m["spec"]: m["means"] for m in r["methods"]}
+        self.order = {m["spec"]: m["order"] for m in r["methods"]}
+        self.run_id = r["run_id"] or None
+
+    def __repr__(self):
+        return "FaithfulnessResult(%d methods)" % len(self.means)
+
+
+def faithfulness(model, x, methods, out=None, *, labels=None, example=None, batch_size=256, seed=0, fit=None,
+                 fit_count=5000, patch=None, replacement=None, steps=None, blur_sigma=None, score=None,
+                 pixels_per_step=None, deletion_baseline=None, insertion_baseline=None, insertion_blur_sigma=None,
+                 order=None, threads=None, progress=True, **data_options):
+    """Pixel flipping (MoRF/LeRF, AOPC) and insertion/deletion per method, and the ranking:
+    `sanity faithfulness`. Options as its flags (patch, replacement, steps, ...; None: its default).
+    With out=, also its files (curves.csv, scores.csv, ranking.csv, faithfulness.json) and store."""
+    m, d = _model_and_data(model, x, labels, example, data_options, 200, seed)
+    request = {"methods": _spec_list(methods, "methods"), "batch_size": batch_size,
+               "out": os.fspath(out) if out is not None else "", "patch": patch, "replacement": replacement,
+               "steps": steps, "blur_sigma": blur_sigma, "score": score, "pixels_per_step": pixels_per_step,
+               "deletion_baseline": deletion_baseline, "insertion_baseline": insertion_baseline,
+               "insertion_blur_sigma": insertion_blur_sigma, "order": order}
+    r = _sanity.faithfulness(m._handle, d, request, _fit(fit, fit_count), _threads(threads),
+                             _progress.bar_for(progress), _progress.enabled(progress))
+    return FaithfulnessResult(r)
+
+
+def csc(model, x, methods=None, *, labels=None, example=None, start="random", inject=None, samples=5, layers=None,
+        batch_size=8, seed=0, fit=None, fit_count=5000, threads=None, progress=True, **data_options):
+    """Cosine similarity convergence per method, start and layer (csc.csv's columns): `sanity csc`.
+    methods: default the CLI's modified-backprop list; start: random, classes or both."""
+    m, d = _model_and_data(model, x, labels, example, data_options, 200, seed)
+    request = {"methods": _spec_list(methods, "methods") if methods is not None else None, "start": start,
+               "inject": inject, "samples": samples, "batch_size": batch_size,
+               "layers": [layers] if isinstance(layers, str) else layers}
+    rows = _sanity.csc(m._handle, d, request, _fit(fit, fit_count), _threads(threads), _progress.bar_for(progress),
+                       _progress.enabled(progress))
+    return _frames.records(rows)
+
+
+def run(config=None, *, out=None, report=True, repair=False, data_dir=None, threads=None, progress=True):
+    """A whole study: `sanity run`. config: None (the default study), a config file's path or a dict
+    (docs/STUDY_CONFIG.md). Returns a summary dict (units, models, the store and report paths)."""
+    if config is None:
+        text = ""
+    elif isinstance(config, dict):
+        text = json.dumps(config)
+    else:
+        text = os.fspath(config)
+    options = {"out": os.fspath(out) if out is not None else None, "report": report, "repair": repair,
+               "data_dir": data_dir}
+    return _sanity.run(text, options, _threads(threads), _progress.bar_for(progress), _progress.enabled(progress))
+
+
+def report(study, out=None, *, images=None, ranking_metric=None, zoom=None):
+    """Figures and report.html of a study directory: `sanity report`. Returns report.html's path."""
+    options = {"images": images, "ranking_metric": ranking_metric, "zoom": zoom}
+    html, _figures = _sanity.report(os.fspath(study), os.fspath(out) if out is not None else "", options)
+    return html
+
+
+def _entries(kind):
+    return {e["name"]: {"summary": e["summary"], "wraps": e["wraps"], "synopsis": e["synopsis"],
+                        "options": {o["key"]: {k: o[k] for k in ("type", "default", "help", "values")}
+                                    for o in e["options"]}}
+            for e in _sanity.entries(kind)}
+
+
+def methods():
+    """Every attribution method: name -> summary, wraps (specs it wraps), synopsis, options (key ->
+    type, default, help, values), as `sanity list methods`."""
+    return _entries("methods")
+
+
+def metrics():
+    """Every similarity metric, as methods()."""
+    return _entries("metrics")
+
+
+def checks():
+    """Every sanity check, as methods()."""
+    return _entries("checks")
+
+
+def rules():
+    """Every LRP rule, as methods()."""
+    return _entries("rules")
+
+
+def composites():
+    """Every LRP composite, as methods()."""
+    return _entries("composites")
+
+
+__all__ = ["Model", "Explanations", "FaithfulnessResult", "data", "explain", "check", "faithfulness", "csc", "run", "report",
+           "load", "runs", "stages", "methods", "metrics", "checks", "rules", "composites"]

@@ -1,0 +1,96 @@
+"""Models for sanity: an ONNX file, ONNX bytes, a torch.nn.Module with an example input, or the
+built-in architectures "cnn" / "mlp" (untrained). A torch module is exported to ONNX in memory
+(torch.onnx.export, dynamic batch axis) and imported by the same importer as an .onnx file, so its
+maps are those of its exported file."""
+import hashlib
+import io
+import os
+import sys
+
+from . import _sanity
+
+
+class Model:
+    """A model loaded once for many calls (every function also takes what `model()` takes).
+
+    name: what errors and stores call it; path: its .onnx file (None for bytes and modules);
+    onnx: its serialized ONNX (None when it came from a file)."""
+
+    def __init__(self, handle, name, path=None, onnx=None):
+        self._handle = handle
+        self.name = name
+        self.path = path
+        self.onnx = onnx
+
+    @property
+    def input_shape(self):
+        """[C, H, W] the model expects (-1 where any size is accepted)."""
+        return list(self._handle.input_shape())
+
+    def layers(self):
+        """Layers with parameters, output first: the stages of cascading randomization."""
+        return list(self._handle.layers())
+
+    def summary(self):
+        return self._handle.summary()
+
+    def content_key(self):
+        """12 hex digits of the ONNX bytes' SHA-256 (names the file a study keeps of it)."""
+        return hashlib.sha256(self.onnx).hexdigest()[:12] if self.onnx is not None else None
+
+    def __repr__(self):
+        return "sanity.Model(%r)" % self.name
+
+
+def _is_torch_module(obj):
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(obj, torch.nn.Module)
+
+
+def export_onnx(module, example, opset=13):
+    """ONNX bytes of a torch.nn.Module in eval mode, traced on `example` (an input batch, NumPy or
+    torch), batch axis dynamic. The module's training flag is restored after."""
+    import torch
+
+    x = example if torch.is_tensor(example) else torch.as_tensor(example)
+    x = x.detach().to(torch.float32)
+    if x.dim() == 3:
+        x = x.unsqueeze(0)
+    was_training = module.training
+    module.eval()
+    buffer = io.BytesIO()
+    try:
+        with torch.no_grad():
+            torch.onnx.export(module, x[:1], buffer, opset_version=opset, input_names=["input"],
+                              output_names=["logits"],
+                              dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
+                              do_constant_folding=True)
+    finally:
+        module.train(was_training)
+    return buffer.getvalue()
+
+
+def model(source, example=None, *, seed=0, name=None, opset=13):
+    """A Model from an .onnx path, "cnn" / "mlp" (untrained built-ins, weights from `seed`), ONNX
+    bytes, a torch.nn.Module with `example` (an input batch; one image is enough), or a Model.
+
+    Raises ValueError for a file or bytes that are not a model the importer reads (the CLI's message)
+    and NotImplementedError for an operator outside the supported set."""
+    if isinstance(source, Model):
+        return source
+    if isinstance(source, (str, os.PathLike)):
+        spec = os.fspath(source)
+        builtin = spec in ("cnn", "mlp")
+        return Model(_sanity.load_model(spec, seed), spec, path=None if builtin else spec)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+        label = name or "<onnx bytes>"
+        return Model(_sanity.load_model_bytes(data, label), label, onnx=data)
+    if _is_torch_module(source):
+        if example is None:
+            raise ValueError("model: a torch.nn.Module needs an example input (example=x[:1]) to export it to ONNX")
+        data = export_onnx(source, example, opset)
+        label = name or type(source).__name__
+        return Model(_sanity.load_model_bytes(data, label), label, onnx=data)
+    raise TypeError("model: expected an .onnx path, 'cnn' / 'mlp', ONNX bytes, a torch.nn.Module or a sanity.Model, "
+                    "got %s" % type(source).__name__)
