@@ -123,13 +123,13 @@ def check(model, x, methods, checks="cascading,independent", metrics="spearman_a
     The other options are `sanity check`'s: permuted_model / reference_model (the data check),
     layers, init, keep_bias, reset_bn_stats, per_image, target, batch_size, grid_images, repair."""
     out = os.fspath(out) if out is not None else "out"
+    example = example if example is not None else _inputs.example_of(x)  # also for the other models below
     m, d = _model_and_data(model, x, labels, example, data_options, 200, seed)
     config = {"model": _inputs.save_model(out, m), "data": _inputs.study_data(out, d),
               "methods": _spec_list(methods, "methods"), "checks": _spec_list(checks, "checks"),
               "metrics": _spec_list(metrics, "metrics"), "layers": _spec_list(layers, "layers") if layers else None,
               "init": init, "keep_bias": keep_bias, "reset_bn_stats": reset_bn_stats, "per_image": per_image,
               "target": target, "batch_size": batch_size, "grid_images": grid_images, "out": out, "repair": repair}
-    example = example if example is not None else _inputs.example_of(x)
     for key, other in (("permuted_model", permuted_model), ("reference_model", reference_model)):
         if other is not None:
             config[key] = _inputs.save_model(out, as_model(other, example))

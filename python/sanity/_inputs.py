@@ -73,7 +73,7 @@ def example_of(x):
     """An example input for exporting a torch module: the first image of an array, else None."""
     if x is None or is_spec(x):
         return None
-    return array(x, "x")[:1]
+    return array(_torch_to_numpy(x)[:1], "x")  # sliced first: a layout to convert costs one image, not all
 
 
 def _save_once(path, write):

@@ -18,8 +18,8 @@ void interruption_point() {
 
 Progress::Progress(std::string label, int64_t total, bool enabled)
     : label_(std::move(label)), total_(std::max<int64_t>(total, 1)), enabled_(enabled),
-      tty_(isatty(STDERR_FILENO)), hook_(enabled && thread_hook && thread_hook->draws() ? thread_hook : nullptr), start_(std::chrono::steady_clock::now()),
-      last_draw_(start_) {
+      tty_(isatty(STDERR_FILENO)), hook_(enabled && thread_hook && thread_hook->draws() ? thread_hook : nullptr),
+      start_(std::chrono::steady_clock::now()), last_draw_(start_) {
   if (hook_) hook_->start(label_, total_);
   draw(true);
 }
