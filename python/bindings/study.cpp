@@ -63,6 +63,10 @@ py::tuple report_study(const std::string& study, const std::string& out, const p
   o.grid_images = get(options, "images", o.grid_images);
   o.ranking_metric = get(options, "ranking_metric", o.ranking_metric);
   o.png_zoom = get(options, "zoom", o.png_zoom);
+  o.bands = get(options, "bands", o.bands);
+  o.threshold = get(options, "threshold", o.threshold);
+  o.margin = get(options, "margin", o.margin);
+  o.alpha = get(options, "alpha", o.alpha);
   report::ReportFiles files;
   {
     py::gil_scoped_release release;

@@ -226,9 +226,14 @@ def run(config=None, *, out=None, report=True, repair=False, data_dir=None, thre
     return _sanity.run(text, options, _threads(threads), _progress.bar_for(progress), _progress.enabled(progress))
 
 
-def report(study, out=None, *, images=None, ranking_metric=None, zoom=None):
-    """Figures and report.html of a study directory: `sanity report`. Returns report.html's path."""
-    options = {"images": images, "ranking_metric": ranking_metric, "zoom": zoom}
+def report(study, out=None, *, images=None, ranking_metric=None, zoom=None, bands=None, threshold=None, margin=None,
+           alpha=None):
+    """Figures and report.html of a study directory: `sanity report`. Returns report.html's path.
+
+    bands: "ci" (bootstrap interval of the mean, the default) or "std"; threshold, margin, alpha: the
+    verdict rule's, overriding the study's (study.json's config.verdicts)."""
+    options = {"images": images, "ranking_metric": ranking_metric, "zoom": zoom, "bands": bands,
+               "threshold": threshold, "margin": margin, "alpha": alpha}
     html, _figures = _sanity.report(os.fspath(study), os.fspath(out) if out is not None else "", options)
     return html
 

@@ -35,9 +35,25 @@ def test_run_equals_the_cli_and_resumes(onnx_path, images_path, workdir):
 
 def test_report(onnx_path, images_path, workdir):
     out = str(workdir / "run_report")
-    sanity.run(tiny_config(onnx_path, images_path, out), threads=2, progress=False)
+    config = tiny_config(onnx_path, images_path, out)
+    config["methods"].append("sobel")
+    config["verdicts"] = {"threshold": 0.875}  # recorded in study.json, read back by the report
+    sanity.run(config, threads=2, progress=False)
     html = sanity.report(out)
-    assert html == os.path.join(out, "report", "report.html") and os.path.getsize(html) > 0
+    assert html == os.path.join(out, "report", "report.html")
+    with open(html) as f:
+        page = f.read()
+    # The scorecard opens the page, judged by the study's rule, with intervals as the figures' bands.
+    assert page.index('<section id="scorecard">') < page.index('<div class="chart"')
+    assert '&quot;threshold&quot;:0.875' in page and "bootstrap confidence interval of the mean" in page
+    assert page.count('<tr data-method="') == 3
+    # The call's options override the rule and the bands.
+    with open(sanity.report(out, threshold=0.25, margin=0, alpha=0.01, bands="std")) as f:
+        page = f.read()
+    assert '&quot;threshold&quot;:0.25' in page and '&quot;alpha&quot;:0.01' in page and '&quot;margin&quot;:0.0' in page
+    assert "1 standard deviation" in page
+    with pytest.raises(ValueError, match="--bands median: expected ci"):
+        sanity.report(out, bands="median")
 
 
 def test_bad_config(workdir):

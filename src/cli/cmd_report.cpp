@@ -24,6 +24,13 @@ Command make_report_command() {
         ->capture_default_str();
     s->add_option("--zoom", a->options.png_zoom, "PNG pixels per SVG unit (2: screens; 3.125: 300 dpi)")
         ->capture_default_str();
+    s->add_option("--bands", a->options.bands, "the figures' bands: ci (bootstrap interval of the mean) or std")
+        ->capture_default_str();
+    s->add_option("--threshold", a->options.threshold,
+                  "verdicts: a randomization check passes below this upper interval bound (default: the study's, 0.5)");
+    s->add_option("--margin", a->options.margin,
+                  "verdicts: a randomization check fails within this of the edge detector's similarity (default 0.05)");
+    s->add_option("--alpha", a->options.alpha, "verdicts: family-wise error rate of the Holm-corrected tests (default 0.05)");
     return s;
   };
   c.execute = [a] {

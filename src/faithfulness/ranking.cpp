@@ -1,29 +1,16 @@
 #include "faithfulness/ranking.h"
 
-#include <algorithm>
 #include <cmath>
 #include <limits>
-#include <numeric>
 #include <sstream>
+
+#include "stats/ranks.h"
 
 namespace sanity {
 
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-double pearson(const std::vector<double>& a, const std::vector<double>& b) {
-  const double n = static_cast<double>(a.size());
-  const double ma = std::accumulate(a.begin(), a.end(), 0.0) / n, mb = std::accumulate(b.begin(), b.end(), 0.0) / n;
-  double sab = 0, saa = 0, sbb = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    sab += (a[i] - ma) * (b[i] - mb);
-    saa += (a[i] - ma) * (a[i] - ma);
-    sbb += (b[i] - mb) * (b[i] - mb);
-  }
-  if (saa == 0 || sbb == 0) return kNaN;
-  return std::clamp(sab / std::sqrt(saa * sbb), -1.0, 1.0);
-}
 
 std::string csv_number(double v) {
   if (std::isnan(v)) return "";
@@ -44,35 +31,6 @@ nlohmann::json json_number(double v) { return std::isnan(v) ? nlohmann::json(nul
 
 }  // namespace
 
-std::vector<double> tied_ranks(const std::vector<double>& values, bool descending) {
-  std::vector<size_t> idx;
-  for (size_t i = 0; i < values.size(); ++i)
-    if (!std::isnan(values[i])) idx.push_back(i);
-  std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) {
-    return descending ? values[a] > values[b] : values[a] < values[b];
-  });
-  std::vector<double> ranks(values.size(), kNaN);
-  for (size_t i = 0; i < idx.size();) {
-    size_t j = i;
-    while (j + 1 < idx.size() && values[idx[j + 1]] == values[idx[i]]) ++j;
-    const double mean_rank = (double(i) + double(j)) / 2 + 1;  // positions i..j, 1-based
-    for (size_t k = i; k <= j; ++k) ranks[idx[k]] = mean_rank;
-    i = j + 1;
-  }
-  return ranks;
-}
-
-double spearman(const std::vector<double>& a, const std::vector<double>& b) {
-  std::vector<double> x, y;
-  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i)
-    if (std::isfinite(a[i]) && std::isfinite(b[i])) {
-      x.push_back(a[i]);
-      y.push_back(b[i]);
-    }
-  if (x.size() < 2) return kNaN;
-  return pearson(tied_ranks(x, false), tied_ranks(y, false));
-}
-
 RankingTable rank_methods(const MethodScores& scores, const std::vector<Measure>& measures) {
   RankingTable t;
   t.measures = measures;
@@ -90,7 +48,7 @@ RankingTable rank_methods(const MethodScores& scores, const std::vector<Measure>
   std::vector<std::vector<double>> by_measure(nq, std::vector<double>(nm));
   for (size_t q = 0; q < nq; ++q) {
     for (size_t m = 0; m < nm; ++m) by_measure[q][m] = t.scores[m][q];
-    const std::vector<double> r = tied_ranks(by_measure[q], measures[q].higher_is_better);
+    const std::vector<double> r = rank_scores(by_measure[q], measures[q].higher_is_better);
     for (size_t m = 0; m < nm; ++m) t.ranks[m][q] = r[m];
   }
   // Correlating ranks (1 = best) rather than raw scores puts every measure's direction in agreement:
@@ -100,7 +58,7 @@ RankingTable rank_methods(const MethodScores& scores, const std::vector<Measure>
     for (size_t m = 0; m < nm; ++m) rank_columns[q][m] = t.ranks[m][q];
   t.rank_correlation.assign(nq, std::vector<double>(nq, kNaN));
   for (size_t a = 0; a < nq; ++a)
-    for (size_t b = 0; b < nq; ++b) t.rank_correlation[a][b] = spearman(rank_columns[a], rank_columns[b]);
+    for (size_t b = 0; b < nq; ++b) t.rank_correlation[a][b] = rank_correlation(rank_columns[a], false, rank_columns[b], false);
   return t;
 }
 

@@ -44,10 +44,6 @@ RankingTable rank_methods(const MethodScores& scores, const std::vector<Measure>
 // aopc_gap (higher), insertion_auc (higher), deletion_auc (lower).
 const std::vector<Measure>& faithfulness_measures();
 
-// Ranks (1 = largest when descending) with ties averaged; NaN entries stay NaN and are not ranked.
-std::vector<double> tied_ranks(const std::vector<double>& values, bool descending);
-
-// Spearman rank correlation over the positions where both are finite; NaN if fewer than 2 or constant.
-double spearman(const std::vector<double>& a, const std::vector<double>& b);
+// Ranks and their correlation: stats/ranks.h (rank_scores, rank_correlation).
 
 }  // namespace sanity

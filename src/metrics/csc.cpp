@@ -5,31 +5,54 @@
 #include "attribution/registry.h"
 #include "core/error.h"
 #include "core/rng.h"
+#include "stats/bootstrap.h"
 
 namespace sanity {
 namespace {
 
-// |cos| values in [0, 1] pooled in fine bins: quantiles to 1e-4 without keeping every value
-// (VGG-16's first layer alone gives 224 * 224 * 10 values per image).
+// |cos| values in [0, 1] counted in fine bins, one histogram per image: quantiles to 1e-4 without
+// keeping every value (VGG-16's first layer alone gives 224 * 224 * 10 values per image), and the
+// images kept apart so that the median's confidence interval can resample them (the values of one
+// image are not independent draws).
 struct Histogram {
   static constexpr int kBins = 10000;
-  std::vector<int64_t> bins = std::vector<int64_t>(kBins, 0);
+  std::vector<std::vector<int32_t>> per_image;  // [image][bin]
   int64_t count = 0, dropped = 0;
   double sum = 0;
 
-  void add(const Tensor& values) {
-    const Tensor v = values.reshape({-1}).to(torch::kFloat64).to(torch::kCPU);
+  explicit Histogram(int64_t images) : per_image(static_cast<size_t>(images)) {}
+
+  // values: [B, ...], the values of images first .. first + B - 1.
+  void add(const Tensor& values, int64_t first) {
+    const int64_t b = values.size(0);
+    const Tensor v = values.reshape({b, -1}).to(torch::kFloat64).to(torch::kCPU);
     const Tensor finite = v.isfinite();
     const Tensor kept = v.masked_select(finite).clamp(0.0, 1.0);
     dropped += v.numel() - kept.numel();
     count += kept.numel();
     sum += kept.sum().item<double>();
-    const Tensor idx = (kept * kBins).floor().clamp_max(kBins - 1).to(torch::kInt64);
-    const Tensor h = torch::bincount(idx, {}, kBins);
+    // One bincount for the batch: image i's bins are offset by i * kBins; NaN goes to a spare bin.
+    Tensor idx = (v.nan_to_num(0.0, 0.0, 0.0).clamp(0.0, 1.0) * kBins).floor().clamp_max(kBins - 1).to(torch::kInt64) +
+                 torch::arange(b, torch::kInt64).view({b, 1}) * kBins;
+    idx = idx.masked_fill(finite.logical_not(), b * kBins);
+    const Tensor h = torch::bincount(idx.reshape({-1}), {}, b * kBins + 1);
     const auto* p = h.data_ptr<int64_t>();
-    for (int i = 0; i < kBins; ++i) bins[i] += p[i];
+    for (int64_t i = 0; i < b; ++i) {
+      std::vector<int32_t>& bins = per_image.at(static_cast<size_t>(first + i));
+      if (bins.empty()) bins.assign(kBins, 0);
+      for (int k = 0; k < kBins; ++k) bins[k] += static_cast<int32_t>(p[i * kBins + k]);
+    }
   }
-  double quantile(double q) const {
+  // Every image's histogram, summed.
+  std::vector<int64_t> pooled() const {
+    std::vector<int64_t> bins(kBins, 0);
+    for (const auto& h : per_image)
+      for (size_t k = 0; k < h.size(); ++k) bins[k] += h[k];
+    return bins;
+  }
+  // The centre of the first bin whose cumulative count reaches q times the total (stats/bootstrap.h's
+  // bootstrap_pooled_quantile uses the same rule, so its estimate is this).
+  double quantile(const std::vector<int64_t>& bins, double q) const {
     if (count == 0) return std::nan("");
     const double target = q * static_cast<double>(count);
     int64_t cum = 0;
@@ -123,7 +146,8 @@ Tensor starting_signals(const Tensor& top, int64_t row, int64_t id, int64_t samp
   return s;
 }
 
-CscLayer summarize(const Graph& g, int node, int64_t channels, int64_t positions, const Histogram& h) {
+CscLayer summarize(const Graph& g, int node, int64_t channels, int64_t positions, const Histogram& h,
+                   const CscOptions& o) {
   CscLayer l;
   l.name = g.node(node).name;
   l.node = node;
@@ -132,12 +156,23 @@ CscLayer summarize(const Graph& g, int node, int64_t channels, int64_t positions
   l.count = h.count;
   l.dropped = h.dropped;
   l.mean = l.count ? h.sum / static_cast<double>(l.count) : std::nan("");
-  l.median = h.quantile(0.5);
-  l.q05 = h.quantile(0.05);
-  l.q25 = h.quantile(0.25);
-  l.q75 = h.quantile(0.75);
-  l.q95 = h.quantile(0.95);
+  const std::vector<int64_t> bins = h.pooled();
+  l.median = h.quantile(bins, 0.5);
+  l.q05 = h.quantile(bins, 0.05);
+  l.q25 = h.quantile(bins, 0.25);
+  l.q75 = h.quantile(bins, 0.75);
+  l.q95 = h.quantile(bins, 0.95);
   l.baseline_median = gaussian_abs_cos_median(l.channels);
+  if (o.ci.resamples > 0 && l.count > 0) {
+    std::vector<std::vector<int32_t>> images;  // images with values at this layer
+    for (const auto& bins_of_image : h.per_image)
+      if (!bins_of_image.empty()) images.push_back(bins_of_image);
+    BootstrapOptions ci = o.ci;
+    ci.seed = derive_seed(o.seed, "csc_bootstrap:" + l.name);
+    const Interval m = bootstrap_pooled_quantile(images, 0.5, ci);
+    l.median_low = m.low;
+    l.median_high = m.high;
+  }
   return l;
 }
 
@@ -157,7 +192,7 @@ CscResult cosine_similarity_convergence(const AttributionContext& ctx, const Bac
   const std::vector<int> nodes = reported_layers(g, from, o);
   std::vector<int> slot(static_cast<size_t>(g.size()), -1);
   for (size_t i = 0; i < nodes.size(); ++i) slot[nodes[i]] = static_cast<int>(i);
-  std::vector<Histogram> hist(nodes.size());
+  std::vector<Histogram> hist(nodes.size(), Histogram(images.size(0)));
   std::vector<int64_t> channels(nodes.size(), 0), positions(nodes.size(), 0);
 
   const int64_t n = images.size(0), per = std::max<int64_t>(1, o.images_per_batch);
@@ -182,7 +217,7 @@ CscResult cosine_similarity_convergence(const AttributionContext& ctx, const Bac
       for (int64_t i = 0; i < samples; ++i)
         for (int64_t j = i + 1; j < samples; ++j) {
           const Tensor dot = (u.select(1, i) * u.select(1, j)).sum(1);  // [B, P]
-          hist[s].add((dot / (norm.select(1, i) * norm.select(1, j))).abs());  // 0 / 0 -> NaN: dropped
+          hist[s].add((dot / (norm.select(1, i) * norm.select(1, j))).abs(), start);  // 0 / 0 -> NaN: dropped
         }
     };
     backprop(g, sweep.acts, from, torch::cat(seeds, 0), bo);
@@ -193,7 +228,7 @@ CscResult cosine_similarity_convergence(const AttributionContext& ctx, const Bac
   r.start = classes ? "two_classes" : "random";
   r.inject = g.node(from).name;
   r.images = n;
-  for (size_t i = 0; i < nodes.size(); ++i) r.layers.push_back(summarize(g, nodes[i], channels[i], positions[i], hist[i]));
+  for (size_t i = 0; i < nodes.size(); ++i) r.layers.push_back(summarize(g, nodes[i], channels[i], positions[i], hist[i], o));
   return r;
 }
 

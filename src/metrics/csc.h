@@ -5,14 +5,18 @@
 // for each pair of samples, the |cosine| along the channel axis at each position. Pooled over
 // positions, pairs and images (zero vectors dropped), reported per layer as median (the plotted
 // value), mean and percentiles, next to the median |cos| of independent Gaussian vectors with that
-// many channels. CSC near 1: the relevance below no longer depends on v, the backward chain has
-// collapsed to rank one and the explanation ignores the layers above.
+// many channels; the median also with a confidence interval from resampling the images. CSC near 1:
+// the relevance below no longer depends on v, the backward chain has collapsed to rank one and the
+// explanation ignores the layers above.
 // Variant TwoClasses: the two starting vectors are the one-hot predicted class and one other class
 // drawn per image.
 #include <string>
 #include <vector>
 
+#include <cmath>
+
 #include "attribution/backprop_method.h"
+#include "stats/bootstrap.h"
 
 namespace sanity {
 
@@ -23,6 +27,9 @@ struct CscOptions {
   uint64_t seed = 0;      // v for image i comes from (seed, image id): independent of batching
   std::vector<std::string> layers;  // empty: the input and every conv, linear, add and concat node below
   int64_t images_per_batch = 8;
+  // The median's percentile-bootstrap interval over the images (stats/bootstrap.h,
+  // bootstrap_pooled_quantile; seeded from `seed` and the layer's name). resamples 0: none.
+  BootstrapOptions ci;
 };
 
 struct CscLayer {
@@ -32,6 +39,7 @@ struct CscLayer {
   int64_t count = 0, dropped = 0;  // |cos| values pooled, NaNs (zero vectors) dropped
   double median = 0, mean = 0, q05 = 0, q25 = 0, q75 = 0, q95 = 0;
   double baseline_median = 0;  // median |cos| of two independent Gaussian vectors with `channels` entries
+  double median_low = std::nan(""), median_high = std::nan("");  // the median's bootstrap interval
 };
 
 struct CscResult {

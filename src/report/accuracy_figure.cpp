@@ -1,4 +1,6 @@
 // Model accuracy at each randomization stage (the workshop paper's Fig. 1 reports top-1 per stage).
+#include <map>
+
 #include "report/chart_style.h"
 #include "report/checks.h"
 #include "report/figures.h"
@@ -13,10 +15,21 @@ std::vector<Figure> accuracy_figures(const RunContext& c) {
     json values = json::array();
     std::vector<std::string> labels;
     const StageAxis& axis = c.study.stages(c.run.id, check.name);
-    for (const ResultSummary& s :
-         c.study.store().summaries(run_filter(c.run.id, check.name, "accuracy", ""))) {
-      values.push_back({{"stage", s.stage}, {"stage_label", axis.label(s.stage)}, {"accuracy", number(s.summary.mean)}});
-      labels.push_back(axis.label(s.stage));  // summaries come in stage order
+    // The accuracy and its Wilson interval (stored beside it since issue 18; older stores lack it).
+    std::map<int64_t, std::map<std::string, double>> at;
+    for (const ResultSummary& s : c.study.store().summaries(run_filter(c.run.id, check.name, std::nullopt, "")))
+      if (s.metric.rfind("accuracy", 0) == 0 && s.layer.empty()) at[s.stage][s.metric] = s.summary.mean;
+    bool intervals = false;
+    for (const auto& [stage, m] : at) {
+      if (!m.count("accuracy")) continue;
+      json row = {{"stage", stage}, {"stage_label", axis.label(stage)}, {"accuracy", number(m.at("accuracy"))}};
+      if (m.count("accuracy_low") && m.count("accuracy_high")) {
+        row["low"] = number(m.at("accuracy_low"));
+        row["high"] = number(m.at("accuracy_high"));
+        intervals = true;
+      }
+      values.push_back(row);
+      labels.push_back(axis.label(stage));
     }
     if (values.empty()) continue;
 
@@ -28,18 +41,31 @@ std::vector<Figure> accuracy_figures(const RunContext& c) {
         "Test accuracy of the model at each stage. It should drop to chance (1 / number of classes) once the top "
         "layers are randomized (in the data test: for the model trained on permuted labels). That confirms the "
         "randomization destroyed what the model learned, so an explanation that stays the same cannot be explaining "
-        "the learned function.";
+        "the learned function. Bars: the 95 % Wilson interval of the accuracy over the images it was measured on.";
     f.spec = base_spec(f.title, run_label(c.run));
     f.spec["data"] = {{"values", values}};
     f.spec["width"] = std::max<size_t>(260, 56 * labels.size());
     f.spec["height"] = 200;
-    f.spec["mark"] = {{"type", "line"}, {"point", true}, {"color", "#333"}};
-    f.spec["encoding"] = {
-        {"x", stage_x(labels, check.x_title)},
-        {"y", {{"field", "accuracy"}, {"type", "quantitative"}, {"title", "test accuracy"},
-               {"scale", {{"domain", {0, 1}}}}, {"axis", {{"format", ".0%"}}}}},
-        {"tooltip", json::array({{{"field", "stage_label"}, {"title", "stage"}},
-                                 {{"field", "accuracy"}, {"format", ".2%"}}})}};
+    json tooltip = json::array({{{"field", "stage_label"}, {"title", "stage"}}, {{"field", "accuracy"}, {"format", ".2%"}}});
+    if (intervals) {
+      tooltip.push_back({{"field", "low"}, {"title", "95 % CI low"}, {"format", ".2%"}});
+      tooltip.push_back({{"field", "high"}, {"title", "95 % CI high"}, {"format", ".2%"}});
+    }
+    json line = {{"mark", {{"type", "line"}, {"point", true}, {"color", "#333"}}},
+                 {"encoding",
+                  {{"x", stage_x(labels, check.x_title)},
+                   {"y", {{"field", "accuracy"}, {"type", "quantitative"}, {"title", "test accuracy"},
+                          {"scale", {{"domain", {0, 1}}}}, {"axis", {{"format", ".0%"}}}}},
+                   {"tooltip", tooltip}}}};
+    json layers = json::array();
+    if (intervals)
+      layers.push_back({{"mark", {{"type", "errorbar"}, {"color", "#333"}, {"ticks", true}}},
+                        {"encoding",
+                         {{"x", stage_x(labels, check.x_title)},
+                          {"y", {{"field", "low"}, {"type", "quantitative"}}},
+                          {"y2", {{"field", "high"}}}}}});
+    layers.push_back(line);
+    f.spec["layer"] = layers;
     out.push_back(std::move(f));
   }
   return out;

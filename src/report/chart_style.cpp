@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <map>
 
 #include "metrics/registry.h"
+#include "report/method_family.h"
 
 namespace sanity::report {
 
@@ -29,13 +31,73 @@ nlohmann::json base_spec(const std::string& title, const std::string& subtitle) 
   };
 }
 
+namespace {
+
+// Okabe-Ito (colour-blind safe) without its yellow, then Tableau's darker tones.
+const std::vector<std::string>& palette() {
+  static const std::vector<std::string> p = {"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9",
+                                             "#000000", "#8C564B", "#7F7F7F", "#BCBD22", "#17BECF", "#9467BD"};
+  return p;
+}
+
+// The run's methods of one family, in the run's order.
+std::vector<std::string> family_members(const std::string& family, const std::vector<std::string>& run_methods) {
+  std::vector<std::string> out;
+  for (const std::string& m : run_methods)
+    if (method_family(m) == family) out.push_back(m);
+  return out;
+}
+
+}  // namespace
+
+std::vector<Panel> family_panels(const std::vector<std::string>& methods, const std::vector<std::string>& run_methods) {
+  const size_t k = palette().size();
+  std::vector<Panel> out;
+  for (const std::string& family : method_families()) {
+    const std::vector<std::string> members = family_members(family, run_methods);
+    // A family larger than the palette is cut into panels of k, each method in the panel of its place.
+    std::map<size_t, Panel> chunks;
+    for (size_t i = 0; i < members.size(); ++i)
+      if (std::find(methods.begin(), methods.end(), members[i]) != methods.end()) chunks[i / k].methods.push_back(members[i]);
+    for (auto& [chunk, panel] : chunks) {
+      panel.title = family + (members.size() > k ? " (" + std::to_string(chunk + 1) + ")" : "");
+      out.push_back(std::move(panel));
+    }
+  }
+  return out;
+}
+
+nlohmann::json panel_color(const Panel& panel, const std::vector<std::string>& run_methods,
+                           const std::vector<std::string>& extra) {
+  nlohmann::json domain = nlohmann::json::array(), range = nlohmann::json::array();
+  for (const std::string& m : panel.methods) {
+    const std::vector<std::string> members = family_members(method_family(m), run_methods);
+    const size_t at = static_cast<size_t>(std::find(members.begin(), members.end(), m) - members.begin());
+    domain.push_back(m);
+    range.push_back(palette()[at % palette().size()]);
+  }
+  static const std::vector<std::string> greys = {"#555555", "#aaaaaa", "#cccccc"};
+  for (size_t i = 0; i < extra.size(); ++i) {
+    domain.push_back(extra[i]);
+    range.push_back(greys[std::min(i, greys.size() - 1)]);
+  }
+  return {{"field", "method"},
+          {"type", "nominal"},
+          {"title", nullptr},
+          {"scale", {{"domain", domain}, {"range", range}}},
+          {"legend", {{"orient", "right"}, {"symbolOpacity", 1}, {"labelLimit", 0}}}};
+}
+
+void concat_panels(nlohmann::json& spec, nlohmann::json panels, int columns) {
+  spec["concat"] = std::move(panels);
+  spec["columns"] = columns;
+  spec["spacing"] = 28;
+  spec["resolve"] = {{"scale", {{"color", "independent"}}}, {"legend", {{"color", "independent"}}}};
+}
+
 nlohmann::json method_color(const std::vector<std::string>& methods) {
-  // Okabe-Ito (colour-blind safe) without its yellow, then Tableau's darker tones.
-  static const std::vector<std::string> palette = {"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00",
-                                                   "#56B4E9", "#000000", "#8C564B", "#7F7F7F", "#BCBD22",
-                                                   "#17BECF", "#9467BD"};
   nlohmann::json range = nlohmann::json::array();
-  for (size_t i = 0; i < methods.size(); i++) range.push_back(palette[i % palette.size()]);
+  for (size_t i = 0; i < methods.size(); i++) range.push_back(palette()[i % palette().size()]);
   return {{"field", "method"},
           {"type", "nominal"},
           {"title", "method"},

@@ -15,6 +15,22 @@ namespace sanity::report {
 nlohmann::json base_spec(const std::string& title, const std::string& subtitle);
 // Colour encoding for field "method": the run's methods, in order, mapped to a colour-blind-safe palette.
 nlohmann::json method_color(const std::vector<std::string>& methods);
+
+// One panel of a figure faceted by method family (method_family.h): its title and its methods.
+struct Panel {
+  std::string title;                 // the family ("LRP"), "LRP (2)" when a family needs two panels
+  std::vector<std::string> methods;  // in the run's order, at most as many as the palette has colours
+};
+// The methods of a figure grouped into panels by family, in display order (baselines last).
+// `run_methods`: every method of the run, which fixes each method's colour (its place in its
+// family), so that a method keeps its colour in every figure and no colour repeats within a panel.
+std::vector<Panel> family_panels(const std::vector<std::string>& methods, const std::vector<std::string>& run_methods);
+// Colour encoding of one panel: `extra` (reference methods drawn in grey) after the panel's methods;
+// the legend next to the panel, labels whole.
+nlohmann::json panel_color(const Panel& panel, const std::vector<std::string>& run_methods,
+                           const std::vector<std::string>& extra = {});
+// A spec of panels side by side, `columns` per row, each panel with its own colour scale and legend.
+void concat_panels(nlohmann::json& spec, nlohmann::json panels, int columns = 2);
 // A number for a spec's data: null for NaN or infinity (Vega skips nulls; JSON has no NaN).
 nlohmann::json number(double v);
 // A file-name-safe form of a spec ("ssim(data_range=1)" -> "ssim_data_range_1"), at most 60 characters.

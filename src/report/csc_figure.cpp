@@ -51,11 +51,15 @@ std::vector<Figure> csc_figures(const RunContext& c) {
     return it == m.end() ? std::nan("") : it->second;
   };
   json values = json::array(), baseline_values = json::array();
+  std::vector<std::string> present;
+  for (const std::string& m : c.methods)
+    if (stats.count(m)) present.push_back(m);
   for (const auto& [method, by_layer] : stats)
     for (const auto& [layer, m] : by_layer)
       values.push_back({{"method", method}, {"layer", layer}, {"depth", depth_of[layer]},
                         {"median", number(get(m, "csc_median"))}, {"q1", number(get(m, "csc_q1"))},
-                        {"q3", number(get(m, "csc_q3"))}});
+                        {"q3", number(get(m, "csc_q3"))}, {"ci_low", number(get(m, "csc_median_low"))},
+                        {"ci_high", number(get(m, "csc_median_high"))}});
   for (const auto& [layer, sn] : baseline)
     baseline_values.push_back({{"layer", layer}, {"depth", depth_of[layer]},
                                {"baseline", number(sn.second ? sn.first / sn.second : std::nan(""))}});
@@ -67,35 +71,50 @@ std::vector<Figure> csc_figures(const RunContext& c) {
   f.guide =
       "Sixt et al. 2020: random vectors are injected at the top layer and propagated down with each method's "
       "rules; CSC is the median |cosine| between the relevance vectors they produce at each lower layer (band: "
-      "quartiles). Near 1, every injected vector gives the same relevance: the backward pass has collapsed to rank "
+      "quartiles; the tooltip gives the median's confidence interval over the images), one panel per family of "
+      "methods. Near 1, every injected vector gives the same relevance: the backward pass has collapsed to rank "
       "one and the explanation no longer depends on the layers above (z+, LRP-\u03b1\u03b2, Guided Backprop in the "
       "paper). A method that keeps that information stays near the dashed grey baseline, the |cosine| of independent "
       "random vectors of the same size (the gradient does).";
   f.spec = base_spec(f.title, run_label(c.run) + " \u00b7 median and quartiles; dashed: random-vector baseline");
   f.spec["data"] = {{"values", values}};
-  f.spec["width"] = std::max<size_t>(300, 56 * layers.size());
-  f.spec["height"] = 240;
   const json x = stage_x(layers, "layer, from the injection layer down to the input", "layer");
   const json y_title = "CSC (median |cos|)";
-  const json color = method_color(c.methods);
-  f.spec["layer"] = json::array({
-      {{"mark", {{"type", "area"}, {"opacity", 0.15}}},
-       {"encoding", {{"x", x}, {"y", {{"field", "q1"}, {"type", "quantitative"}, {"title", y_title},
-                                       {"scale", {{"domain", {0, 1}}}}}},
-                     {"y2", {{"field", "q3"}}}, {"color", color}}}},
-      {{"mark", {{"type", "line"}, {"point", true}}},
-       {"encoding", {{"x", x}, {"y", {{"field", "median"}, {"type", "quantitative"}, {"title", y_title}}},
-                     {"color", color},
-                     {"tooltip", json::array({{{"field", "method"}}, {{"field", "layer"}},
-                                              {{"field", "median"}, {"format", ".3f"}},
-                                              {{"field", "q1"}, {"format", ".3f"}},
-                                              {{"field", "q3"}, {"format", ".3f"}}})}}}},
-  });
-  if (!baseline_values.empty())
-    f.spec["layer"].push_back(
-        {{"data", {{"values", baseline_values}}},
-         {"mark", {{"type", "line"}, {"strokeDash", {5, 4}}, {"color", "#888"}, {"point", {{"color", "#888"}}}}},
-         {"encoding", {{"x", x}, {"y", {{"field", "baseline"}, {"type", "quantitative"}}}}}});
+  json panels = json::array();
+  for (const Panel& p : family_panels(present, c.methods)) {
+    const json color = panel_color(p, c.methods);
+    json filter = json::array();
+    for (const std::string& m : p.methods) filter.push_back(m);
+    json panel = {
+        {"title", p.title},
+        {"width", std::max<size_t>(240, 48 * layers.size())},
+        {"height", 190},
+        {"layer",
+         json::array({
+             {{"transform", json::array({{{"filter", {{"field", "method"}, {"oneOf", filter}}}}})},
+              {"mark", {{"type", "area"}, {"opacity", 0.15}}},
+              {"encoding", {{"x", x}, {"y", {{"field", "q1"}, {"type", "quantitative"}, {"title", y_title},
+                                              {"scale", {{"domain", {0, 1}}}}}},
+                            {"y2", {{"field", "q3"}}}, {"color", color}}}},
+             {{"transform", json::array({{{"filter", {{"field", "method"}, {"oneOf", filter}}}}})},
+              {"mark", {{"type", "line"}, {"point", true}}},
+              {"encoding", {{"x", x}, {"y", {{"field", "median"}, {"type", "quantitative"}, {"title", y_title}}},
+                            {"color", color},
+                            {"tooltip", json::array({{{"field", "method"}}, {{"field", "layer"}},
+                                                     {{"field", "median"}, {"format", ".3f"}},
+                                                     {{"field", "ci_low"}, {"title", "median CI low"}, {"format", ".3f"}},
+                                                     {{"field", "ci_high"}, {"title", "median CI high"}, {"format", ".3f"}},
+                                                     {{"field", "q1"}, {"format", ".3f"}},
+                                                     {{"field", "q3"}, {"format", ".3f"}}})}}}},
+         })}};
+    if (!baseline_values.empty())
+      panel["layer"].push_back(
+          {{"data", {{"values", baseline_values}}},
+           {"mark", {{"type", "line"}, {"strokeDash", {5, 4}}, {"color", "#888"}, {"point", {{"color", "#888"}}}}},
+           {"encoding", {{"x", x}, {"y", {{"field", "baseline"}, {"type", "quantitative"}}}}}});
+    panels.push_back(std::move(panel));
+  }
+  concat_panels(f.spec, std::move(panels));
   return {f};
 }
 

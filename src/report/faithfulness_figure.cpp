@@ -23,12 +23,13 @@ std::vector<Figure> faithfulness_figures(const RunContext& c) {
     for (const char* order : {"morf", "lerf"}) {
       const std::string metric = std::string(order) + "_" + v.suffix;
       for (const ResultSummary& s :
-           c.study.store().summaries(run_filter(c.run.id, kFaithfulnessCheck, metric))) {
+           c.study.store().summaries(run_filter(c.run.id, kFaithfulnessCheck, metric), &c.ci)) {
         if (s.method.empty() || s.step < 0) continue;
-        values.push_back({{"method", s.method}, {"order", std::string(order) == "morf" ? "MoRF" : "LeRF"},
-                          {"step", s.step}, {"mean", number(s.summary.mean)}, {"std", number(s.summary.std)},
-                          {"lo", number(s.summary.mean - s.summary.std)}, {"hi", number(s.summary.mean + s.summary.std)},
-                          {"n", s.summary.count}});
+        json row = band_row(s.summary, s.ci, c.bands);
+        row["method"] = s.method;
+        row["order"] = std::string(order) == "morf" ? "MoRF" : "LeRF";
+        row["step"] = s.step;
+        values.push_back(std::move(row));
       }
     }
     if (values.empty()) continue;
@@ -60,11 +61,11 @@ std::vector<Figure> faithfulness_figures(const RunContext& c) {
         "by default |map| for sensitivity maps such as the gradient and Guided Backprop, whose sign is a direction, "
         "and the signed map for relevance maps such as LRP and IG), most relevant first (MoRF, blue) or least "
         "relevant first (LeRF, orange), and the model's output for the explained class is recorded after each step "
-        "(line: mean over the images; band: \u00b11 standard deviation). One panel per method; the grey dashed line "
+        "(line: mean over the images; band: the " + band_words(c) + "). One panel per method; the grey dashed line "
         "in every panel is the noise baseline's MoRF curve, what an ordering that ignores the model gives. A "
         "faithful method makes the MoRF curve fall steeply, below the grey line, and keeps the LeRF curve high; "
         "AOPC, the mean drop along a curve, summarizes it in the ranking table.";
-    f.spec = base_spec(f.title, run_label(c.run) + " \u00b7 mean \u00b1 1 std over the images");
+    f.spec = base_spec(f.title, run_label(c.run) + " \u00b7 mean and " + band_words(c));
     f.spec["data"] = {{"values", values}};
     f.spec["facet"] = {{"field", "method"}, {"type", "nominal"}, {"title", nullptr}, {"sort", panels},
                        {"header", {{"labelLimit", 200}, {"labelFontSize", 10}}}};
@@ -87,6 +88,8 @@ std::vector<Figure> faithfulness_figures(const RunContext& c) {
           {"encoding", {{"x", x}, {"y", y_mean}, {"color", color},
                         {"tooltip", json::array({{{"field", "method"}}, {{"field", "order"}}, {{"field", "step"}},
                                                  {{"field", "mean"}, {"format", ".3f"}},
+                                                 {{"field", "ci_low"}, {"title", "CI low"}, {"format", ".3f"}},
+                                                 {{"field", "ci_high"}, {"title", "CI high"}, {"format", ".3f"}},
                                                  {{"field", "std"}, {"format", ".3f"}}})}}}}});
     if (!reference.empty()) {
       // Its own data: drawn unchanged in every panel.

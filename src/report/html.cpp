@@ -41,6 +41,18 @@ pre { background: var(--card); border: 1px solid var(--line); padding: 10px; ove
 dl.defs dt { font-weight: bold; font-size: 13px; }
 dl.defs dd { margin: 0 0 6px 16px; font-size: 13px; color: var(--muted); }
 footer { color: var(--muted); font-size: 12px; padding: 24px; }
+svg.grid { max-width: 100%; height: auto; display: block; }
+table.scorecard th .sub { display: block; font-weight: normal; color: var(--muted); font-size: 11px; }
+table.scorecard tr.family th { background: #e3e8ec; text-align: left; font-size: 12px; }
+table.scorecard tr.reference td:not(.verdict) { background: #f4f5f7; }  /* the verdict keeps its colour */
+table.scorecard .ci, table.tests .ci { color: var(--muted); font-size: 11px; }
+.verdict { font-weight: bold; text-align: center; border-radius: 3px; padding: 0 4px; }
+.verdict.pass { background: #d7efdc; color: #12612b; }
+.verdict.fail { background: #f8d5d1; color: #8c1d12; }
+.verdict.inconclusive { background: #fbecc8; color: #714c00; }
+.verdict.none { color: #888; font-weight: normal; }
+p.rule { font-size: 13px; max-width: 1100px; }
+tr.tie td { color: var(--muted); }
 @media print { body { background: white; } figure { break-inside: avoid; } }
 )css";
 
@@ -66,19 +78,19 @@ const char* kBoot = R"js(
 
 std::string esc(const std::string& s) { return escape_markup(s); }
 
-std::string fmt(double v, const char* format = "%.3g") {
-  if (!std::isfinite(v)) return "\u2013";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, format, v);
-  return buf;
-}
+std::string fmt(double v, const char* format = "%.3g") { return format_number(v, format); }
 
 std::string figure_card(const Figure& f) {
   const bool wide = f.kind == "saliency_grid" || f.kind == "ranking";
   std::string h = "<figure id=\"fig-" + esc(f.name) + "\"" + (wide ? " class=\"wide\"" : "") + ">\n<h4>" +
                   esc(f.title) + "</h4>\n";
   if (f.spec.is_null()) {
-    h += "<img class=\"grid\" alt=\"" + esc(f.title) + "\" src=\"" + data_uri("image/svg+xml", f.svg) + "\">\n";
+    // Inline (a data URI would base64 the SVG's base64 tiles a second time); tiles at the maps' own
+    // resolution, drawn with sharp pixels by the browser (html_svg), where the SVG file has them upscaled.
+    const std::string& svg = f.html_svg.empty() ? f.svg : f.html_svg;
+    const size_t open = svg.find("<svg ");
+    h += "<div class=\"grid\" role=\"img\" aria-label=\"" + esc(f.title) + "\">" +
+         (open == std::string::npos ? svg : svg.substr(0, open + 5) + "class=\"grid\" " + svg.substr(open + 5)) + "</div>\n";
   } else {
     h += "<div class=\"chart\" id=\"chart-" + esc(f.name) + "\" data-spec=\"spec-" + esc(f.name) + "\"></div>\n";
     h += "<script type=\"application/json\" id=\"spec-" + esc(f.name) + "\">" + script_json(f.spec) + "</script>\n";
@@ -126,14 +138,26 @@ std::string ranking_tables(const RankingTable& t) {
   for (const Criterion& c : t.criteria)
     h += "<dt>" + esc(c.label) + " (" + c.kind + ", " + (c.higher_is_better ? "higher" : "lower") +
          " is better)</dt><dd>" + esc(c.definition) + "</dd>\n";
-  h += "</dl>\n<h4>Rank correlation between the rankings (Spearman, over the methods scored by both)</h4>\n<table>\n<tr><th></th>";
+  h += "</dl>\n<h4>Rank correlation between the rankings (Spearman, over the methods scored by both)</h4>\n"
+       "<p class=\"note\">In brackets: the 95 % interval from resampling the images, recomputing every score and "
+       "ranking afresh (percentile bootstrap); none where a column has no score per image (CSC pools its images). An "
+       "interval that contains 0 means the two rankings' agreement is within noise.</p>\n<table class=\"agreement\">\n<tr><th></th>";
   for (const Criterion& c : t.criteria) h += "<th>" + esc(c.label) + "</th>";
   h += "</tr>\n";
   for (size_t j = 0; j < t.criteria.size(); j++) {
     h += "<tr><th>" + esc(t.criteria[j].label) + "</th>";
-    for (size_t k = 0; k < t.criteria.size(); k++)
-      h += "<td class=\"num\" title=\"" + std::to_string(t.rank_correlation_n[j][k]) + " methods\">" +
-           fmt(t.rank_correlation[j][k], "%.2f") + "</td>";
+    for (size_t k = 0; k < t.criteria.size(); k++) {
+      const bool has_ci = j < t.rank_correlation_ci.size() && std::isfinite(t.rank_correlation_ci[j][k].low) && j != k;
+      h += "<td class=\"num\" title=\"" + std::to_string(t.rank_correlation_n[j][k]) + " methods\"" +
+           (has_ci ? " data-low=\"" + attribute_number(t.rank_correlation_ci[j][k].low) + "\" data-high=\"" +
+                         attribute_number(t.rank_correlation_ci[j][k].high) + "\""
+                   : std::string()) +
+           ">" + fmt(t.rank_correlation[j][k], "%.2f") +
+           (has_ci ? " <span class=\"ci\">[" + fmt(t.rank_correlation_ci[j][k].low, "%.2f") + ", " +
+                         fmt(t.rank_correlation_ci[j][k].high, "%.2f") + "]</span>"
+                   : std::string()) +
+           "</td>";
+    }
     h += "</tr>\n";
   }
   return h + "</table>\n";
@@ -169,6 +193,10 @@ std::string options_section(const ReportPage& p) {
   for (const auto& [package, version] : p.versions)
     h += "<tr><td>" + esc(package) + " (inlined)</td><td>" + esc(version) + "</td></tr>\n";
   h += "<tr><td>ranking metric</td><td><code>" + esc(p.options.ranking_metric) + "</code></td></tr>\n";
+  h += "<tr><td>verdict rule</td><td><code>" + esc(p.rule.to_json().dump()) + "</code></td></tr>\n";
+  h += "<tr><td>figure bands</td><td>" +
+       std::string(p.options.bands == "std" ? "\u00b11 standard deviation" : "bootstrap confidence interval of the mean") +
+       "</td></tr>\n";
   h += "<tr><td>saliency grids per check</td><td>" +
        (p.options.grid_images > 0 ? "first " + std::to_string(p.options.grid_images) + " saved images" : std::string("all saved images")) +
        "</td></tr>\n";
@@ -241,10 +269,16 @@ std::string report_html(const ReportPage& p) {
   h += "<h1>Sanity checks for saliency maps</h1>\n<p class=\"lead\">Study <code>" + esc(p.study_dir) + "</code> \u00b7 " +
        std::to_string(p.runs.size()) + (p.runs.size() == 1 ? " run" : " runs") + " \u00b7 report generated " +
        esc(p.generated) + " by sanity " + esc(SANITY_VERSION) + "</p>\n<nav><ul>\n";
+  h += "<li><a href=\"#scorecard\">Scorecard: verdicts with confidence intervals</a></li>\n";
   for (const RunSection& s : p.runs)
     h += "<li><a href=\"#run" + std::to_string(s.run.id) + "\">Run " + std::to_string(s.run.id) + ": " +
          esc(run_label(s.run)) + "</a></li>\n";
   h += "<li><a href=\"#options\">Options and versions</a></li>\n</ul></nav>\n</header>\n<main>\n";
+  h += "<section id=\"scorecard\">\n<h2>Scorecard: which methods pass which check, and how sure we are</h2>\n" +
+       verdict_rule_html(p.rule);
+  for (const RunSection& s : p.runs)
+    h += scorecard_html(s.scorecard, "Run " + std::to_string(s.run.id) + ": " + run_label(s.run));
+  h += "</section>\n";
   h += "<p>Do the explanations depend on the model and the data they explain? <b>Randomization checks</b> compare "
        "each method's explanation of the trained model with its explanation of a model whose weights (or training "
        "labels) were randomized: a method that passes produces different maps. <b>CSC</b> tests whether a modified "

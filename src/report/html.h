@@ -1,7 +1,7 @@
 #pragma once
-// The HTML page of the report: one file, no network. Scripts (vega, vega-lite, vega-embed) are
-// inlined, each chart is its Vega-Lite spec drawn live by vega-embed, saliency grids are data-URI
-// images, and a Content-Security-Policy forbids any request, so a forgotten external reference
+// The HTML page of the report: one file, no network. It opens with the scorecard. Scripts (vega,
+// vega-lite, vega-embed) are inlined, each chart is its Vega-Lite spec drawn live by vega-embed,
+// saliency grids are inline SVG with data-URI tiles, and a Content-Security-Policy forbids any request, so a forgotten external reference
 // fails loudly in the browser test instead of silently needing a network.
 #include <map>
 #include <string>
@@ -13,6 +13,7 @@
 #include "report/figure.h"
 #include "report/ranking.h"
 #include "report/report.h"
+#include "report/scorecard.h"
 #include "results/store.h"
 
 namespace sanity::report {
@@ -21,6 +22,7 @@ struct RunSection {
   RunInfo run;
   std::vector<Figure> figures;  // in display order; Vega-Lite figures carry their spec
   RankingTable ranking;
+  Scorecard scorecard;             // opens the report
   std::vector<std::string> notes;  // what is not shown and why
 };
 
@@ -32,6 +34,7 @@ struct ReportPage {
   std::vector<std::pair<std::string, std::string>> scripts;  // (package, code) to inline, in load order
   std::map<std::string, std::string> versions;               // charting library versions
   ReportOptions options;
+  VerdictRule rule;                                          // the verdicts' rule and the intervals' settings
 };
 
 std::string report_html(const ReportPage& page);

@@ -1,6 +1,8 @@
 #include "report/markup.h"
 
+#include <cmath>
 #include <cstdint>
+#include <cstdio>
 
 namespace sanity::report {
 
@@ -44,5 +46,14 @@ std::string base64(std::string_view bytes) {
 }
 
 std::string data_uri(const std::string& mime, std::string_view bytes) { return "data:" + mime + ";base64," + base64(bytes); }
+
+std::string format_number(double v, const char* format) {
+  if (!std::isfinite(v)) return "\u2013";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, v);
+  return buf;
+}
+
+std::string attribute_number(double v) { return std::isfinite(v) ? format_number(v, "%.17g") : "nan"; }
 
 }  // namespace sanity::report

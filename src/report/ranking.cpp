@@ -9,7 +9,9 @@
 
 #include "report/chart_style.h"
 #include "faithfulness/record.h"
+#include "core/rng.h"
 #include "report/checks.h"
+#include "stats/rank_agreement.h"
 #include "study/checks/check.h"
 
 namespace sanity::report {
@@ -18,23 +20,34 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-double pearson(const std::vector<double>& x, const std::vector<double>& y) {
-  const double n = static_cast<double>(x.size());
-  const double mx = std::accumulate(x.begin(), x.end(), 0.0) / n, my = std::accumulate(y.begin(), y.end(), 0.0) / n;
-  double sxy = 0, sxx = 0, syy = 0;
-  for (size_t i = 0; i < x.size(); i++) {
-    sxy += (x[i] - mx) * (y[i] - my);
-    sxx += (x[i] - mx) * (x[i] - mx);
-    syy += (y[i] - my) * (y[i] - my);
-  }
-  return sxx > 0 && syy > 0 ? sxy / std::sqrt(sxx * syy) : kNaN;
-}
-
-// One column of the table while it is being collected: method -> score.
+// One column of the table while it is being collected: method -> score, and where the score is a
+// mean over images, the per-image values behind it (method -> groups -> image -> value) with the
+// score's form (offset + scale * mean of the group means), for the rank agreements' intervals.
 struct Column {
   Criterion criterion;
   std::map<std::string, double> scores;
+  std::map<std::string, std::vector<std::map<int64_t, double>>> per_image;
+  double offset = 0, scale = 1;
 };
+
+// Per method, its per-image values of (check, metric) at each of `stages`, one group per stage.
+std::map<std::string, std::vector<std::map<int64_t, double>>> per_image_values(const Study& study, int64_t run,
+                                                                               const std::string& check,
+                                                                               const std::string& metric,
+                                                                               const std::vector<int64_t>& stages) {
+  std::map<std::string, std::vector<std::map<int64_t, double>>> out;
+  for (size_t g = 0; g < stages.size(); ++g) {
+    RowFilter f = run_filter(run, check, metric);
+    f.stage = stages[g];
+    study.store().each_row(f, [&](const ResultRow& r) {
+      if (r.method.empty() || !r.layer.empty() || r.step != -1 || r.image < 0) return;
+      auto& groups = out[r.method];
+      groups.resize(stages.size());
+      groups[g][r.image] = r.value;
+    });
+  }
+  return out;
+}
 
 // Per method, its summaries' means by stage, for one (check, metric).
 std::map<std::string, std::map<int64_t, double>> means_by_stage(const std::vector<ResultSummary>& sums,
@@ -66,6 +79,13 @@ void add_randomization_columns(const Study& study, int64_t run, const RankingOpt
     col.criterion = {check.name, check.name + " \u00b7 " + metric, "randomization", true,
                      (higher ? "1 \u2212 mean " : "mean ") + metric + " " + where +
                          "; higher = the explanation changes more when the model is randomized"};
+    std::set<int64_t> stage_set;
+    for (const auto& [method, stages] : means)
+      for (const auto& [stage, mean] : stages)
+        if (check.score_at_last_stage ? stage == last : stage > 0) stage_set.insert(stage);
+    col.per_image = per_image_values(study, run, check.name, metric, {stage_set.begin(), stage_set.end()});
+    col.offset = higher ? 1 : 0;
+    col.scale = higher ? -1 : 1;
     for (const auto& [method, stages] : means) {
       double v = kNaN;
       if (check.score_at_last_stage) {
@@ -127,43 +147,70 @@ void add_faithfulness_columns(const Study& study, int64_t run, std::vector<Colum
     col.criterion = {m.metric, m.label, "faithfulness", m.higher, m.definition};
     for (const ResultSummary& s : study.store().summaries(run_filter(run, kFaithfulnessCheck, m.metric)))
       if (!s.method.empty() && s.step == -1) col.scores[s.method] = s.summary.mean;
+    col.per_image = per_image_values(study, run, kFaithfulnessCheck, m.metric, {-1});
     if (!col.scores.empty()) columns.push_back(std::move(col));
   }
 }
 
-}  // namespace
-
-// Means of the same numbers summed in another order differ in the last bits ((0.2 + 0.4) / 2 is not
-// (0.25 + 0.35) / 2): such scores are the same score.
-static bool tied(double a, double b) { return std::abs(a - b) <= 1e-9 * std::max({1.0, std::abs(a), std::abs(b)}); }
-
-std::vector<double> rank_scores(const std::vector<double>& scores, bool higher_is_better) {
-  std::vector<size_t> order;
-  for (size_t i = 0; i < scores.size(); i++)
-    if (std::isfinite(scores[i])) order.push_back(i);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return higher_is_better ? scores[a] > scores[b] : scores[a] < scores[b];
-  });
-  std::vector<double> ranks(scores.size(), kNaN);
-  for (size_t i = 0; i < order.size();) {
-    size_t j = i;
-    while (j + 1 < order.size() && tied(scores[order[j + 1]], scores[order[i]])) j++;
-    const double mean_rank = (static_cast<double>(i + 1) + static_cast<double>(j + 1)) / 2;  // ranks i+1 .. j+1
-    for (size_t k = i; k <= j; k++) ranks[order[k]] = mean_rank;
-    i = j + 1;
+// Intervals of the rank correlations between columns with per-image values (stats/rank_agreement.h):
+// the images of all such columns resampled jointly. Columns without (CSC: its median pools the
+// images) keep NaN bounds.
+void rank_agreement_cis(const std::vector<Column>& columns, const RankingOptions& options, int64_t run,
+                        RankingTable& t) {
+  const size_t c = columns.size();
+  t.rank_correlation_ci.assign(c, std::vector<Interval>(c));
+  for (size_t j = 0; j < c; ++j)
+    for (size_t k = 0; k < c; ++k) {
+      Interval& ci = t.rank_correlation_ci[j][k];
+      ci.estimate = t.rank_correlation[j][k];
+      ci.n = t.rank_correlation_n[j][k];
+      ci.low = ci.high = kNaN;
+    }
+  std::vector<size_t> with_images;
+  std::set<int64_t> ids;
+  for (size_t j = 0; j < c; ++j) {
+    if (columns[j].per_image.empty()) continue;
+    with_images.push_back(j);
+    for (const auto& [method, groups] : columns[j].per_image)
+      for (const auto& g : groups)
+        for (const auto& [id, value] : g) ids.insert(id);
   }
-  return ranks;
+  if (with_images.empty() || options.ci.resamples < 1) return;
+  const std::vector<int64_t> images(ids.begin(), ids.end());
+  std::vector<PerImageCriterion> criteria;
+  for (size_t j : with_images) {
+    PerImageCriterion pc;
+    pc.offset = columns[j].offset;
+    pc.scale = columns[j].scale;
+    pc.higher_is_better = t.criteria[j].higher_is_better;
+    for (const std::string& method : t.methods) {
+      std::vector<std::vector<double>> groups;
+      auto it = columns[j].per_image.find(method);
+      if (it != columns[j].per_image.end())
+        for (const auto& g : it->second) {
+          std::vector<double> v;
+          for (int64_t id : images) {
+            auto at = g.find(id);
+            v.push_back(at == g.end() ? kNaN : at->second);
+          }
+          groups.push_back(std::move(v));
+        }
+      pc.values.push_back(std::move(groups));
+    }
+    criteria.push_back(std::move(pc));
+  }
+  BootstrapOptions o = options.ci;
+  o.seed = derive_seed(options.ci.seed, "rank_agreement:" + std::to_string(run));
+  const auto intervals = rank_agreement_intervals(criteria, static_cast<int64_t>(images.size()), o);
+  for (size_t a = 0; a < with_images.size(); ++a)
+    for (size_t b = 0; b < with_images.size(); ++b) {
+      Interval& ci = t.rank_correlation_ci[with_images[a]][with_images[b]];
+      ci.low = intervals[a][b].low;
+      ci.high = intervals[a][b].high;
+    }
 }
 
-double rank_correlation(const std::vector<double>& a, bool a_higher, const std::vector<double>& b, bool b_higher,
-                        int64_t* n) {
-  std::vector<double> x, y;
-  for (size_t i = 0; i < a.size() && i < b.size(); i++)
-    if (std::isfinite(a[i]) && std::isfinite(b[i])) x.push_back(a[i]), y.push_back(b[i]);
-  if (n) *n = static_cast<int64_t>(x.size());
-  if (x.size() < 2) return kNaN;
-  return pearson(rank_scores(x, a_higher), rank_scores(y, b_higher));
-}
+}  // namespace
 
 void rank_table(RankingTable& t) {
   const size_t m = t.methods.size(), c = t.criteria.size();
@@ -203,6 +250,7 @@ RankingTable ranking_table(const Study& study, int64_t run, const RankingOptions
     t.scores.push_back(std::move(row));
   }
   rank_table(t);
+  rank_agreement_cis(columns, options, run, t);
   return t;
 }
 

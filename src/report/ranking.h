@@ -17,6 +17,8 @@
 #include <vector>
 
 #include "report/study.h"
+#include "stats/bootstrap.h"
+#include "stats/ranks.h"
 
 namespace sanity::report {
 
@@ -37,20 +39,21 @@ struct RankingTable {
   // (NaN with fewer than 2 such methods or a constant ranking), and how many methods that is.
   std::vector<std::vector<double>> rank_correlation;
   std::vector<std::vector<int64_t>> rank_correlation_n;
+  // [criterion][criterion]: estimate = rank_correlation, low/high its percentile-bootstrap interval
+  // from resampling the images and ranking afresh (stats/rank_agreement.h); NaN bounds where a
+  // criterion has no per-image scores (CSC pools its images into one median).
+  std::vector<std::vector<Interval>> rank_correlation_ci;
 };
 
-// Ranks 1..n over the defined scores (1 = best); tied scores (equal to 1e-9, relative) share the
-// mean of their ranks; NaN scores get NaN.
-std::vector<double> rank_scores(const std::vector<double>& scores, bool higher_is_better);
-// Spearman correlation of two rankings, over the entries where both scores are defined (ranked
-// afresh within them). NaN when fewer than 2 remain or one ranking is constant.
-double rank_correlation(const std::vector<double>& a, bool a_higher, const std::vector<double>& b, bool b_higher,
-                        int64_t* n = nullptr);
+// Ranks and Spearman's rho between rankings: stats/ranks.h.
+using sanity::rank_correlation;
+using sanity::rank_scores;
 // Fills ranks, rank_correlation and rank_correlation_n from methods, criteria and scores.
 void rank_table(RankingTable& table);
 
 struct RankingOptions {
   std::string metric = "spearman_abs";  // similarity metric of the randomization scores (first stored metric if absent)
+  BootstrapOptions ci;                   // the rank agreements' intervals (seeded per run from ci.seed); resamples 0: none
 };
 // The run's table from the store: one criterion per check/measure present, methods sorted.
 RankingTable ranking_table(const Study& study, int64_t run, const RankingOptions& options = {});

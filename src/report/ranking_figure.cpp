@@ -4,6 +4,7 @@
 
 #include "report/chart_style.h"
 #include "report/figures.h"
+#include "report/markup.h"
 
 using nlohmann::json;
 
@@ -11,12 +12,7 @@ namespace sanity::report {
 
 namespace {
 
-std::string format_score(double v) {
-  if (!std::isfinite(v)) return "\u2013";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g", v);
-  return buf;
-}
+std::string format_score(double v) { return format_number(v); }
 
 std::string format_rank(double r) {
   char buf[32];

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include "report/figures.h"
 #include "report/html.h"
 #include "report/render.h"
+#include "report/scorecard.h"
 
 namespace fs = std::filesystem;
 
@@ -67,8 +69,8 @@ MapsIndex drawable_checks(MapsIndex index, std::vector<std::string>& notes) {
   return index;
 }
 
-RunSection build_run(const Study& study, const RunInfo& run, const ReportOptions& options) {
-  const RunContext c = make_run_context(study, run);
+RunSection build_run(const Study& study, const RunInfo& run, const ReportOptions& options, const VerdictRule& rule) {
+  const RunContext c = make_run_context(study, run, options.bands, rule.bootstrap());
   RunSection s;
   s.run = run;
   append(s.figures, similarity_figures(c));
@@ -81,8 +83,9 @@ RunSection build_run(const Study& study, const RunInfo& run, const ReportOptions
     s.notes.push_back("No saliency maps were saved for this run (" + maps + "/index.json does not exist), so there is no map grid.");
   append(s.figures, csc_figures(c));
   append(s.figures, faithfulness_figures(c));
-  s.ranking = ranking_table(study, run.id, {options.ranking_metric});
+  s.ranking = ranking_table(study, run.id, {options.ranking_metric, rule.bootstrap()});
   append(s.figures, ranking_figures(c, s.ranking));
+  s.scorecard = build_scorecard(study, run.id, s.ranking, rule);
 
   for (const auto& [check, rows] : study.check_rows(run.id))
     if (!is_drawn_check(check))
@@ -109,7 +112,19 @@ ReportFiles write_report(const std::string& study_dir, const std::string& out_di
   } catch (const InputError& e) {
     throw InputError("--ranking-metric " + options.ranking_metric + ": " + e.what());
   }
+  if (options.bands != "ci" && options.bands != "std")
+    throw InputError("report: --bands " + options.bands + ": expected ci (confidence interval) or std");
+  if (options.alpha && !(*options.alpha > 0 && *options.alpha < 1))
+    throw InputError("report: --alpha " + std::to_string(*options.alpha) + ": expected a number in (0, 1)");
+  if (options.threshold && !std::isfinite(*options.threshold))
+    throw InputError("report: --threshold: expected a finite number");
+  if (options.margin && !(*options.margin >= 0 && *options.margin < 1))
+    throw InputError("report: --margin " + std::to_string(*options.margin) + ": expected a number in [0, 1)");
   const Study study(study_dir);
+  VerdictRule rule = study_verdict_rule(study);
+  if (options.threshold) rule.threshold = *options.threshold;
+  if (options.margin) rule.margin = *options.margin;
+  if (options.alpha) rule.alpha = *options.alpha;
   const Toolchain tools = find_toolchain(options.node, options.rsvg_convert, options.js_root);
 
   // Everything is read and checked before anything is written.
@@ -121,7 +136,8 @@ ReportFiles write_report(const std::string& study_dir, const std::string& out_di
   page.options = options;
   page.versions = tools.versions;
   page.scripts = browser_bundles(tools);
-  for (const RunInfo& run : study.runs()) page.runs.push_back(build_run(study, run, options));
+  page.rule = rule;
+  for (const RunInfo& run : study.runs()) page.runs.push_back(build_run(study, run, options, rule));
 
   const fs::path out = out_dir_arg.empty() ? fs::path(study_dir) / "report" : fs::path(out_dir_arg);
   const fs::path figures = out / "figures";

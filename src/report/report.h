@@ -7,8 +7,10 @@
 //
 // writes OUT/figures/<name>.svg, <name>.png (and <name>.vl.json, the Vega-Lite spec, to restyle a
 // chart) and OUT/report.html, which opens offline: vega, vega-lite and vega-embed are inlined and
-// every chart is drawn live from its spec; saliency grids are embedded images. The study directory
-// is described in docs/STUDY_DIRECTORY.md; the figures in figures.h.
+// every chart is drawn live from its spec; saliency grids are inline SVG. It opens with the scorecard
+// (scorecard.h): each method's verdict per check with its confidence interval. The study directory is
+// described in docs/STUDY_DIRECTORY.md; the figures in figures.h.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +23,12 @@ struct ReportOptions {
   std::string node = "node";            // executables, looked up on $PATH unless given as paths
   std::string rsvg_convert = "rsvg-convert";
   std::string js_root = SANITY_SOURCE_DIR;  // holds node_modules/ (npm ci) and src/report/render_vega.mjs
+  // What the figures' bands show: "ci", the bootstrap confidence interval of the mean over the images
+  // (the verdict rule's resamples and confidence), or "std", +-1 standard deviation.
+  std::string bands = "ci";
+  // Override the verdict rule's threshold, margin and alpha (stats/verdicts.h). The rule is otherwise
+  // the study's (study.json's "verdicts", which `sanity run` records), or the default one.
+  std::optional<double> threshold, margin, alpha;
 };
 
 struct ReportFiles {

@@ -26,8 +26,11 @@ constexpr double kCharWidth = 0.6; // DejaVu Sans' average advance, in em, to si
 double text_width(const std::string& s, double font = kFont) { return kCharWidth * font * static_cast<double>(s.size()); }
 
 // A [C, H, W] image in [0, 1] (C = 1 or 3) as a base64 PNG, grey or RGB, or through the colormap;
-// upscaled by an integer factor with nearest neighbours so that small (MNIST) maps stay crisp.
-std::string png_tile(const torch::Tensor& unit, bool colormap) {
+// for the SVG file upscaled by an integer factor with nearest neighbours so that small (MNIST) maps
+// stay crisp once rsvg-convert (which smooths scaled images) draws the PNG figure. The report's inline
+// copy keeps the maps' own pixels: the browser scales them sharply (image-rendering: pixelated) and
+// the page stays small (36 times fewer pixels for an MNIST tile).
+std::string png_tile(const torch::Tensor& unit, bool colormap, bool upscale) {
   const int h = static_cast<int>(unit.size(1)), w = static_cast<int>(unit.size(2));
   torch::Tensor bytes = (unit * 255).round().clamp(0, 255).to(torch::kUInt8).permute({1, 2, 0}).contiguous();
   cv::Mat m(h, w, unit.size(0) == 1 ? CV_8UC1 : CV_8UC3, bytes.data_ptr());
@@ -38,7 +41,7 @@ std::string png_tile(const torch::Tensor& unit, bool colormap) {
     cv::cvtColor(m, out, cv::COLOR_RGB2BGR);
   else
     out = m.clone();
-  const int scale = std::max(1, static_cast<int>(std::ceil(2 * kTile / h)));  // sharp at 2x zoom
+  const int scale = upscale ? std::max(1, static_cast<int>(std::ceil(2 * kTile / h))) : 1;  // sharp at 2x zoom
   if (scale > 1) cv::resize(out, out, {}, scale, scale, cv::INTER_NEAREST);
   std::vector<uchar> png;
   cv::imencode(".png", out, png);
@@ -76,15 +79,16 @@ std::string text_element(double x, double y, const std::string& text, const std:
 // Method specs can be long: shorten the row label, keep the full spec as a tooltip.
 std::string short_label(const std::string& spec) { return spec.size() <= 44 ? spec : spec.substr(0, 42) + "\u2026"; }
 
+// Tiles come in two versions, [0] upscaled for the SVG file, [1] at the maps' own size for the page.
 struct GridInput {
   std::string title, subtitle;
   std::vector<std::string> rows, columns;            // method specs; "input" then stage labels
-  std::string input_tile;                            // data URI
-  std::vector<std::vector<std::string>> tiles;       // [row][stage column]
+  std::string input_tile[2];                         // data URI
+  std::vector<std::vector<std::string>> tiles[2];    // [row][stage column]
   double tile_width = kTile;
 };
 
-std::string compose_svg(const GridInput& g) {
+std::string compose_svg(const GridInput& g, int version) {
   double label_w = 0;
   for (const std::string& r : g.rows) label_w = std::max(label_w, text_width(short_label(r)));
   label_w += 12;
@@ -123,8 +127,9 @@ std::string compose_svg(const GridInput& g) {
          text_element(8 + label_w - 10, y + kTile / 2 + kFont * 0.35, short_label(g.rows[i]),
                       "font-size=\"12\" text-anchor=\"end\"") +
          "</g>\n";
-    s += image_element(col_x(0), y, tw, kTile, g.input_tile);
-    for (size_t j = 0; j < g.tiles[i].size(); j++) s += image_element(col_x(j + 1), y, tw, kTile, g.tiles[i][j]);
+    s += image_element(col_x(0), y, tw, kTile, g.input_tile[version]);
+    for (size_t j = 0; j < g.tiles[version][i].size(); j++)
+      s += image_element(col_x(j + 1), y, tw, kTile, g.tiles[version][i][j]);
   }
   // Colorbar: what the tile colours mean.
   const double bx = col_x(ncols - 1) + tw + 14, by = top, bh = std::min(grid_h - kGap, 3 * kTile);
@@ -167,12 +172,14 @@ std::vector<Figure> saliency_grid_figures(const RunContext& c, const MapsIndex& 
       g.subtitle = run_label(c.run) + " \u00b7 rows: methods \u00b7 columns: the input, then the explanation at each stage";
       g.columns.push_back("input");
       for (const MapsStage& st : check.stages) g.columns.push_back(st.label);
-      g.input_tile = png_tile(display[i], false);
+      for (int v : {0, 1}) g.input_tile[v] = png_tile(display[i], false, v == 0);
       for (size_t m = 0; m < index.methods.size(); m++) {
         g.rows.push_back(index.methods[m].spec);
-        std::vector<std::string> row;
-        for (const torch::Tensor& p : prepared[m]) row.push_back(png_tile(p[i], true));
-        g.tiles.push_back(std::move(row));
+        for (int v : {0, 1}) {
+          std::vector<std::string> row;
+          for (const torch::Tensor& p : prepared[m]) row.push_back(png_tile(p[i], true, v == 0));
+          g.tiles[v].push_back(std::move(row));
+        }
       }
       Figure f;
       f.kind = "saliency_grid";
@@ -185,7 +192,8 @@ std::vector<Figure> saliency_grid_figures(const RunContext& c, const MapsIndex& 
           "ends in noise; one whose maps still show the input's edges when every layer is random (Guided Backprop "
           "in Adebayo et al. 2018) reflects the image, not the model. Judge by the similarity figures too: the eye "
           "is drawn to edges even where the numbers have changed.";
-      f.svg = compose_svg(g);
+      f.svg = compose_svg(g, 0);
+      f.html_svg = compose_svg(g, 1);
       out.push_back(std::move(f));
     }
   }

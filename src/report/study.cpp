@@ -63,7 +63,18 @@ std::string StageAxis::label(int64_t stage) const {
   return "stage " + std::to_string(stage);
 }
 
-static ResultsStore open_store(const std::string& dir) {
+// `path` is the study directory, or its results store itself (`sanity export --db`).
+static std::string study_directory(const std::string& path) {
+  if (fs::is_regular_file(path)) {
+    const std::string parent = fs::path(path).parent_path().string();
+    return parent.empty() ? "." : parent;
+  }
+  return path;
+}
+
+static ResultsStore open_store(const std::string& path) {
+  if (fs::is_regular_file(path)) return ResultsStore(path, /*read_only=*/true);
+  const std::string& dir = path;
   if (!fs::is_directory(dir)) throw InputError("study directory '" + dir + "' does not exist");
   const std::string db = (fs::path(dir) / "results.sqlite").string();
   if (!fs::is_regular_file(db))
@@ -71,7 +82,8 @@ static ResultsStore open_store(const std::string& dir) {
   return ResultsStore(db, /*read_only=*/true);
 }
 
-Study::Study(const std::string& dir) : dir_(dir), store_(open_store(dir)) {
+Study::Study(const std::string& path) : dir_(study_directory(path)), store_(open_store(path)) {
+  const std::string& dir = dir_;
   const fs::path study_json = fs::path(dir) / "study.json";
   if (fs::exists(study_json)) {
     config_ = read_json_object(study_json.string());

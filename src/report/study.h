@@ -28,10 +28,11 @@ struct StageAxis {
 
 class Study {
  public:
-  // Throws InputError when the directory or results.sqlite is missing, results.sqlite, study.json or
-  // a run's maps/<run>/config.json is invalid, when the store has no runs, or a stage that holds
-  // measurements has no label.
-  explicit Study(const std::string& dir);
+  // `path`: the study directory, or a results store file (its folder is then the study directory,
+  // where study.json and maps/ are looked for). Throws InputError when the directory or results.sqlite
+  // is missing, results.sqlite, study.json or a run's maps/<run>/config.json is invalid, when the
+  // store has no runs, or a stage that holds measurements has no label.
+  explicit Study(const std::string& path);
 
   const std::string& dir() const { return dir_; }
   const ResultsStore& store() const { return store_; }

@@ -17,15 +17,14 @@ std::string csv_field(const std::string& s) {
   return out + "\"";
 }
 
-namespace {
-
-// The shortest text that reads back to the same double; NaN as an empty field (pandas: NaN).
 std::string csv_number(double v) {
   if (std::isnan(v)) return "";
   char buf[32];
   const auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
   return std::string(buf, end);
 }
+
+namespace {
 
 // An output file written under a temporary name and renamed into place by close().
 class AtomicFile {

@@ -24,6 +24,8 @@ struct ExportFormats {
 };
 // RFC 4180: quote fields holding a separator, a quote or a line break; double inner quotes.
 std::string csv_field(const std::string& s);
+// The shortest text that reads back to the same double; NaN as an empty field (pandas: NaN).
+std::string csv_number(double v);
 
 // "csv", "json" or "csv,json"; throws InputError naming the option otherwise.
 ExportFormats parse_export_formats(const std::string& text);

@@ -24,4 +24,18 @@ struct Interval {
 // NaN estimate and bounds when no value is finite; low == high == the value for one.
 Interval bootstrap_mean(const std::vector<double>& values, const BootstrapOptions& options = {});
 
+// The percentile interval of resampled statistics at `confidence`: their (alpha/2, 1 - alpha/2)
+// quantiles, interpolated linearly between order statistics (numpy's default). NaN draws are left
+// out (a resample where the statistic is undefined); NaN bounds when none is left.
+void percentile_interval(std::vector<double> draws, double confidence, Interval& out);
+
+// A quantile of values pooled over clusters (the |cos| of every position, pair and image of a CSC
+// layer), with the percentile-bootstrap interval that resamples the clusters (images), not the
+// values: values of one image are not independent. histograms[i] counts image i's values in
+// `bins` equal bins of [0, 1] (all the same length); the quantile is the centre of the first bin
+// whose cumulative count reaches q times the total, so the estimate and the bounds have the bins'
+// resolution. NaN when there are no values.
+Interval bootstrap_pooled_quantile(const std::vector<std::vector<int32_t>>& histograms, double q,
+                                   const BootstrapOptions& options = {});
+
 }  // namespace sanity

@@ -183,9 +183,12 @@ nlohmann::json default_study_json() {
       {"models",
        // Under 30 minutes on 2 cores: the permuted-label CNN memorizes 6,000 images in batches of 128
        // (sanity train's recipe: 10,000 in batches of 256, ~2x the time), the MLP trains 2 epochs, not 3.
+       // Both have their data-randomization pair (Adebayo et al. 2018, Fig. 5: CNN and MLP), each
+       // permuted-label model compared with a true-label one trained on its 6,000 images.
        {{{"name", "mnist-cnn"}, {"builtin", "cnn"}, {"dataset", "mnist"}, {"permuted", true},
          {"permuted_train", {{"subset", 6000}, {"batch_size", 128}}}},
-        {{"name", "mnist-mlp"}, {"builtin", "mlp"}, {"dataset", "mnist"}, {"train", {{"epochs", 2}}}}}},
+        {{"name", "mnist-mlp"}, {"builtin", "mlp"}, {"dataset", "mnist"}, {"train", {{"epochs", 2}}}, {"permuted", true},
+         {"permuted_train", {{"subset", 6000}, {"batch_size", 128}}}}}},
       {"methods",
        {"gradient", "gradient_x_input", "integrated_gradients", "smoothgrad(gradient)", "vargrad(gradient)",
         "guided_backprop", "deconvnet", "gradcam", "guided_gradcam", "deeplift", "rectgrad", "lrp_epsilon_plus_flat",
@@ -198,6 +201,7 @@ nlohmann::json default_study_json() {
       {"reinit", {{"distribution", "original"}, {"include_bias", true}, {"reset_batchnorm_stats", false},
                   {"per_image", false}, {"seed", 0}}},
       {"faithfulness", FaithfulnessOptions{}.to_json()},
+      {"verdicts", VerdictRule{}.to_json()},
       {"target", "predicted"},
       {"batch_size", 256},
       {"grid_images", 4},
@@ -244,6 +248,7 @@ StudyConfig parse_study_config(const nlohmann::json& given, const std::string& o
     r.no_others();
   }
   if (f.has("faithfulness")) c.faithfulness = parse_faithfulness(j["faithfulness"], origin);
+  if (f.has("verdicts")) c.verdicts = VerdictRule::from_json(j["verdicts"], origin);
   f.get("target", c.target, "predicted, trained or true");
   f.get("batch_size", c.batch_size, "an integer");
   f.get("grid_images", c.grid_images, "an integer");
@@ -295,6 +300,7 @@ nlohmann::json StudyConfig::to_json() const {
                  {"reset_batchnorm_stats", reinit.reset_batchnorm_stats}, {"per_image", reinit.per_image},
                  {"seed", reinit.seed}};
   j["faithfulness"] = faithfulness.to_json();
+  j["verdicts"] = verdicts.to_json();
   j["target"] = target;
   j["batch_size"] = batch_size;
   j["grid_images"] = grid_images;

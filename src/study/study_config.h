@@ -11,6 +11,7 @@
 #include "models/train.h"
 #include "faithfulness/faithfulness.h"
 #include "randomization/reinit.h"
+#include "stats/verdicts.h"
 
 namespace sanity {
 
@@ -44,6 +45,7 @@ struct StudyConfig {
   std::string metrics;
   ReinitOptions reinit;
   FaithfulnessOptions faithfulness;  // the pixel_flipping check's protocol (docs/FAITHFULNESS.md)
+  VerdictRule verdicts;        // the report's verdict rule (stats/verdicts.h), recorded in study.json
   std::string target = "predicted";
   int64_t batch_size = 256;
   int64_t grid_images = 4;

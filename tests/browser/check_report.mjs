@@ -130,7 +130,36 @@ try {
              text: svg ? Array.from(svg.querySelectorAll('text')).map(t => t.textContent).join('|').slice(0, 2000) : '',
              x: r.left + window.scrollX, y: r.top + window.scrollY, width: r.width, height: r.height };
   })`);
-  result.images = await evaluate(`Array.from(document.images).map(i => ({ complete: i.complete, width: i.naturalWidth, height: i.naturalHeight }))`);
+  // The saliency grids: inline SVG, each tile a PNG data URI, decoded here to prove it is an image.
+  result.grids = await evaluate(`Promise.all(Array.from(document.querySelectorAll('div.grid > svg')).map(async svg => {
+    const tiles = Array.from(svg.querySelectorAll('image')).map(i => i.getAttribute('xlink:href') || i.getAttribute('href'));
+    const decoded = await Promise.all(tiles.map(src => { const im = new Image(); im.src = src;
+      return im.decode().then(() => im.naturalWidth, () => 0); }));
+    return { width: svg.getBoundingClientRect().width, tiles: tiles.length, decoded: decoded.filter(w => w > 0).length,
+             tileWidth: decoded[0] || 0 };
+  }))`);
+  // The scorecard: which section opens the page, where it is, and every cell of its tables.
+  result.scorecard = await evaluate(`(() => {
+    const main = document.querySelector('main');
+    const card = document.getElementById('scorecard');
+    const firstChart = document.querySelector('div.chart');
+    const num = v => v === null ? null : Number(v);
+    return {
+      first: main && main.firstElementChild ? main.firstElementChild.id : '',
+      y: card ? card.getBoundingClientRect().top + window.scrollY : -1,
+      firstChartY: firstChart ? firstChart.getBoundingClientRect().top + window.scrollY : -1,
+      rule: card && card.querySelector('p.rule') ? card.querySelector('p.rule').textContent : '',
+      tables: Array.from(document.querySelectorAll('table.scorecard')).map(t => ({
+        run: Number(t.dataset.run),
+        rows: Array.from(t.querySelectorAll('tbody tr[data-method]')).map(r => ({
+          method: r.dataset.method,
+          cells: Array.from(r.querySelectorAll('td[data-col]')).map(c => ({
+            col: c.dataset.col, text: c.textContent, verdict: c.dataset.verdict || null,
+            mean: num(c.getAttribute('data-mean')), low: num(c.getAttribute('data-low')),
+            high: num(c.getAttribute('data-high')), n: num(c.getAttribute('data-n')),
+            rank: num(c.getAttribute('data-rank')),
+            background: getComputedStyle(c).backgroundColor })) })) })) };
+  })()`);
 
   const { cssContentSize } = await page('Page.getLayoutMetrics');
   const height = Math.min(Math.ceil(cssContentSize.height), 16000);

@@ -43,3 +43,15 @@ for k, (x, y) in cases.items():
     np.save(os.path.join(out, f"wilcoxon_{k}_x.npy"), x)
     np.save(os.path.join(out, f"wilcoxon_{k}_y.npy"), y)
     np.save(os.path.join(out, f"wilcoxon_{k}.npy"), np.array([r.statistic, r.pvalue]))
+
+# wilson.npy: rows [k, n, confidence, low, high] from scipy.stats.binomtest(k, n).proportion_ci(
+# confidence_level, method="wilson"), for accuracies at chance, near 0 and 1, and small n;
+# normal_quantile.npy: rows [p, scipy.stats.norm.ppf(p)].
+rows = []
+for k, n, conf in [(1003, 10000, 0.95), (9912, 10000, 0.95), (0, 10000, 0.95), (10000, 10000, 0.95), (3, 8, 0.95),
+                   (190, 200, 0.9), (17, 200, 0.99)]:
+    ci = scipy.stats.binomtest(k, n).proportion_ci(confidence_level=conf, method="wilson")
+    rows.append([k, n, conf, ci.low, ci.high])
+np.save(os.path.join(out, "wilson.npy"), np.array(rows))
+ps = np.array([1e-10, 0.001, 0.025, 0.3, 0.5, 0.8, 0.975, 0.995, 1 - 1e-9])
+np.save(os.path.join(out, "normal_quantile.npy"), np.stack([ps, scipy.stats.norm.ppf(ps)], axis=1))

@@ -133,7 +133,9 @@ inline SyntheticStudy make_synthetic_study(const std::string& dir) {
           store.record_unit({run, check, stage, study_methods()[m]}, rows);
         }
         if (check == "random_logit") continue;
-        std::vector<Measurement> per_stage = {{"accuracy", accuracy(check, stage)}};
+        std::vector<Measurement> per_stage = {{"accuracy", accuracy(check, stage)},
+                                              {"accuracy_low", accuracy(check, stage) - 0.01},
+                                              {"accuracy_high", accuracy(check, stage) + 0.02}};
         if (check == "cascading")
           for (int q = 0; q < 2; q++)
             for (int l = 0; l < 3; l++)

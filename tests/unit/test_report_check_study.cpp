@@ -12,6 +12,7 @@
 #include "data/npy.h"
 #include "report/report.h"
 #include "report/study.h"
+#include "stats/proportion.h"
 #include "test_util.h"
 
 using namespace sanity;
@@ -50,6 +51,20 @@ TEST(ReportCheckStudy, DrawsWhatSanityCheckWrites) {
   const report::StageAxis& casc = study.stages(1, "cascading");
   ASSERT_GE(casc.stages.size(), 3u);
   EXPECT_EQ(casc.labels[0], "original");
+  // Each stage's accuracy over the 8 labelled images comes with its 95 % Wilson interval.
+  const auto at = [&](const char* metric) {
+    return study.store().rows(report::run_filter(1, "cascading", std::string(metric), std::string()));
+  };
+  const std::vector<ResultRow> acc = at("accuracy"), low = at("accuracy_low"), high = at("accuracy_high");
+  ASSERT_EQ(acc.size(), casc.stages.size());
+  ASSERT_EQ(low.size(), acc.size());
+  ASSERT_EQ(high.size(), acc.size());
+  for (size_t i = 0; i < acc.size(); ++i) {
+    const Interval w = wilson_interval(acc[i].value, 8);
+    EXPECT_DOUBLE_EQ(low[i].value, w.low);
+    EXPECT_DOUBLE_EQ(high[i].value, w.high);
+    EXPECT_GT(high[i].value - low[i].value, 0.3);  // 8 images: wide
+  }
 
   report::ReportOptions options;
   options.grid_images = 1;

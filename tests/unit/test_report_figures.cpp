@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include <regex>
+#include <set>
 
 #include "metrics/aggregate.h"
 #include "report/figures.h"
@@ -42,13 +43,16 @@ const Figure* find_figure(const std::vector<Figure>& figs, const std::string& na
 TEST(ReportFigures, SimilarityPlotsTheMeanAndStdOverImagesOfEachMethodAndStage) {
   const test::SyntheticStudy st = test::make_synthetic_study(test::temp_dir("report-sim"));
   const Study study(st.dir);
-  const RunContext c = make_run_context(study, study.runs()[0]);
-  const std::vector<Figure> figs = similarity_figures(c);
+  int rows_checked = 0;
+  std::vector<Figure> figs;
+  // Bands: the bootstrap interval of the mean (the default) or +-1 std over the images.
+  for (const std::string bands : {"ci", "std"}) {
+  const RunContext c = make_run_context(study, study.runs()[0], bands);
+  figs = similarity_figures(c);
   // cascading, independent, data, random_logit x spearman_abs, ssim.
   ASSERT_EQ(figs.size(), 8u);
-  int rows_checked = 0;
   for (const Figure& f : figs) {
-    SCOPED_TRACE(f.name);
+    SCOPED_TRACE(f.name + " " + bands);
     const std::string check = f.name.substr(f.name.find("similarity_") + 11);
     const std::string check_name = check.rfind("random_logit", 0) == 0 ? "random_logit" : check.substr(0, check.find('_'));
     const int metric = f.name.find("ssim") != std::string::npos ? 1 : 0;
@@ -67,29 +71,44 @@ TEST(ReportFigures, SimilarityPlotsTheMeanAndStdOverImagesOfEachMethodAndStage) 
       if (stage == 0) {
         EXPECT_EQ(num(row["mean"]), 1.0);  // stored, not assumed
         EXPECT_EQ(num(row["std"]), 0.0);
+        EXPECT_EQ(num(row["ci_low"]), 1.0);
+        EXPECT_EQ(num(row["ci_high"]), 1.0);
       } else {
         EXPECT_NEAR(num(row["std"]), expect.std, 1e-12) << row;
-        EXPECT_NEAR(num(row["lo"]), expect.mean - expect.std, 1e-12);
-        EXPECT_NEAR(num(row["hi"]), expect.mean + expect.std, 1e-12);
+        // The 95 % percentile interval of the mean: around the mean, about 2 x 1.96 standard errors
+        // wide (a loose bracket: n is small and the synthetic scores are not normal).
+        const double se = expect.std / std::sqrt(static_cast<double>(expect.count));
+        EXPECT_LT(num(row["ci_low"]), expect.mean);
+        EXPECT_GT(num(row["ci_high"]), expect.mean);
+        EXPECT_GT(num(row["ci_high"]) - num(row["ci_low"]), 0.5 * 3.92 * se) << row;
+        EXPECT_LT(num(row["ci_high"]) - num(row["ci_low"]), 1.5 * 3.92 * se) << row;
+        if (bands == "std") {
+          EXPECT_NEAR(num(row["lo"]), expect.mean - expect.std, 1e-12);
+          EXPECT_NEAR(num(row["hi"]), expect.mean + expect.std, 1e-12);
+        } else {
+          EXPECT_EQ(num(row["lo"]), num(row["ci_low"]));
+          EXPECT_EQ(num(row["hi"]), num(row["ci_high"]));
+        }
       }
       if (check_name == "cascading") EXPECT_EQ(row["stage_label"], test::cascading_labels()[stage]);
       rows_checked++;
     }
-    // Lines over several stages, in stage order; bars for a check with one stage.
-    const json& layers = f.spec["layer"];
+    // Lines over several stages, one panel per family, in stage order; bars for a check with one stage.
     bool has_line = false, has_bar = false;
-    for (const json& l : layers) {
-      has_line |= l["mark"]["type"] == "line";
-      has_bar |= l["mark"]["type"] == "bar";
-    }
+    const json panels = f.spec.contains("concat") ? f.spec["concat"] : json::array({f.spec});
+    for (const json& panel : panels)
+      for (const json& l : panel["layer"]) {
+        has_line |= l["mark"]["type"] == "line";
+        has_bar |= l["mark"]["type"] == "bar";
+        if (l["mark"]["type"] != "line") continue;
+        if (check_name == "cascading") EXPECT_EQ(l["encoding"]["x"]["sort"], json(test::cascading_labels()));
+        if (check_name == "data") EXPECT_EQ(l["encoding"]["x"]["sort"], json({"true labels", "permuted labels"}));
+      }
     EXPECT_EQ(has_line, stages > 1);
     EXPECT_EQ(has_bar, stages == 1);
-    if (check_name == "cascading")
-      EXPECT_EQ(layers[1]["encoding"]["x"]["sort"], json(test::cascading_labels()));
-    if (check_name == "data")
-      EXPECT_EQ(layers[1]["encoding"]["x"]["sort"], json({"true labels", "permuted labels"}));
   }
-  EXPECT_EQ(rows_checked, 3 * 2 * (5 + 5 + 2 + 1));
+  }
+  EXPECT_EQ(rows_checked, 2 * 3 * 2 * (5 + 5 + 2 + 1));
   // The one NaN score (gradient, conv1, image 4) is skipped and counted, not propagated.
   const Figure* casc = find_figure(figs, "run1_similarity_cascading_spearman_abs");
   ASSERT_TRUE(casc);
@@ -105,13 +124,23 @@ TEST(ReportFigures, EveryMethodKeepsOneColourAcrossTheRunsFigures) {
   std::vector<Figure> figs = similarity_figures(c);
   for (Figure& f : csc_figures(c)) figs.push_back(f);
   for (Figure& f : faithfulness_figures(c)) figs.push_back(f);
-  json first;
+  // Every colour scale on `method` (one per panel): no colour twice within it, and each method the
+  // same colour wherever it appears, in every panel of every figure.
+  std::map<std::string, std::string> colour_of;
   int seen = 0;
   std::function<void(const json&)> visit = [&](const json& j) {
     if (j.is_object()) {
       if (j.contains("field") && j["field"] == "method" && j.contains("scale") && j["scale"].contains("range")) {
-        if (first.is_null()) first = j["scale"];
-        EXPECT_EQ(j["scale"], first);
+        const json& domain = j["scale"]["domain"];
+        const json& range = j["scale"]["range"];
+        EXPECT_EQ(domain.size(), range.size()) << j;
+        std::set<std::string> in_panel;
+        for (size_t i = 0; i < domain.size() && i < range.size(); ++i) {
+          const std::string method = domain[i], colour = range[i];
+          EXPECT_TRUE(in_panel.insert(colour).second) << "colour " << colour << " twice in " << j;
+          const auto [at, fresh] = colour_of.emplace(method, colour);
+          EXPECT_EQ(at->second, colour) << method;
+        }
         seen++;
       }
       for (const auto& [k, v] : j.items()) visit(v);
@@ -121,7 +150,7 @@ TEST(ReportFigures, EveryMethodKeepsOneColourAcrossTheRunsFigures) {
   };
   for (const Figure& f : figs) visit(f.spec);
   EXPECT_GE(seen, 10);
-  EXPECT_EQ(first["domain"], json(test::study_methods()));
+  for (const std::string& m : test::study_methods()) EXPECT_TRUE(colour_of.count(m)) << m;  // every method drawn
 }
 
 TEST(ReportFigures, AccuracyActivationCscAndPixelFlippingPlotTheStoredValues) {
@@ -135,7 +164,15 @@ TEST(ReportFigures, AccuracyActivationCscAndPixelFlippingPlotTheStoredValues) {
     const std::string check = f.name.substr(std::string("run1_accuracy_").size());
     const json& values = f.spec["data"]["values"];
     ASSERT_EQ(values.size(), check == "data" ? 2u : 5u) << f.name;
-    for (const json& row : values) EXPECT_DOUBLE_EQ(num(row["accuracy"]), test::accuracy(check, row["stage"]));
+    for (const json& row : values) {
+      EXPECT_DOUBLE_EQ(num(row["accuracy"]), test::accuracy(check, row["stage"]));
+      EXPECT_DOUBLE_EQ(num(row["low"]), test::accuracy(check, row["stage"]) - 0.01);
+      EXPECT_DOUBLE_EQ(num(row["high"]), test::accuracy(check, row["stage"]) + 0.02);
+    }
+    // The interval drawn as error bars under the line.
+    ASSERT_EQ(f.spec["layer"].size(), 2u);
+    EXPECT_EQ(f.spec["layer"][0]["mark"]["type"], "errorbar");
+    EXPECT_EQ(f.spec["layer"][0]["encoding"]["y2"]["field"], "high");
   }
 
   const std::vector<Figure> act = activation_figures(c);
@@ -160,10 +197,22 @@ TEST(ReportFigures, AccuracyActivationCscAndPixelFlippingPlotTheStoredValues) {
     EXPECT_DOUBLE_EQ(num(row["q1"]), test::csc(m, d, 1));
     EXPECT_DOUBLE_EQ(num(row["q3"]), test::csc(m, d, 2));
   }
-  const json& baseline = csc[0].spec["layer"][2]["data"]["values"];
-  ASSERT_EQ(baseline.size(), 3u);
-  for (const json& row : baseline) EXPECT_DOUBLE_EQ(num(row["baseline"]), test::csc(0, row["depth"], 3));
-  EXPECT_EQ(csc[0].spec["layer"][1]["encoding"]["x"]["sort"], json({"fc1", "conv2", "conv1"}));
+  // One panel per family of methods; each draws its methods' quartile band and median line, the
+  // random-vector baseline, and the layers in network order.
+  const json& panels = csc[0].spec["concat"];
+  ASSERT_GE(panels.size(), 1u);
+  std::set<std::string> drawn;
+  for (const json& panel : panels) {
+    ASSERT_EQ(panel["layer"].size(), 3u);
+    for (const json& m : panel["layer"][1]["transform"][0]["filter"]["oneOf"]) drawn.insert(m.get<std::string>());
+    const json& baseline = panel["layer"][2]["data"]["values"];
+    ASSERT_EQ(baseline.size(), 3u);
+    for (const json& row : baseline) EXPECT_DOUBLE_EQ(num(row["baseline"]), test::csc(0, row["depth"], 3));
+    EXPECT_EQ(panel["layer"][1]["encoding"]["x"]["sort"], json({"fc1", "conv2", "conv1"}));
+  }
+  std::set<std::string> measured;
+  for (const json& row : csc[0].spec["data"]["values"]) measured.insert(row["method"].get<std::string>());
+  EXPECT_EQ(drawn, measured);  // every method with a CSC in exactly the panels' filters
 
   const std::vector<Figure> flip = faithfulness_figures(c);
   ASSERT_EQ(flip.size(), 1u);  // probabilities only: no logit curves stored

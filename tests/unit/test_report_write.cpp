@@ -1,6 +1,7 @@
 // write_report and `sanity report`: the files it writes (SVG and PNG per figure, one HTML file that
 // holds the charts' specs and the libraries), and what the user is told when a tool is missing.
 // Needs node with the npm packages and rsvg-convert, as scripts/setup.sh installs them.
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -96,14 +97,21 @@ TEST(ReportWrite, WritesSvgPngAndOneHtmlWhoseChartsHoldTheStoredNumbers) {
   EXPECT_NE(html.find("<script data-package=\"vega-embed\">"), std::string::npos);
   EXPECT_FALSE(std::regex_search(html, std::regex("(src|href)=\"(https?:)?//"))) << "an external reference";
   EXPECT_EQ(html.find("<link rel=\"stylesheet\""), std::string::npos);
-  // Every src= of the page's own markup (before the inlined libraries) is a data: URI, and the
+  // The page's own markup (before the inlined libraries) refers to nothing but data: URIs, and the
   // Content-Security-Policy forbids any request the browser might still try. (A plain scan: std::regex
-  // recurses per character and the data URIs are 100 kB long.)
+  // recurses per character and the data URIs are long.) The saliency grids are inline SVG, their tiles
+  // PNG data URIs: the two grids of run 1, cascading (3 methods x (the input + 5 stages)) and data
+  // (3 x (1 + 2)), each with its colour bar.
   const std::string markup = html.substr(0, html.find("<script data-package="));
-  int sources = 0;
-  for (size_t at = markup.find(" src=\""); at != std::string::npos; at = markup.find(" src=\"", at + 1), sources++)
-    EXPECT_EQ(markup.compare(at + 6, 5, "data:"), 0) << markup.substr(at, 80);
-  EXPECT_EQ(sources, 2);  // the two saliency grids of run 1
+  const auto count = [&](const std::string& what, const char* must_start) {
+    int n = 0;
+    for (size_t at = markup.find(what); at != std::string::npos; at = markup.find(what, at + 1), n++)
+      if (must_start) EXPECT_EQ(markup.compare(at + what.size(), std::strlen(must_start), must_start), 0) << markup.substr(at, 80);
+    return n;
+  };
+  EXPECT_EQ(count(" src=\"", "data:"), 0);
+  EXPECT_EQ(count("xlink:href=\"", "data:image/png;base64,"), 3 * 6 + 1 + 3 * 3 + 1);
+  EXPECT_EQ(count("<div class=\"grid\"", nullptr), 2);
   EXPECT_NE(html.find("content=\"default-src 'none';"), std::string::npos);
   // Options and versions: study.json's fields and the runs table.
   EXPECT_NE(html.find("sanity run --model cnn --data mnist"), std::string::npos);

@@ -1,10 +1,12 @@
 // The statistics behind the report's intervals and claims: the percentile bootstrap against
 // scipy.stats.bootstrap (within Monte-Carlo error) and its coverage of a known mean, the Wilcoxon
-// signed-rank test against scipy.stats.wilcoxon (exact and normal paths), Holm against hand-made cases.
+// signed-rank test against scipy.stats.wilcoxon (exact and normal paths), Holm against hand-made cases,
+// the Wilson interval of an accuracy against scipy.stats.binomtest.
 #include <random>
 
 #include "stats/bootstrap.h"
 #include "stats/paired_tests.h"
+#include "stats/proportion.h"
 #include "test_util.h"
 
 using namespace sanity;
@@ -95,4 +97,20 @@ TEST(Stats, HolmAdjustsStepDownInTheInputsOrder) {
   for (size_t i = 0; i < 4; ++i) EXPECT_NEAR(adj[i], expected[i], 1e-15) << i;
   EXPECT_EQ(holm_adjust({0.5, 0.6})[1], 1.0);  // capped at 1
   EXPECT_TRUE(holm_adjust({}).empty());
+}
+
+TEST(Stats, WilsonIntervalAndNormalQuantileMatchScipy) {
+  const torch::Tensor q = test::load_ref("stats/normal_quantile.npy").to(torch::kFloat64).contiguous();
+  for (int64_t i = 0; i < q.size(0); ++i)
+    EXPECT_NEAR(normal_quantile(q[i][0].item<double>()), q[i][1].item<double>(), 1e-9) << q[i][0].item<double>();
+  const torch::Tensor w = test::load_ref("stats/wilson.npy").to(torch::kFloat64).contiguous();
+  ASSERT_EQ(w.size(0), 7);
+  for (int64_t i = 0; i < w.size(0); ++i) {
+    const auto k = w[i][0].item<double>(), n = w[i][1].item<double>();
+    const Interval ci = wilson_interval(k / n, static_cast<int64_t>(n), w[i][2].item<double>());
+    EXPECT_NEAR(ci.low, w[i][3].item<double>(), 1e-9) << k << " of " << n;
+    EXPECT_NEAR(ci.high, w[i][4].item<double>(), 1e-9) << k << " of " << n;
+    EXPECT_EQ(ci.n, static_cast<int64_t>(n));
+  }
+  EXPECT_TRUE(std::isnan(wilson_interval(0.5, 0).low));
 }

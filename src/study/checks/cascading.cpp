@@ -33,7 +33,7 @@ void register_cascading_check(CheckRegistry& r) {
       CheckReport::Figure::Similarity, "Cascading randomization (top-down)", "layers randomized, from the output down to",
       "Similarity between each method's explanation of the trained model and of the model whose layers are "
       "re-initialized from the output down to the layer on the x axis (leftmost: the trained model, 1 by "
-      "definition). Line: mean over the test-bed images; band: \u00b11 standard deviation. A method that depends on "
+      "definition). Line: mean over the test-bed images. A method that depends on "
       "the learned weights falls towards 0 as layers are randomized; one that stays near 1 with every layer random "
       "(Guided Backprop and Guided GradCAM in Adebayo et al. 2018) fails the check: its maps do not reflect the model. "
       "A fall is necessary, not sufficient (Binder et al. 2023): a map of random noise falls to 0 at once."};

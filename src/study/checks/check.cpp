@@ -1,6 +1,7 @@
 #include "study/checks/check.h"
 
 #include "metrics/registry.h"
+#include "stats/proportion.h"
 #include "study/checks/context.h"
 
 namespace sanity {
@@ -15,7 +16,11 @@ Tensor Check::targets(CheckContext& c, const Graph& model) const { return c.targ
 
 std::vector<Measurement> Check::stage_quantities(CheckContext& c, const Stage& s, const Graph& model) const {
   std::vector<Measurement> rows;
-  if (const auto acc = c.accuracy_of(model)) rows.push_back({"accuracy", *acc});
+  if (const auto acc = c.accuracy_of(model)) {
+    // With its 95 % Wilson interval: one number per stage, so the images' bootstrap does not apply.
+    const Interval ci = wilson_interval(*acc, c.accuracy_count());
+    rows.insert(rows.end(), {{"accuracy", *acc}, {"accuracy_low", ci.low}, {"accuracy_high", ci.high}});
+  }
   return rows;
 }
 

@@ -61,6 +61,8 @@ class CheckContext {
   // Test accuracy of `model` (full test split of a built-in dataset, else the labelled test bed);
   // nullopt without labels.
   std::optional<double> accuracy_of(const Graph& model);
+  // The images accuracy_of measured on (0 before its first call).
+  int64_t accuracy_count() const { return accuracy_images_.defined() ? accuracy_images_.size(0) : 0; }
   // One row per image of metric(a, b), named by the metric's spec for this map shape.
   void add_rows(std::vector<Measurement>& rows, const Metric& metric, const Tensor& a, const Tensor& b) const;
 

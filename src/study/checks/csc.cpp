@@ -12,7 +12,7 @@ namespace {
 struct CscUnit {
   int64_t stage = 0;
   std::string layer;
-  std::vector<Measurement> rows;  // csc_median, csc_q1, csc_q3, csc_mean, csc_baseline
+  std::vector<Measurement> rows;  // csc_median, csc_q1, csc_q3, csc_mean, csc_baseline, csc_median_low/high
 };
 
 // The stored form of one method's result, one unit per layer with at least one pooled value.
@@ -27,7 +27,11 @@ std::vector<CscUnit> csc_units(const CscResult& r) {
               {"csc_q1", l.q25, -1, -1, l.name},
               {"csc_q3", l.q75, -1, -1, l.name},
               {"csc_mean", l.mean, -1, -1, l.name},
-              {"csc_baseline", l.baseline_median, -1, -1, l.name}};
+              {"csc_baseline", l.baseline_median, -1, -1, l.name},
+              // The median's 95 % bootstrap interval over the images (1,000 resamples): computed here,
+              // where the per-image values are, since the store keeps only the pooled quantiles.
+              {"csc_median_low", l.median_low, -1, -1, l.name},
+              {"csc_median_high", l.median_high, -1, -1, l.name}};
     out.push_back(std::move(u));
   }
   return out;

@@ -66,7 +66,7 @@ void register_data_check(CheckRegistry& r) {
                  "else the checked model (\"original\"); right: the same architecture trained on randomly permuted "
                  "labels, which it memorized. A method that depends on the relation between images and "
                  "labels scores low on the right; a high score means the explanation looks the same for a model that "
-                 "learned nothing that generalizes (Adebayo et al. 2018). Band: \u00b11 standard deviation."};
+                 "learned nothing that generalizes (Adebayo et al. 2018)."};
   r.add(std::move(info));
 }
 

@@ -9,7 +9,7 @@ void register_independent_check(CheckRegistry& r) {
   info.report = {CheckReport::Figure::Similarity, "Independent layer randomization", "layer randomized alone",
                  "Each stage re-initializes one layer alone (x axis); all other layers keep their trained weights. A "
                  "method that uses that layer's parameters scores low at its stage; a line that stays near 1 means the "
-                 "explanation ignores the layer. Band: \u00b11 standard deviation over the test-bed images.",
+                 "explanation ignores the layer.",
                  /*score_at_last_stage=*/false};
   r.add(std::move(info));
 }

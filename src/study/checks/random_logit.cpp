@@ -52,7 +52,7 @@ void register_random_logit_check(CheckRegistry& r) {
   info.report = {CheckReport::Figure::Similarity, "Random logit test", "stage",
                  "Similarity between the explanation of the predicted class and of a randomly drawn other class (Sixt et "
                  "al. 2020). A method that explains the class scores low; a high score means the map hardly depends on "
-                 "which class is explained. Error bar: \u00b11 standard deviation."};
+                 "which class is explained."};
   r.add(std::move(info));
 }
 

@@ -91,7 +91,7 @@ void register_smprt_check(CheckRegistry& r) {
   info.report = {CheckReport::Figure::Similarity, "Smooth model parameter randomization (sMPRT)", "layers randomized, up to",
                  "As the model randomization test, but each explanation is first averaged over noisy copies of the input "
                  "(Hedstr\u00f6m et al. 2023), which removes noise that would make any method look sensitive. A method "
-                 "that depends on the model falls towards 0; staying near 1 fails. Band: \u00b11 standard deviation."};
+                 "that depends on the model falls towards 0; staying near 1 fails."};
   r.add(std::move(info));
 }
 

@@ -1,0 +1,20 @@
+#pragma once
+// The families the report groups methods by, so that a figure of 20+ methods is four readable panels
+// and the scorecard reads family by family: gradient (plain and integrated gradients, their noise
+// tunnels, GradCAM), modified backprop (rules on ReLUs or gates: Guided Backprop, Deconvnet, RectGrad,
+// DeepLIFT, PatternNet/-Attribution, Guided GradCAM), LRP (every lrp_* preset, Deep Taylor,
+// Excitation Backprop) and baselines (sobel, noise, constant: maps that ignore the model).
+// A wrapper (smoothgrad(guided_backprop)) belongs to the family of the method it wraps.
+#include <string>
+#include <vector>
+
+namespace sanity::report {
+
+// "gradient", "modified backprop", "LRP", "baselines", or "other" for a name the table does not know.
+std::string method_family(const std::string& spec);
+// The families in display order (baselines last in figures; the scorecard puts them first).
+const std::vector<std::string>& method_families();
+// Whether the spec is a baseline (its parsed name is sobel, noise or constant).
+bool is_baseline(const std::string& spec);
+
+}  // namespace sanity::report
