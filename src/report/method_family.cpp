@@ -56,13 +56,4 @@ const std::vector<std::string>& method_families() {
   return order;
 }
 
-bool is_baseline(const std::string& spec) {
-  try {
-    const std::string name = parse_method_spec(spec).name;
-    return name == "sobel" || name == "noise" || name == "constant";
-  } catch (const std::exception&) {
-    return false;
-  }
-}
-
 }  // namespace sanity::report

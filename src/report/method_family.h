@@ -14,7 +14,5 @@ namespace sanity::report {
 std::string method_family(const std::string& spec);
 // The families in display order (baselines last in figures; the scorecard puts them first).
 const std::vector<std::string>& method_families();
-// Whether the spec is a baseline (its parsed name is sobel, noise or constant).
-bool is_baseline(const std::string& spec);
 
 }  // namespace sanity::report

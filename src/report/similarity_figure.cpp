@@ -6,11 +6,11 @@
 #include <map>
 #include <set>
 
-#include "core/spec.h"
 #include "report/chart_style.h"
 #include "report/checks.h"
 #include "report/figures.h"
 #include "report/method_family.h"
+#include "report/verdicts.h"
 
 using nlohmann::json;
 
@@ -32,11 +32,7 @@ json tooltip() {
 std::vector<std::string> reference_methods(const std::vector<std::string>& methods) {
   std::vector<std::string> out;
   for (const char* name : {"sobel", "noise"})
-    for (const std::string& m : methods)
-      if (parse_method_spec(m).name == name) {
-        out.push_back(m);
-        break;
-      }
+    if (const std::string m = method_named(methods, name); !m.empty()) out.push_back(m);
   return out;
 }
 

@@ -15,17 +15,6 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// The first method of the run whose parsed name is `name` ("sobel" matches "sobel" and "sobel(x=1)").
-std::string find_method(const std::vector<std::string>& methods, const std::string& name) {
-  for (const std::string& m : methods) {
-    try {
-      if (parse_method_spec(m).name == name || m == name) return m;
-    } catch (const std::exception&) {
-    }
-  }
-  return "";
-}
-
 // Reads the per-image rows and the bootstrap summaries of (check, stage, metric) into v.
 void collect(const Study& study, int64_t run, const std::string& metric, const VerdictRule& rule, CheckVerdicts& v) {
   std::map<std::string, std::map<int64_t, double>> by_method;
@@ -94,6 +83,16 @@ void judge(CheckVerdicts& v, const std::string& reference_role, double shift, Ru
 
 }  // namespace
 
+std::string method_named(const std::vector<std::string>& methods, const std::string& name) {
+  for (const std::string& m : methods) {
+    try {
+      if (parse_method_spec(m).name == name || m == name) return m;
+    } catch (const std::exception&) {
+    }
+  }
+  return "";
+}
+
 const MethodVerdict* CheckVerdicts::find(const std::string& method) const {
   for (const MethodVerdict& m : methods)
     if (m.method == method) return &m;
@@ -118,8 +117,8 @@ CheckVerdicts randomization_verdicts(const Study& study, int64_t run, const std:
     v.note = "metric " + rule.metric + " was not measured at the last stage";
     return v;
   }
-  v.reference = find_method(study.methods(run), rule.edge_detector);
-  v.noise = find_method(study.methods(run), rule.noise);
+  v.reference = method_named(study.methods(run), rule.edge_detector);
+  v.noise = method_named(study.methods(run), rule.noise);
   judge(v, "edge detector '" + rule.edge_detector + "'", rule.margin, [&](const MethodVerdict& m, double reference_mean) {
     return randomization_verdict(m.ci.estimate, m.ci.high, reference_mean, m.p_holm, rule);
   });
@@ -137,7 +136,7 @@ CheckVerdicts faithfulness_verdicts(const Study& study, int64_t run, const Verdi
     v.note = "not measured in this run";
     return v;
   }
-  v.reference = find_method(study.methods(run), rule.noise);
+  v.reference = method_named(study.methods(run), rule.noise);
   judge(v, "noise baseline '" + rule.noise + "'", 0.0, [&](const MethodVerdict& m, double noise_mean) {
     return faithfulness_verdict(m.ci.estimate, m.ci.low, noise_mean, m.p_holm, rule);
   });

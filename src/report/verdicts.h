@@ -57,6 +57,9 @@ struct OrderClaim {
 };
 std::vector<OrderClaim> order_claims(const CheckVerdicts& v, const VerdictRule& rule);
 
+// The first of `methods` whose parsed name is `name` ("sobel" matches "sobel" and "sobel(x=1)"), or ''.
+std::string method_named(const std::vector<std::string>& methods, const std::string& name);
+
 // The study's verdict rule: study.json's config.verdicts as `sanity run` records it, the default rule
 // without one. InputError naming study.json and the field when it is invalid.
 VerdictRule study_verdict_rule(const Study& study);
