@@ -20,6 +20,7 @@ APT_PACKAGES=(
   # The Python module (python/): pybind11 over the library, pandas tables, its tests (pytest), progress
   # bars (tqdm) and the quickstart's figure (matplotlib).
   python3-dev pybind11-dev python3-numpy python3-pandas python3-pytest python3-tqdm python3-matplotlib
+  libopenmpi-dev openmpi-bin                # one study across processes and machines (mpirun sanity run)
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

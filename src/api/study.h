@@ -1,9 +1,11 @@
 #pragma once
 // Studies in a directory (docs/STUDY_DIRECTORY.md): the checks of one model (`sanity check`), a
-// whole configured study (`sanity run`), its report (`sanity report`) and its export.
+// whole configured study (`sanity run`), the merge of a study's shards (`sanity merge`), its report
+// (`sanity report`) and its export.
 #include "report/report.h"
 #include "results/export.h"
 #include "study/check_runner.h"
+#include "study/merge.h"
 #include "study/study_runner.h"
 
 namespace sanity::api {
@@ -19,6 +21,9 @@ void apply_check_lists(CheckConfig& c, const CheckLists& lists);
 
 inline CheckSummary check(const CheckConfig& config) { return run_checks(config); }
 inline StudySummary run(const StudyConfig& config, const StudyRunOptions& options) { return run_study(config, options); }
+inline MergeSummary merge(const std::string& out, const std::vector<std::string>& shards) {
+  return merge_shards(out, shards);
+}
 inline report::ReportFiles report(const std::string& study, const std::string& out = "",
                                   const report::ReportOptions& options = {}) {
   return report::write_report(study, out, options);

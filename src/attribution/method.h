@@ -47,6 +47,9 @@ class Method {
   // False for baselines that ignore the model (sobel, noise, constant).
   virtual bool uses_model() const { return true; }
   virtual MapKind map_kind() const { return MapKind::Relevance; }
+  // Methods with equal non-empty keys share one computation when they explain the same model and
+  // images (SmoothGrad and VarGrad of one noise pass): a distributed run computes them in one process.
+  virtual std::string shared_work() const { return ""; }
 };
 
 using MethodPtr = std::shared_ptr<const Method>;

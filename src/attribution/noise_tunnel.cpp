@@ -196,6 +196,10 @@ class NoiseTunnel : public Method {
 
   bool uses_model() const override { return inner_->uses_model(); }
   MapKind map_kind() const override { return inner_->map_kind(); }  // vargrad's is >= 0: no matter
+  // One pass of noisy copies serves smoothgrad(M) and vargrad(M) alike (the cache above).
+  std::string shared_work() const override {
+    return "noise_tunnel(" + inner_->spec().str() + ", n=" + std::to_string(n_) + ", sigma=" + format_number(sigma_) + ")";
+  }
 
  private:
   bool variance_;

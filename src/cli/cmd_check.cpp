@@ -4,6 +4,8 @@
 #include "cli/commands.h"
 #include "core/error.h"
 #include "core/spec.h"
+#include "distributed/shard.h"
+#include "distributed/world.h"
 #include "metrics/registry.h"
 #include "study/checks/check.h"
 
@@ -15,17 +17,24 @@ struct CheckArgs {
   DataArgs data;
   CheckConfig config;
   api::CheckLists lists;
+  std::string shard;  // --shard i/n: this process's share of the units (distributed/shard.h)
 };
 
 int run_check(CheckArgs& a) {
+  distributed::World& world = distributed::World::instance();
+  world.start();  // under mpirun: one rank of a distributed run
   apply_common_options(a.common);
   CheckConfig c = a.config;
   c.data = finish_data_options(a.data, a.common);
   api::apply_check_lists(c, a.lists);
   c.progress = !a.common.quiet;
+  c.shard = a.shard;
   const CheckSummary s = api::check(c);
-  std::printf("run %lld: %lld units computed, %lld already done, %.1f s; results in %s/results.sqlite\n",
-              (long long)s.run_id, (long long)s.units_done, (long long)s.units_skipped, s.seconds, c.out_dir.c_str());
+  if (world.rank() == 0)
+    std::printf("run %lld: %lld units computed%s, %lld already done, %.1f s; results in %s/results.sqlite\n",
+                (long long)s.run_id, (long long)s.units_done, units_by_rank(s.units_by_rank).c_str(),
+                (long long)s.units_skipped, s.seconds, distributed::parse_shard(c.shard).directory(c.out_dir).c_str());
+  world.stop();
   return 0;
 }
 
@@ -70,6 +79,9 @@ Command make_check_command() {
     s->add_option("--out", a->config.out_dir, "study directory")->capture_default_str();
     s->add_flag("--repair", a->config.repair,
                 "rebuild a damaged results.sqlite or saved maps from what still reads back, and compute the rest again");
+    s->add_option("--shard", a->shard,
+                  "K/N: compute only shard K of N of the units, into OUT/shards/K-of-N/ (job arrays; `sanity merge`\n"
+                  "joins the shards). Under mpirun the ranks share the units without it");
     add_common_options(s, a->common);
     s->footer("Checks (option=default):\n" + api::synopsis("checks") + "\nMetrics:\n" + api::synopsis("metrics") +
               "\nMethods:\n" + api::synopsis("methods") + "\n`sanity list` shows every option with its type and meaning.");

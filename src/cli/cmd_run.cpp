@@ -2,13 +2,15 @@
 // default that reproduces the papers' MNIST experiments.
 #include "api/study.h"
 #include "cli/commands.h"
+#include "distributed/shard.h"
+#include "distributed/world.h"
 
 namespace sanity::cli {
 namespace {
 
 struct RunArgs {
   CommonOptions common;
-  std::string config, out;
+  std::string config, out, shard;
   bool print_default = false, no_report = false, repair = false;
 };
 
@@ -17,16 +19,22 @@ int run_study_command(const RunArgs& a) {
     std::printf("%s\n", default_study_json().dump(2).c_str());
     return 0;
   }
+  distributed::World& world = distributed::World::instance();
+  world.start();  // under mpirun: one rank of a distributed run
   apply_common_options(a.common);
   StudyConfig c = a.config.empty() ? parse_study_config(nlohmann::json::object(), "the default study")
                                    : load_study_config(a.config);
   if (!a.out.empty()) c.out = a.out;
   if (a.no_report) c.report = false;
-  const StudySummary s = api::run(c, {a.common.data_dir, a.common.device, !a.common.quiet, a.repair});
-  std::printf("study done in %.0f s: %lld work units computed, %lld reused; %lld models trained, %lld reused; "
-              "results in %s/results.sqlite%s%s\n",
-              s.seconds, (long long)s.units_done, (long long)s.units_skipped, (long long)s.models_trained,
-              (long long)s.models_reused, c.out.c_str(), s.report.empty() ? "" : ", report ", s.report.c_str());
+  const StudySummary s = api::run(c, {a.common.data_dir, a.common.device, !a.common.quiet, a.repair, a.shard});
+  const std::string dir = distributed::parse_shard(a.shard).directory(c.out);
+  if (world.rank() == 0)
+    std::printf("study done in %.0f s: %lld work units computed%s, %lld reused; %lld models trained, %lld reused; "
+                "results in %s/results.sqlite%s%s\n",
+                s.seconds, (long long)s.units_done, units_by_rank(s.units_by_rank).c_str(), (long long)s.units_skipped,
+                (long long)s.models_trained, (long long)s.models_reused, dir.c_str(), s.report.empty() ? "" : ", report ",
+                s.report.c_str());
+  world.stop();
   return 0;
 }
 
@@ -49,6 +57,10 @@ Command make_run_command() {
     s->add_flag("--no-report", a->no_report, "skip the figures and the HTML report");
     s->add_flag("--repair", a->repair,
                 "rebuild a damaged results.sqlite or saved maps from what still reads back, and compute the rest again");
+    s->add_option("--shard", a->shard,
+                  "K/N: compute only shard K of N of the units, into OUT/shards/K-of-N/ (job arrays; the shards train\n"
+                  "missing models once, into OUT/models/; `sanity merge` joins them). Under mpirun the ranks share the\n"
+                  "units without it");
     add_common_options(s, a->common);
     return s;
   };

@@ -3,15 +3,17 @@
 #include <charconv>
 #include <filesystem>
 #include <sstream>
+#include <thread>
 
 #include "core/error.h"
 #include "core/runtime.h"
 #include "data/sources.h"
+#include "distributed/world.h"
 
 namespace sanity::cli {
 
 void add_common_options(CLI::App* sub, CommonOptions& o) {
-  sub->add_option("--threads", o.threads, "CPU threads (default: all cores)")
+  sub->add_option("--threads", o.threads, "CPU threads (default: all cores; under MPI, per rank: the cores shared by the ranks on each machine)")
       ->check(CLI::Validator(
           [](std::string& v) -> std::string {
             int n = 0;
@@ -27,7 +29,12 @@ void add_common_options(CLI::App* sub, CommonOptions& o) {
 }
 
 void apply_common_options(const CommonOptions& o) {
-  configure_threads(o.threads);
+  // The ranks of a distributed run on one machine share its cores unless told otherwise.
+  const distributed::World& world = distributed::World::instance();
+  int threads = o.threads;
+  if (threads == 0 && world.distributed())
+    threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / world.local_size());
+  configure_threads(threads);
   parse_device(o.device);
 }
 
@@ -79,6 +86,13 @@ DataOptions finish_data_options(DataArgs& d, const CommonOptions& common) {
   return o;
 }
 
+std::string units_by_rank(const std::vector<int64_t>& counts) {
+  if (counts.size() < 2) return "";
+  std::string s = " (by rank 0 to " + std::to_string(counts.size() - 1) + ": ";
+  for (size_t i = 0; i < counts.size(); ++i) s += (i ? ", " : "") + std::to_string(counts[i]);
+  return s + ")";
+}
+
 std::vector<Command> all_commands() {
   std::vector<Command> c;
   c.push_back(make_run_command());  // first: main.cpp runs it when no command is given
@@ -87,6 +101,7 @@ std::vector<Command> all_commands() {
   c.push_back(make_data_command());
   c.push_back(make_check_command());
   c.push_back(make_export_command());
+  c.push_back(make_merge_command());
   c.push_back(make_csc_command());
   c.push_back(make_evaluate_command());
   c.push_back(make_explain_command());

@@ -54,11 +54,15 @@ void add_data_options(CLI::App* sub, DataArgs& d, int64_t default_count = 200);
 // Fills options.preprocess from the parsed strings and the data dir; throws InputError on bad values.
 DataOptions finish_data_options(DataArgs& d, const CommonOptions& common);
 
+// " (ranks 0, 1, ...: 12, 15, 14)" after a count of units a distributed run computed; "" otherwise.
+std::string units_by_rank(const std::vector<int64_t>& counts);
+
 Command make_train_command();
 Command make_info_command();
 Command make_data_command();
 Command make_check_command();
 Command make_export_command();
+Command make_merge_command();
 Command make_csc_command();
 Command make_evaluate_command();
 Command make_explain_command();

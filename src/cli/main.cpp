@@ -1,5 +1,6 @@
 // sanity: sanity checks for saliency maps. Each subcommand lives in its own file (cmd_*.cpp) and
-// registers itself here; errors the user can fix print one line and exit non-zero.
+// registers itself here; errors the user can fix print one line and exit non-zero (once, by rank 0,
+// when the command runs under MPI: distributed/coordination.h).
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -9,6 +10,7 @@
 #include "cli/commands.h"
 #include "core/error.h"
 #include "core/runtime.h"
+#include "distributed/coordination.h"
 
 namespace {
 
@@ -71,14 +73,11 @@ int main(int argc, char** argv) {
                  static_cast<int>(std::thread::hardware_concurrency()));
     return commands.front().run();
   } catch (const sanity::InputError& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 2;
+    return sanity::distributed::fail(2, e.what());
   } catch (const sanity::UnsupportedError& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 3;
+    return sanity::distributed::fail(3, e.what());
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 1;
+    return sanity::distributed::fail(1, e.what());
   }
   return 0;
 }

@@ -19,7 +19,12 @@ namespace sanity {
 
 std::string temporary_name(const std::string& path) {
   static std::atomic<uint64_t> counter{0};
-  return path + ".tmp." + std::to_string(getpid()) + "." + std::to_string(counter++);
+  // The host too: processes of one distributed run on several machines may share the directory.
+  static const std::string host = [] {
+    char name[256] = {0};
+    return gethostname(name, sizeof name - 1) == 0 ? std::string(name) + "." : std::string();
+  }();
+  return path + ".tmp." + host + std::to_string(getpid()) + "." + std::to_string(counter++);
 }
 
 void write_file_atomically(const std::string& path, const std::string& content) {
@@ -64,7 +69,7 @@ std::map<std::string, HeldLock>& held_locks() {
 
 }  // namespace
 
-DirectoryLock::DirectoryLock(const std::string& dir) {
+DirectoryLock::DirectoryLock(const std::string& dir, bool wait) {
   ensure_directory(dir, "study directory");
   key_ = fs::weakly_canonical(dir).string();
   std::lock_guard<std::mutex> guard(locks_mutex());
@@ -76,7 +81,7 @@ DirectoryLock::DirectoryLock(const std::string& dir) {
     held_locks().erase(key_);
     throw InputError("study directory " + dir + ": cannot create its lock file " + path);
   }
-  if (flock(held.fd, LOCK_EX | LOCK_NB) != 0) {
+  if (flock(held.fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0) {
     char pid[32] = {0};
     if (pread(held.fd, pid, sizeof pid - 1, 0) < 0) pid[0] = '\0';
     ::close(held.fd);

@@ -8,7 +8,7 @@
 
 namespace sanity {
 
-// "<path>.tmp.<pid>.<n>": unique per process and call.
+// "<path>.tmp.<host>.<pid>.<n>": unique per process and call, also across machines.
 std::string temporary_name(const std::string& path);
 
 // Writes `content` to path through a temporary file; InputError naming the path if it cannot.
@@ -19,11 +19,12 @@ void write_file_atomically(const std::string& path, const std::string& content);
 void ensure_directory(const std::string& dir, const std::string& option);
 
 // An exclusive lock on a study directory (DIR/.sanity.lock, flock), held while it lives. A second
-// process gets InputError naming the directory and the holder's pid at once (it does not wait).
-// Nested locks of one directory in one process share the first.
+// process gets InputError naming the directory and the holder's pid at once, or with `wait` waits
+// for it (shards of one study training a model they share). Nested locks of one directory in one
+// process share the first.
 class DirectoryLock {
  public:
-  explicit DirectoryLock(const std::string& dir);
+  explicit DirectoryLock(const std::string& dir, bool wait = false);
   ~DirectoryLock();
   DirectoryLock(const DirectoryLock&) = delete;
   DirectoryLock& operator=(const DirectoryLock&) = delete;

@@ -214,6 +214,14 @@ std::optional<std::string> ResultsStore::stage_label(int64_t run, const std::str
   return s.text(0);
 }
 
+std::map<std::pair<std::string, int64_t>, std::string> ResultsStore::stage_labels(int64_t run) const {
+  std::map<std::pair<std::string, int64_t>, std::string> out;
+  sql::Statement s(*db_, "SELECT check_name, stage, label FROM stages WHERE run_id = ?");
+  s.bind(1, run);
+  while (s.step()) out[{s.text(0), s.int64(1)}] = s.text(2);
+  return out;
+}
+
 void ResultsStore::each_row(const RowFilter& filter, const std::function<void(const ResultRow&)>& f) const {
   const Where where(filter);
   sql::Statement s(*db_, std::string("SELECT ") + kRowColumns + " FROM measurements" + where.sql + " ORDER BY " +

@@ -34,6 +34,7 @@
 // One ResultsStore per thread; several processes may share a file (a busy timeout serializes them).
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -146,6 +147,8 @@ class ResultsStore {
   // Axis labels: what stage k of a check means ("fc1" randomized). Idempotent.
   void label_stage(int64_t run, const std::string& check, int64_t stage, const std::string& label);
   std::optional<std::string> stage_label(int64_t run, const std::string& check, int64_t stage) const;
+  // Every label of a run: (check, stage) -> label.
+  std::map<std::pair<std::string, int64_t>, std::string> stage_labels(int64_t run) const;
 
   // SQLite's quick_check (reads every page, no index cross-checks): InputError naming the file and
   // the way out (--repair) when the file is damaged.

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "distributed/shard.h"
 #include "study/checks/check.h"
 
 namespace sanity {
@@ -33,6 +34,7 @@ void CheckConfig::validate() const {
   if (grid_images < 0) throw InputError("--grid-images " + std::to_string(grid_images) + ": expected 0 or more");
   if (activation_images < 1) throw InputError("activation_images: expected at least 1");
   faithfulness.validate();
+  distributed::parse_shard(shard);
 }
 
 nlohmann::json CheckConfig::identity() const {

@@ -41,6 +41,9 @@ struct CheckConfig {
   // Before resuming: a damaged results.sqlite or saved map is an error naming it; with repair, what
   // can be read is kept and the rest computed again (not part of the identity).
   bool repair = false;
+  // "K/N": compute only shard K of N of the units, into OUT/shards/K-of-N/ (distributed/shard.h; not
+  // part of the identity: the shards of one study merge into one run). "": every unit, into OUT.
+  std::string shard;
 
   // Throws InputError for unknown checks or options, a check given twice, an unknown target, or a
   // check the configuration cannot run (data without a permuted model).

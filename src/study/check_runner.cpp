@@ -5,7 +5,9 @@
 
 #include "core/files.h"
 #include "core/progress.h"
+#include "distributed/coordination.h"
 #include "results/store.h"
+#include "study/check_tasks.h"
 #include "study/checks/check.h"
 #include "study/checks/context.h"
 
@@ -30,6 +32,118 @@ void open_for_resume(const std::string& path, bool repair) {
                r.damaged_copy.c_str());
 }
 
+// What the process that writes the study holds while a run lasts: the directory's lock, the store and
+// the context of the run it opened.
+struct OpenStudy {
+  std::unique_ptr<DirectoryLock> lock;
+  std::unique_ptr<ResultsStore> store;
+  std::unique_ptr<CheckContext> context;
+  RunConfig identity;
+  TaskPlan plan;
+};
+
+// Lock, store (checked, or repaired, before resuming), the run, stage labels, the grid's index and the
+// tasks the store does not hold yet.
+void open_study(const CheckConfig& c, const std::vector<CheckPtr>& checks, const distributed::Shard& shard,
+                OpenStudy& o) {
+  ensure_directory(c.out_dir, "--out");
+  o.lock = std::make_unique<DirectoryLock>(c.out_dir);
+  const std::string path = c.out_dir + "/results.sqlite";
+  if (fs::exists(path)) open_for_resume(path, c.repair);
+  o.store = std::make_unique<ResultsStore>(path);
+  o.context = std::make_unique<CheckContext>(c, o.store.get());
+  CheckContext& context = *o.context;
+  context.prepare();
+  o.identity = context.open_run();
+  std::vector<std::pair<std::string, std::vector<Stage>>> grid;
+  for (const auto& check : checks) {
+    const std::vector<Stage> stages = check->stages(context);
+    for (const auto& s : stages) o.store->label_stage(context.run(), check->name(), s.index, s.name);
+    if (check->keeps_maps()) grid.push_back({check->name(), stages});
+  }
+  context.prepare_grid(grid);
+  o.plan = plan_tasks(checks, context, shard);
+}
+
+std::string finished(int64_t done, int64_t skipped) {
+  return std::to_string(done) + " units computed, " + std::to_string(skipped) + " reused";
+}
+
+// One process: the tasks in order.
+CheckSummary run_here(const CheckConfig& c, const std::vector<CheckPtr>& checks, const distributed::Shard& shard) {
+  OpenStudy o;
+  open_study(c, checks, shard, o);
+  Progress bar("check " + c.model, o.plan.units_todo + o.plan.units_skipped, c.progress);
+  bar.advance(o.plan.units_skipped);
+  o.context->set_progress(&bar);
+  int64_t done = 0;
+  for (const CheckTask& task : o.plan.tasks) {
+    const int64_t n = commit_task(checks, *o.context, task, compute_task(checks, *o.context, task));
+    done += n;
+    bar.advance(n);
+  }
+  bar.finish(finished(done, o.plan.units_skipped));
+  return {o.context->run(), done, o.plan.units_skipped, 0, {}};
+}
+
+std::string encode_identity(int64_t run, const RunConfig& rc) {
+  return nlohmann::json{{"run", run}, {"model", rc.model}, {"data", rc.data}, {"options", rc.options}, {"seed", rc.seed}}
+      .dump();
+}
+
+// Rank 0 of a distributed run: opens the study, hands the tasks out (computing some itself) and
+// commits every result; it alone writes the study directory.
+CheckSummary coordinate_run(const CheckConfig& c, const std::vector<CheckPtr>& checks, const distributed::Shard& shard) {
+  OpenStudy o;
+  distributed::run_on_rank0([&] {
+    open_study(c, checks, shard, o);
+    return encode_identity(o.context->run(), o.identity);
+  });
+  CheckContext& context = *o.context;
+  const distributed::World& world = distributed::World::instance();
+  Progress bar("check " + c.model + " (" + std::to_string(world.size()) + " ranks)",
+               o.plan.units_todo + o.plan.units_skipped, c.progress);
+  bar.advance(o.plan.units_skipped);
+  std::vector<std::string> tasks;
+  for (const CheckTask& t : o.plan.tasks) tasks.push_back(encode_task(t));
+  int64_t done = 0;
+  std::vector<int64_t> by_rank(static_cast<size_t>(world.size()), 0);
+  distributed::coordinate(
+      tasks, [&](const std::string& t) { return encode_outputs(compute_task(checks, context, decode_task(t))); },
+      [&](size_t i, const std::string& result, int rank) {
+        const int64_t n = commit_task(checks, context, o.plan.tasks[i], decode_outputs(result));
+        done += n;
+        by_rank.at(static_cast<size_t>(rank)) += n;
+        bar.advance(n, describe(o.plan.tasks[i]) + " (rank " + std::to_string(rank) + ")");
+      },
+      {true, [&](size_t i) { return describe(o.plan.tasks[i]); }});
+  bar.finish(finished(done, o.plan.units_skipped));
+  return {context.run(), done, o.plan.units_skipped, 0, by_rank};
+}
+
+// The other ranks: once rank 0 has opened the run (and fetched what was missing: no two processes
+// download into one cache), the same model and data, checked to be the same inputs as rank 0's; then
+// the tasks rank 0 hands out.
+CheckSummary serve_run(const CheckConfig& c, const std::vector<CheckPtr>& checks) {
+  const auto rank0 = nlohmann::json::parse(distributed::run_on_rank0([] { return std::string(); }));
+  CheckContext context(c, nullptr);
+  context.prepare();
+  const RunConfig mine = context.run_config();
+  std::vector<std::string> differ;
+  if (rank0["model"] != mine.model) differ.push_back("model weights");
+  if (rank0["data"] != mine.data) differ.push_back("data");
+  if (rank0["options"] != mine.options) differ.push_back("options or other inputs");
+  if (rank0["seed"] != mine.seed) differ.push_back("seed");
+  if (!differ.empty()) {
+    std::string list;
+    for (const auto& d : differ) list += (list.empty() ? "" : ", ") + d;
+    throw InputError("its inputs differ from rank 0's (" + list + "): every rank must read the same files and options");
+  }
+  context.join_run(rank0["run"].get<int64_t>());
+  distributed::serve([&](const std::string& t) { return encode_outputs(compute_task(checks, context, decode_task(t))); });
+  return {context.run(), 0, 0, 0, {}};
+}
+
 }  // namespace
 
 CheckSummary run_checks(const CheckConfig& config) {
@@ -38,33 +152,13 @@ CheckSummary run_checks(const CheckConfig& config) {
   // Every check is built (its options and metrics checked) before the model is loaded.
   std::vector<CheckPtr> checks;
   for (const Spec& s : config.resolved_checks()) checks.push_back(CheckRegistry::instance().make(s));
-
-  ensure_directory(config.out_dir, "--out");
-  const DirectoryLock lock(config.out_dir);
-  const std::string path = config.out_dir + "/results.sqlite";
-  if (fs::exists(path)) open_for_resume(path, config.repair);
-  ResultsStore store(path);
-  CheckContext context(config, store);
-  context.prepare();
-  context.open_run();
-
-  std::vector<std::pair<std::string, std::vector<Stage>>> grid;
-  int64_t total = 0;
-  for (const auto& check : checks) {
-    if (check->keeps_maps()) grid.push_back({check->name(), check->stages(context)});
-    total += check->unit_count(context);
-  }
-  context.prepare_grid(grid);
-  Progress bar("check " + config.model, total, config.progress);
-  context.set_progress(&bar);
-  for (const auto& check : checks) check->run(context);
-  bar.finish(std::to_string(context.units_done()) + " units computed, " + std::to_string(context.units_skipped()) +
-             " reused");
-
-  CheckSummary s;
-  s.run_id = context.run();
-  s.units_done = context.units_done();
-  s.units_skipped = context.units_skipped();
+  const distributed::Shard shard = distributed::parse_shard(config.shard);
+  CheckConfig c = config;
+  c.out_dir = shard.directory(config.out_dir);
+  const distributed::World& world = distributed::World::instance();
+  CheckSummary s = !world.distributed() ? run_here(c, checks, shard)
+                   : world.rank() == 0  ? coordinate_run(c, checks, shard)
+                                        : serve_run(c, checks);
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return s;
 }

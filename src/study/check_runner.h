@@ -9,8 +9,13 @@
 //   DIR/cache/<run>/original/<m>.npy         the trained model's explanations, reused on resume
 // Work is committed unit by unit (check, stage, method): a killed run loses nothing committed and a
 // rerun with the same configuration resumes; adding a method computes only that method. The runner
-// is a loop over the configuration's checks (study/checks/check.h).
+// computes the units of the configuration's checks (study/checks/check.h) as tasks (check_tasks.h):
+// in order in one process; or, in a distributed World (distributed/world.h: started by mpirun), rank 0
+// opens the study and hands tasks out to every rank (itself included), and it alone commits them, so
+// the store, its crash safety and resume are those of one process. With CheckConfig::shard, only one
+// shard's units, into OUT/shards/K-of-N/ (`sanity merge` joins the shards: study/merge.h).
 #include <cstdint>
+#include <vector>
 
 #include "study/check_config.h"
 
@@ -20,6 +25,7 @@ struct CheckSummary {
   int64_t run_id = 0;
   int64_t units_done = 0, units_skipped = 0;  // computed now / already in the database
   double seconds = 0;
+  std::vector<int64_t> units_by_rank;  // distributed (on rank 0): units computed by each rank
 };
 
 CheckSummary run_checks(const CheckConfig& config);

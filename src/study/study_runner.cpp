@@ -8,6 +8,8 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "data/sources.h"
+#include "distributed/coordination.h"
+#include "distributed/shard.h"
 #include "metrics/registry.h"
 #include "models/train_job.h"
 #include "report/report.h"
@@ -19,25 +21,34 @@ namespace fs = std::filesystem;
 namespace sanity {
 namespace {
 
+// Trains a built-in model once for the whole study: on rank 0 of a distributed run (the others wait
+// and read the file), and under a lock that makes concurrent shards wait for the first to train it.
 std::string train_if_needed(const StudyModel& m, const std::string& suffix, const TrainOptions& options,
                             const StudyConfig& c, const StudyRunOptions& o, StudySummary& s) {
-  TrainJob job{m.builtin, m.dataset, c.out + "/models/" + m.name + suffix, options, o.data_dir, o.device};
-  job.options.progress = o.progress;
-  bool reused = false;
-  const nlohmann::json metrics = ensure_trained(job, &reused);
-  ++(reused ? s.models_reused : s.models_trained);
-  std::fprintf(stderr, "%s %s%s: test accuracy %.2f%%, train accuracy %.2f%%\n", reused ? "reusing" : "trained",
-               m.name.c_str(), suffix.c_str(), 100 * metrics.value("test_accuracy", 0.0),
-               100 * metrics.value("train_accuracy", 0.0));
-  return job.out + "/model.onnx";
+  return distributed::run_on_rank0([&] {
+    TrainJob job{m.builtin, m.dataset, c.out + "/models/" + m.name + suffix, options, o.data_dir, o.device};
+    job.options.progress = o.progress;
+    std::optional<DirectoryLock> shards_lock;
+    if (!o.shard.empty()) shards_lock.emplace(job.out, /*wait=*/true);
+    bool reused = false;
+    const nlohmann::json metrics = ensure_trained(job, &reused);
+    ++(reused ? s.models_reused : s.models_trained);
+    std::fprintf(stderr, "%s %s%s: test accuracy %.2f%%, train accuracy %.2f%%\n", reused ? "reusing" : "trained",
+                 m.name.c_str(), suffix.c_str(), 100 * metrics.value("test_accuracy", 0.0),
+                 100 * metrics.value("train_accuracy", 0.0));
+    return job.out + "/model.onnx";
+  });
 }
 
-void write_study_json(const StudyConfig& c, const StudyRunOptions& o) {
+void write_study_json(const StudyConfig& c, const StudyRunOptions& o, const std::string& dir) {
+  const distributed::World& world = distributed::World::instance();
   nlohmann::json j;
   j["config"] = c.to_json();
   j["versions"] = {{"sanity", SANITY_VERSION}, {"torch", TORCH_VERSION}};
   j["machine"] = {{"threads", torch::get_num_threads()}, {"device", o.device}};
-  write_file_atomically(c.out + "/study.json", j.dump(2) + "\n");
+  if (world.distributed()) j["machine"]["ranks"] = world.size();
+  if (!o.shard.empty()) j["shard"] = o.shard;
+  write_file_atomically(dir + "/study.json", j.dump(2) + "\n");
 }
 
 }  // namespace
@@ -67,9 +78,15 @@ StudySummary run_study(const StudyConfig& c, const StudyRunOptions& o) {
   const auto start = std::chrono::steady_clock::now();
   StudySummary s;
   validate_study(c);
-  ensure_directory(c.out, "--out");
-  const DirectoryLock lock(c.out);
-  write_study_json(c, o);
+  const distributed::Shard shard = distributed::parse_shard(o.shard);
+  const std::string dir = shard.directory(c.out);
+  std::optional<DirectoryLock> lock;  // rank 0 alone writes the study directory
+  distributed::run_on_rank0([&] {
+    ensure_directory(dir, "--out");
+    lock.emplace(dir);
+    write_study_json(c, o, dir);
+    return std::string();
+  });
   for (const auto& m : c.models) {
     CheckConfig cc;
     cc.model = m.builtin.empty() ? m.onnx : train_if_needed(m, "", m.train, c, o, s);
@@ -118,13 +135,21 @@ StudySummary run_study(const StudyConfig& c, const StudyRunOptions& o) {
     cc.out_dir = c.out;
     cc.progress = o.progress;
     cc.repair = o.repair;
+    cc.shard = o.shard;
     const CheckSummary r = run_checks(cc);
     s.units_done += r.units_done;
     s.units_skipped += r.units_skipped;
+    s.units_by_rank.resize(std::max(s.units_by_rank.size(), r.units_by_rank.size()), 0);
+    for (size_t i = 0; i < r.units_by_rank.size(); ++i) s.units_by_rank[i] += r.units_by_rank[i];
   }
-  if (c.report) {
-    if (o.progress) std::fprintf(stderr, "writing the report\n");
-    s.report = report::write_report(c.out, c.out + "/report").html;
+  if (c.report && shard.whole()) {
+    s.report = distributed::run_on_rank0([&] {
+      if (o.progress) std::fprintf(stderr, "writing the report\n");
+      return report::write_report(c.out, c.out + "/report").html;
+    });
+  } else if (!shard.whole()) {
+    std::fprintf(stderr, "shard %s done; once every shard is, `sanity merge %s %s/shards/*` joins them and `sanity report "
+                 "--study %s` writes the report\n", o.shard.c_str(), c.out.c_str(), c.out.c_str(), c.out.c_str());
   }
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return s;

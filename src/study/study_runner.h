@@ -4,6 +4,8 @@
 //   OUT/models/<name>/          built-in models trained here (model.onnx, metrics.json), reused
 //   OUT/results.sqlite, maps/   every check of every model (study/check_runner.h), resumable
 //   OUT/report/                 figures and report.html (report/report.h)
+// In a distributed World (distributed/world.h) every rank runs it: rank 0 trains, writes the files and
+// the report while the others wait, and every rank computes the checks' units.
 #include <string>
 #include <vector>
 
@@ -16,6 +18,9 @@ struct StudyRunOptions {
   std::string device = "cpu";
   bool progress = true;
   bool repair = false;      // rebuild a damaged results store (CheckConfig::repair)
+  // "K/N": this shard's units into OUT/shards/K-of-N/ (CheckConfig::shard); models are still trained
+  // once into OUT/models/ (the first shard trains, concurrent ones wait); no report until merged.
+  std::string shard;
 };
 
 // Everything a study needs that can be checked before any work (model, data and label files exist,
@@ -27,6 +32,7 @@ struct StudySummary {
   double seconds = 0;
   int64_t units_done = 0, units_skipped = 0, models_trained = 0, models_reused = 0;
   std::string report;  // path of report.html ('' when not written)
+  std::vector<int64_t> units_by_rank;  // distributed (on rank 0): units computed by each rank
 };
 
 StudySummary run_study(const StudyConfig& config, const StudyRunOptions& options);

@@ -17,31 +17,17 @@
 #include "results/store.h"
 #include "study/check_runner.h"
 #include "study/study_config.h"
+#include "check_fixture.h"
 #include "test_util.h"
 
 using namespace sanity;
 
 namespace {
 
-// Two CNNs with different weights (the second stands in for the permuted-label model) and 12
-// digit-like inputs, written once.
-struct Fixture {
-  std::string dir, model, permuted, images;
-};
-
+// Two CNNs and 12 digit-like inputs, written once.
+using Fixture = test::CheckFixture;
 const Fixture& fixture() {
-  static Fixture f = [] {
-    Fixture x;
-    x.dir = test::temp_dir("study");
-    x.model = x.dir + "/cnn.onnx";
-    x.permuted = x.dir + "/permuted.onnx";
-    x.images = x.dir + "/images.npy";
-    save_onnx(build_cnn(0), x.model);
-    save_onnx(build_cnn(7), x.permuted);
-    torch::manual_seed(3);
-    write_npy(x.images, (torch::rand({12, 1, 28, 28}) > 0.7).to(torch::kFloat32));
-    return x;
-  }();
+  static const Fixture f = test::make_check_fixture("study", 12, 3);
   return f;
 }
 

@@ -1,13 +1,20 @@
 #include "study/checks/check.h"
 
+#include <algorithm>
+
 #include "metrics/registry.h"
 #include "stats/proportion.h"
 #include "study/checks/context.h"
 
 namespace sanity {
 
-int64_t Check::unit_count(const CheckContext& c) const {
-  return static_cast<int64_t>(stages(c).size() * c.methods().size());
+std::vector<UnitKey> Check::units(const CheckContext& c) const {
+  std::vector<UnitKey> out;
+  for (const Stage& s : stages(c)) {
+    if (has_stage_unit()) out.push_back({s.index, ""});
+    for (const auto& m : c.methods()) out.push_back({s.index, m.spec});
+  }
+  return out;
 }
 
 Graph Check::model(CheckContext& c, const Stage& s) const { return c.stage_model(s); }
@@ -24,32 +31,27 @@ std::vector<Measurement> Check::stage_quantities(CheckContext& c, const Stage& s
   return rows;
 }
 
-void Check::run(CheckContext& c) const {
+UnitOutput Check::compute(CheckContext& c, const UnitKey& unit) const {
   const std::vector<Stage> all = stages(c);
-  for (const auto& s : all) c.store().label_stage(c.run(), name(), s.index, s.name);
-  for (const auto& stage : all) {
-    std::vector<const PreparedMethod*> todo;
-    for (const auto& m : c.methods()) {
-      if (c.store().is_done({c.run(), name(), stage.index, m.spec})) c.unit_skipped();
-      else todo.push_back(&m);
-    }
-    const WorkUnit stage_unit{c.run(), name(), stage.index, ""};
-    const bool stage_todo = has_stage_unit() && !c.store().is_done(stage_unit);
-    if (todo.empty() && !stage_todo) continue;
-    const std::string where = name() + " stage " + std::to_string(stage.index) + " (" + stage.name + ")";
-    c.status(where);
-    const Graph m = model(c, stage);
-    if (stage_todo) c.store().record_unit(stage_unit, stage_quantities(c, stage, m));
-    const Tensor t = targets(c, m);
-    for (const PreparedMethod* method : todo) {
-      c.status(where + " " + method->spec);
-      std::vector<Measurement> rows;
-      const Tensor maps = measure(c, stage, *method, m, t, rows);
-      if (keeps_maps()) c.save_grid_maps(name(), stage.index, *method, maps);
-      c.store().record_unit({c.run(), name(), stage.index, method->spec}, rows);
-      c.unit_done();
-    }
+  const auto stage = std::find_if(all.begin(), all.end(), [&](const Stage& s) { return s.index == unit.stage; });
+  if (stage == all.end()) throw std::logic_error(name() + " has no stage " + std::to_string(unit.stage));
+  const std::string where = name() + " stage " + std::to_string(stage->index) + " (" + stage->name + ")";
+  c.status(where + (unit.method.empty() ? "" : " " + unit.method));
+  const CheckContext::StageModel& m = c.stage_model_of(name(), stage->index, [&] {
+    Graph g = model(c, *stage);
+    Tensor t = targets(c, g);
+    return CheckContext::StageModel{std::move(g), std::move(t)};
+  });
+  UnitOutput out;
+  std::vector<Measurement> rows;
+  if (unit.method.empty()) {
+    rows = stage_quantities(c, *stage, m.model);
+  } else {
+    const Tensor maps = measure(c, *stage, c.method(unit.method), m.model, m.targets, rows);
+    if (keeps_maps()) out.maps = c.grid_part(maps);
   }
+  out.units.push_back({stage->index, std::move(rows)});
+  return out;
 }
 
 Option metric_option(std::string fallback, std::string help) {

@@ -1,8 +1,8 @@
 #pragma once
 // The sanity checks as types: one file per check in this folder, each a Check and one registration
 // (registry.cpp). A check says which stages it has, which model each stage explains, what it records
-// per stage and per method, and how the report reads it; the runner (study/check_runner.h) is a loop
-// over the checks of a configuration, every one run against the same CheckContext (context.h).
+// per stage and per method, and how the report reads it; the runner (study/check_runner.h) computes
+// the units of every check of a configuration against the same CheckContext (context.h).
 //
 //   cascading, bottom_up, independent  model parameter randomization (Adebayo et al. 2018)
 //   data          a model trained on permuted labels
@@ -33,6 +33,21 @@ class CheckContext;
 struct CheckConfig;
 struct PreparedMethod;
 
+// One work unit of a check: a stage for one method, or (method '') the stage's own quantities. Its
+// (check, stage, method) is the unit's completion marker in the store.
+struct UnitKey {
+  int64_t stage = 0;
+  std::string method;
+};
+
+// What computing a unit produced, in the order the runner commits it. Computing touches no store and
+// no study file, so any process of a distributed run can do it (study/check_runner.h).
+struct UnitOutput {
+  std::vector<std::pair<int64_t, std::string>> labels;              // stage labels found on the way (csc)
+  std::vector<std::pair<int64_t, std::vector<Measurement>>> units;  // (stage, rows); the unit's own marker last
+  Tensor maps;  // the saliency grid's images of this unit (undefined: none kept)
+};
+
 class Check {
  public:
   explicit Check(Spec spec) : spec_(std::move(spec)) {}
@@ -42,11 +57,12 @@ class Check {
 
   // The stages, in order; their labels go into the stages table.
   virtual std::vector<Stage> stages(const CheckContext& c) const = 0;
-  // Work units for the progress bar.
-  virtual int64_t unit_count(const CheckContext& c) const;
-  // Computes every unit the store does not hold yet. The default: per stage, one unit of per-stage
-  // quantities (method '') when has_stage_unit(), and one unit per method from measure().
-  virtual void run(CheckContext& c) const;
+  // Every unit, done or not, in order. The default: per stage, its quantities (method '') when
+  // has_stage_unit(), then one unit per method.
+  virtual std::vector<UnitKey> units(const CheckContext& c) const;
+  // Computes one unit. The default: the stage's model and targets (kept for the stage's next unit),
+  // then stage_quantities() or measure().
+  virtual UnitOutput compute(CheckContext& c, const UnitKey& unit) const;
   // Whether the saliency grid keeps this check's maps per stage (maps/<run>/<check>/<stage>/).
   virtual bool keeps_maps() const { return true; }
 

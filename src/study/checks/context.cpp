@@ -77,7 +77,18 @@ void write_json(const std::string& path, const nlohmann::json& j) {
 
 }  // namespace
 
-CheckContext::CheckContext(const CheckConfig& config, ResultsStore& store) : c_(config), store_(store) {}
+CheckContext::CheckContext(const CheckConfig& config, ResultsStore* store) : c_(config), store_(store) {}
+
+ResultsStore& CheckContext::store() {
+  if (!store_) throw std::logic_error("the results store is written by rank 0 alone");
+  return *store_;
+}
+
+const PreparedMethod& CheckContext::method(const std::string& spec) const {
+  for (const auto& m : methods_)
+    if (m.spec == spec) return m;
+  throw std::logic_error("no prepared method " + spec);
+}
 
 void CheckContext::prepare() {
   bool fits = false;
@@ -107,6 +118,7 @@ void CheckContext::prepare() {
   if (fs::path(c_.model).extension() == ".onnx") cache_dir_ = fs::absolute(c_.model).parent_path().string();
   check_batch_memory();
   drop_unsupported_methods();
+  grid_count_ = std::min<int64_t>(c_.grid_images, data_.size());
 }
 
 // The largest batch must fit in memory: the forward values of every node are kept for the backward
@@ -127,22 +139,36 @@ void CheckContext::check_batch_memory() const {
   }
 }
 
-void CheckContext::open_run() {
+RunConfig CheckContext::run_config() const {
   RunConfig rc;
   rc.model = c_.model + "#" + weights_fingerprint(trained_);
   rc.data = data_identity_;
   rc.options = c_.identity();
   rc.options["inputs"] = input_keys();
   rc.seed = c_.data.testbed.seed;
-  const std::vector<RunInfo> before = store_.runs();
-  run_ = store_.open_run(rc);
-  run_dir_ = std::to_string(run_);
-  const bool resumed = std::any_of(before.begin(), before.end(), [&](const RunInfo& r) { return r.id == run_; });
+  return rc;
+}
+
+RunConfig CheckContext::open_run() {
+  const RunConfig rc = run_config();
+  const std::vector<RunInfo> before = store().runs();
+  const int64_t run = store().open_run(rc);
+  const bool resumed = std::any_of(before.begin(), before.end(), [&](const RunInfo& r) { return r.id == run; });
+  run_dir_ = std::to_string(run);
   if (!resumed) note_other_runs(before, rc);
-  has_labels_ = data_.labels.defined() && (data_.labels >= 0).all().item<bool>();
-  if (c_.target == "true" && !has_labels_) throw InputError("--target true: the data has no labels");
+  begin_run(run);
   if (resumed) verify_saved_maps();
   write_json(c_.out_dir + "/maps/" + run_dir_ + "/config.json", c_.to_json());
+  return rc;
+}
+
+void CheckContext::join_run(int64_t run) { begin_run(run); }
+
+void CheckContext::begin_run(int64_t run) {
+  run_ = run;
+  run_dir_ = std::to_string(run);
+  has_labels_ = data_.labels.defined() && (data_.labels >= 0).all().item<bool>();
+  if (c_.target == "true" && !has_labels_) throw InputError("--target true: the data has no labels");
   targets0_ = targets_for(trained_);
 }
 
@@ -207,14 +233,14 @@ void CheckContext::verify_saved_maps() {
   for (const auto& e : CheckRegistry::instance().entries())
     keeps[e.name] = e.make(CheckRegistry::instance().resolve(Spec{e.name, {}, {}}))->keeps_maps();
   std::vector<std::string> damaged;
-  for (const WorkUnit& u : store_.done_units(run_)) {
+  for (const WorkUnit& u : store().done_units(run_)) {
     const auto it = std::find_if(methods_.begin(), methods_.end(), [&](const PreparedMethod& m) { return m.spec == u.method; });
     if (it == methods_.end() || !keeps[u.check]) continue;
     const std::string path = c_.out_dir + "/maps/" + run_dir_ + "/" + u.check + "/" + std::to_string(u.stage) + "/" +
                              it->file + ".npy";
     const std::string problem = npy_problem(path);
     if (problem.empty()) continue;
-    if (c_.repair) store_.forget_unit(u);
+    if (c_.repair) store().forget_unit(u);
     else damaged.push_back(problem);
   }
   if (!damaged.empty())
@@ -250,6 +276,16 @@ ExplainOptions CheckContext::explain_options() const {
 
 Graph CheckContext::stage_model(const Stage& s) const {
   return s.randomized.empty() ? trained_.clone() : sanity::stage_model(trained_, s, c_.reinit);
+}
+
+const CheckContext::StageModel& CheckContext::stage_model_of(const std::string& check, int64_t stage,
+                                                             const std::function<StageModel()>& make) {
+  if (!stage_model_ || stage_key_ != std::make_pair(check, stage)) {
+    stage_model_.reset();  // one model at a time
+    stage_model_ = make();
+    stage_key_ = {check, stage};
+  }
+  return *stage_model_;
 }
 
 Tensor CheckContext::targets_for(const Graph& model) const {
@@ -324,7 +360,6 @@ void CheckContext::add_rows(std::vector<Measurement>& rows, const Metric& metric
 }
 
 void CheckContext::prepare_grid(const std::vector<std::pair<std::string, std::vector<Stage>>>& staged_checks) {
-  grid_count_ = std::min<int64_t>(c_.grid_images, data_.size());
   const std::string dir = c_.out_dir + "/maps/" + run_dir_;
   fs::create_directories(dir);
   write_npy(dir + "/images.npy", data_.images.narrow(0, 0, grid_count_));
@@ -338,18 +373,20 @@ void CheckContext::prepare_grid(const std::vector<std::pair<std::string, std::ve
 }
 
 void CheckContext::save_grid_maps(const std::string& check, int64_t stage, const PreparedMethod& m, const Tensor& e) const {
-  if (grid_count_ == 0 || !e.defined()) return;
+  const Tensor kept = grid_part(e);
+  if (!kept.defined()) return;
   const std::string dir = c_.out_dir + "/maps/" + run_dir_ + "/" + check + "/" + std::to_string(stage);
   fs::create_directories(dir);
-  write_npy(dir + "/" + m.file + ".npy", e.narrow(0, 0, grid_count_));
+  write_npy(dir + "/" + m.file + ".npy", kept);
+}
+
+Tensor CheckContext::grid_part(const Tensor& maps) const {
+  if (grid_count_ == 0 || !maps.defined()) return {};
+  return maps.size(0) == grid_count_ ? maps : maps.narrow(0, 0, grid_count_);
 }
 
 void CheckContext::status(const std::string& s) const {
   if (bar_) bar_->set_status(s);
-}
-
-void CheckContext::advance() const {
-  if (bar_) bar_->advance(1);
 }
 
 }  // namespace sanity

@@ -6,6 +6,7 @@
 //                against the same maps)
 //   explain(...) maps of a stage's model, in memory by (method, weights fingerprint, targets), so
 //                independent randomization's first stage reuses cascading's
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -27,22 +28,28 @@ struct PreparedMethod {
 
 class CheckContext {
  public:
-  CheckContext(const CheckConfig& config, ResultsStore& store);
+  // `store`: the study's results store, on the one process that writes it; null in the other
+  // processes of a distributed run, which only compute units.
+  CheckContext(const CheckConfig& config, ResultsStore* store);
 
   // Loads the model and data, builds methods and metrics; then open_run() names the run by the
   // content of every input (model weights, data, fit data, rules files, permuted model) and checks
-  // the maps of units already done.
+  // the maps of units already done. A process without the store joins the run rank 0 opened.
   void prepare();
-  void open_run();
+  RunConfig open_run();  // returns the run's identity
+  void join_run(int64_t run);
+  // The run's identity: what open_run() looks the run up by.
+  RunConfig run_config() const;
 
   const CheckConfig& config() const { return c_; }
-  ResultsStore& store() { return store_; }
+  ResultsStore& store();
   int64_t run() const { return run_; }
   const Graph& trained() const { return trained_; }
   const Tensor& images() const { return data_.images; }
   const Tensor& ids() const { return ids_; }
   const Tensor& trained_targets() const { return targets0_; }
   const std::vector<PreparedMethod>& methods() const { return methods_; }
+  const PreparedMethod& method(const std::string& spec) const;  // by canonical spec
   const std::vector<MetricPtr>& metrics() const { return metrics_; }
   const std::vector<LayerGroup>& groups() const { return groups_; }
   int64_t batch_size() const { return c_.batch_size; }
@@ -51,6 +58,13 @@ class CheckContext {
 
   // The trained model with the stage's layers re-initialized (a copy when none are).
   Graph stage_model(const Stage& s) const;
+  // The model and targets of a check's stage, built by `make` and kept for the next unit of the same
+  // stage (one stage at a time: units of a stage usually follow each other).
+  struct StageModel {
+    Graph model;
+    Tensor targets;
+  };
+  const StageModel& stage_model_of(const std::string& check, int64_t stage, const std::function<StageModel()>& make);
   // The configuration's target rule (predicted per model, trained, true) on `model`.
   Tensor targets_for(const Graph& model) const;
   // The trained model's explanations, from OUT/cache/<run>/original when a run resumes.
@@ -69,22 +83,12 @@ class CheckContext {
   // The saliency grid: index.json for the checks that keep maps, then the maps of each unit.
   void prepare_grid(const std::vector<std::pair<std::string, std::vector<Stage>>>& staged_checks);
   void save_grid_maps(const std::string& check, int64_t stage, const PreparedMethod& m, const Tensor& e) const;
+  // The images of a unit's maps that the grid keeps (undefined when it keeps none).
+  Tensor grid_part(const Tensor& maps) const;
 
-  // Progress and counts.
+  // What the progress bar says is being computed (none set: nothing).
   void set_progress(Progress* bar) { bar_ = bar; }
   void status(const std::string& s) const;
-  // A unit computed now / found in the store, moving the bar unless the check moves it itself.
-  void unit_done(bool move_bar = true) {
-    ++done_;
-    if (move_bar) advance();
-  }
-  void unit_skipped(bool move_bar = true) {
-    ++skipped_;
-    if (move_bar) advance();
-  }
-  void advance() const;
-  int64_t units_done() const { return done_; }
-  int64_t units_skipped() const { return skipped_; }
 
  private:
   void drop_unsupported_methods();
@@ -93,8 +97,10 @@ class CheckContext {
   void note_other_runs(const std::vector<RunInfo>& before, const RunConfig& rc) const;
   void verify_saved_maps();
 
+  void begin_run(int64_t run);
+
   CheckConfig c_;
-  ResultsStore& store_;
+  ResultsStore* store_;
   std::vector<PreparedMethod> methods_;
   std::vector<MetricPtr> metrics_;
   Graph trained_;
@@ -103,12 +109,14 @@ class CheckContext {
   std::string data_identity_;
   std::vector<LayerGroup> groups_;
   std::string cache_dir_, run_dir_;
-  int64_t run_ = 0, grid_count_ = 0, done_ = 0, skipped_ = 0;
+  int64_t run_ = 0, grid_count_ = 0;
   bool has_labels_ = false;
   static constexpr size_t kStageMapBytes = size_t{1} << 30;
   std::map<std::pair<std::string, uint64_t>, Tensor> stage_maps_;
   size_t stage_map_bytes_ = 0;
   std::map<std::string, Tensor> originals_;
+  std::pair<std::string, int64_t> stage_key_;
+  std::optional<StageModel> stage_model_;
   Progress* bar_ = nullptr;
 };
 

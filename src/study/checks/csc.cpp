@@ -41,44 +41,45 @@ class Csc : public Check {
  public:
   explicit Csc(Spec spec) : Check(std::move(spec)), samples_(static_cast<int>(this->spec().get_int("samples", 5))) {}
   std::vector<Stage> stages(const CheckContext&) const override { return {}; }  // labelled per layer as they come
-  int64_t unit_count(const CheckContext& c) const override { return static_cast<int64_t>(c.methods().size()); }
   bool keeps_maps() const override { return false; }
 
-  void run(CheckContext& c) const override {
+  // One unit per sweep method, at stage 0 (its completion marker).
+  std::vector<UnitKey> units(const CheckContext& c) const override {
+    std::vector<UnitKey> out;
     for (const auto& m : c.methods()) {
-      c.advance();
-      BackpropMethodPtr sweep;
       try {
-        sweep = csc_method(parse_method_spec(m.spec));
+        csc_method(parse_method_spec(m.spec));
+        out.push_back({0, m.spec});
       } catch (const UnsupportedError&) {
-        continue;
       }
-      if (c.store().is_done({c.run(), name(), 0, m.spec})) {
-        c.unit_skipped(/*move_bar=*/false);
-        continue;
-      }
-      c.status(name() + " " + m.spec);
-      CscOptions o;
-      o.samples = samples_;
-      o.seed = c.seed();
-      const ExplainOptions e = c.explain_options();
-      AttributionContext ctx{c.trained(), o.images_per_batch * o.samples, o.seed, c.ids()};
-      ctx.fit_data = e.fit_data;
-      ctx.cache_dir = e.cache_dir;
-      const CscResult r = cosine_similarity_convergence(ctx, *sweep, c.images().to(c.trained().device()), o);
-      const auto units = csc_units(r);
-      for (const auto& u : units) c.store().label_stage(c.run(), name(), u.stage, u.layer);
-      // Deepest first, so a unit at depth 0 marks the method complete only once all are stored.
-      for (auto it = units.rbegin(); it != units.rend(); ++it) c.store().record_unit({c.run(), name(), it->stage, m.spec}, it->rows);
-      if (units.empty() || units.front().stage != 0) c.store().record_unit({c.run(), name(), 0, m.spec}, {});
-      c.unit_done(/*move_bar=*/false);
     }
+    return out;
+  }
+
+  UnitOutput compute(CheckContext& c, const UnitKey& unit) const override {
+    c.status(name() + " " + unit.method);
+    const BackpropMethodPtr sweep = csc_method(parse_method_spec(unit.method));
+    CscOptions o;
+    o.samples = samples_;
+    o.seed = c.seed();
+    const ExplainOptions e = c.explain_options();
+    AttributionContext ctx{c.trained(), o.images_per_batch * o.samples, o.seed, c.ids()};
+    ctx.fit_data = e.fit_data;
+    ctx.cache_dir = e.cache_dir;
+    const CscResult r = cosine_similarity_convergence(ctx, *sweep, c.images().to(c.trained().device()), o);
+    const auto units = csc_units(r);
+    UnitOutput out;
+    for (const auto& u : units) out.labels.push_back({u.stage, u.layer});
+    // Deepest first, so a unit at depth 0 marks the method complete only once all are stored.
+    for (auto it = units.rbegin(); it != units.rend(); ++it) out.units.push_back({it->stage, it->rows});
+    if (units.empty() || units.front().stage != 0) out.units.push_back({0, {}});
+    return out;
   }
 
  protected:
   Tensor measure(CheckContext&, const Stage&, const PreparedMethod&, const Graph&, const Tensor&,
                  std::vector<Measurement>&) const override {
-    return {};  // run() above does the work
+    return {};  // compute() above does the work
   }
 
  private:

@@ -1,0 +1,197 @@
+#include "study/merge.h"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/files.h"
+#include "core/hash.h"
+#include "core/json.h"
+#include "results/store.h"
+#include "study/checks/context.h"
+
+namespace fs = std::filesystem;
+
+namespace sanity {
+namespace {
+
+// One store to merge from, locked while the merge reads it (a shard still computing is refused).
+struct Source {
+  std::string name, dir;
+  std::unique_ptr<DirectoryLock> lock;
+  std::unique_ptr<ResultsStore> store;
+  std::vector<RunInfo> runs;
+};
+
+std::string identity(const RunConfig& c) {
+  return c.model + "\n" + c.data + "\n" + c.options.dump() + "\n" + std::to_string(c.seed);
+}
+
+std::string describe_run(const RunConfig& c) { return "the run of model " + c.model + " on " + c.data; }
+
+std::string describe_unit(const WorkUnit& u) {
+  return "unit " + u.check + " stage " + std::to_string(u.stage) + (u.method.empty() ? "" : " " + u.method);
+}
+
+Source open_source(const std::string& given, const std::string& out) {
+  Source s;
+  s.name = given;
+  std::string db = given;
+  if (fs::is_directory(given)) db = (fs::path(given) / "results.sqlite").string();
+  if (!fs::is_regular_file(db))
+    throw InputError("sanity merge: " + given + ": no results.sqlite there (expected a shard's directory, "
+                     "OUT/shards/K-of-N, or its results.sqlite)");
+  s.dir = fs::path(db).parent_path().string();
+  if (s.dir.empty()) s.dir = ".";
+  if (fs::weakly_canonical(s.dir) == fs::weakly_canonical(out))
+    throw InputError("sanity merge: " + given + " is OUT itself; give the shards' directories");
+  s.lock = std::make_unique<DirectoryLock>(s.dir);
+  s.store = std::make_unique<ResultsStore>(db, /*read_only=*/true);
+  s.runs = s.store->runs();
+  return s;
+}
+
+std::vector<Measurement> unit_rows(const ResultsStore& store, const WorkUnit& u) {
+  RowFilter f;
+  f.run = u.run;
+  f.check = u.check;
+  f.stage = u.stage;
+  f.method = u.method;
+  std::vector<Measurement> rows;
+  store.each_row(f, [&](const ResultRow& r) { rows.push_back({r.metric, r.value, r.image, r.step, r.layer}); });
+  return rows;
+}
+
+// The unit's values bit for bit (NULL read back as one NaN), in key order.
+uint64_t digest(const std::vector<Measurement>& rows) {
+  uint64_t h = fnv1a(kFnvOffset, std::to_string(rows.size()));
+  for (const Measurement& m : rows) {
+    h = fnv1a(fnv1a(h, m.metric), m.layer);
+    const int64_t keys[2] = {m.image, m.step};
+    h = fnv1a(h, keys, sizeof keys);
+    h = fnv1a(h, &m.value, sizeof m.value);
+  }
+  return h;
+}
+
+// What the merged stores hold, per run identity: each unit's values and each stage label, with the
+// store that first held them (for the message when another store disagrees).
+struct Seen {
+  std::map<std::tuple<std::string, std::string, int64_t, std::string>, std::pair<uint64_t, std::string>> units;
+  std::map<std::tuple<std::string, std::string, int64_t>, std::pair<std::string, std::string>> labels;
+
+  void add(const std::string& run, const ResultsStore& store, int64_t id, const std::string& where) {
+    for (const WorkUnit& u : store.done_units(id)) {
+      const uint64_t d = digest(unit_rows(store, u));
+      const auto [it, added] = units.try_emplace({run, u.check, u.stage, u.method}, d, where);
+      if (!added && it->second.first != d)
+        throw InputError("sanity merge: " + describe_unit(u) + " has different values in " + it->second.second +
+                         " and " + where + ": not shards of one study (or computed by different builds); nothing "
+                         "was merged");
+    }
+    for (const auto& [key, label] : store.stage_labels(id)) {
+      const auto [it, added] = labels.try_emplace({run, key.first, key.second}, label, where);
+      if (!added && it->second.first != label)
+        throw InputError("sanity merge: " + key.first + " stage " + std::to_string(key.second) + " is '" +
+                         it->second.first + "' in " + it->second.second + " but '" + label + "' in " + where +
+                         ": not shards of one study; nothing was merged");
+    }
+  }
+};
+
+bool copy_if_missing(const std::string& from, const std::string& to) {
+  if (!fs::exists(from) || fs::exists(to)) return false;
+  std::ifstream in(from, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  if (!in) throw InputError("sanity merge: cannot read " + from);
+  fs::create_directories(fs::path(to).parent_path());
+  write_file_atomically(to, bytes.str());
+  return true;
+}
+
+}  // namespace
+
+MergeSummary merge_shards(const std::string& out, const std::vector<std::string>& shards) {
+  if (shards.empty()) throw InputError("sanity merge: give the shards to merge (OUT/shards/*)");
+  ensure_directory(out, "sanity merge OUT");
+  const DirectoryLock lock(out);
+  std::vector<Source> sources;
+  for (const auto& s : shards) sources.push_back(open_source(s, out));
+
+  // Shards of one study hold the same runs.
+  std::map<std::string, RunConfig> runs;
+  for (const RunInfo& r : sources[0].runs) runs[identity(r.config)] = r.config;
+  for (const Source& s : sources) {
+    std::map<std::string, RunConfig> mine;
+    for (const RunInfo& r : s.runs) mine[identity(r.config)] = r.config;
+    for (const auto& [key, config] : runs)
+      if (!mine.count(key))
+        throw InputError("sanity merge: " + s.name + " lacks " + describe_run(config) + " that " + sources[0].name +
+                         " holds: not shards of one study (or that shard has not started this run yet); nothing was "
+                         "merged");
+    for (const auto& [key, config] : mine)
+      if (!runs.count(key))
+        throw InputError("sanity merge: " + s.name + " holds " + describe_run(config) + " that " + sources[0].name +
+                         " lacks: not shards of one study; nothing was merged");
+  }
+
+  // Every unit held twice must have the same values, also against what OUT holds already.
+  const std::string path = out + "/results.sqlite";
+  std::optional<ResultsStore> target;
+  Seen seen;
+  if (fs::exists(path)) {
+    ResultsStore(path).check_integrity();
+    target.emplace(path);
+    for (const RunInfo& r : target->runs())
+      if (runs.count(identity(r.config))) seen.add(identity(r.config), *target, r.id, path);
+  }
+  for (const Source& s : sources)
+    for (const RunInfo& r : s.runs) seen.add(identity(r.config), *s.store, r.id, s.name);
+
+  // Then the writing, unit by unit: maps first, rows and marker last.
+  if (!target) target.emplace(path);
+  MergeSummary summary;
+  summary.runs = static_cast<int64_t>(runs.size());
+  for (const Source& s : sources) {
+    for (const RunInfo& r : s.runs) {
+      const int64_t id = target->open_run(r.config);
+      const std::string from = s.dir + "/maps/" + std::to_string(r.id), to = out + "/maps/" + std::to_string(id);
+      for (const char* f : {"index.json", "images.npy", "config.json"})
+        summary.files_copied += copy_if_missing(from + "/" + f, to + "/" + f);
+      for (const auto& [key, label] : s.store->stage_labels(r.id)) target->label_stage(id, key.first, key.second, label);
+      for (const WorkUnit& u : s.store->done_units(r.id)) {
+        const WorkUnit here{id, u.check, u.stage, u.method};
+        if (target->is_done(here)) {
+          ++summary.units_present;
+          continue;
+        }
+        if (!u.method.empty()) {
+          const std::string file = "/" + u.check + "/" + std::to_string(u.stage) + "/" + method_file_name(u.method) + ".npy";
+          summary.files_copied += copy_if_missing(from + file, to + file);
+        }
+        target->record_unit(here, unit_rows(*s.store, u));
+        ++summary.units_added;
+      }
+    }
+  }
+  // The study's configuration, for the report, from the first shard that has one.
+  if (!fs::exists(out + "/study.json")) {
+    for (const Source& s : sources) {
+      if (!fs::exists(s.dir + "/study.json")) continue;
+      std::ifstream in(s.dir + "/study.json");
+      nlohmann::json j = parse_json_strict(in, s.dir + "/study.json");
+      j.erase("shard");
+      write_file_atomically(out + "/study.json", j.dump(2) + "\n");
+      ++summary.files_copied;
+      break;
+    }
+  }
+  return summary;
+}
+
+}  // namespace sanity
