@@ -16,6 +16,7 @@ Tensor explain_all(const Method& method, const Graph& model, const Tensor& image
     AttributionContext ctx{model, o.batch_size, o.seed, ids.narrow(0, i, n), diagnostics ? &diag : nullptr};
     ctx.fit_data = o.fit_data;
     ctx.cache_dir = o.cache_dir;
+    ctx.save_fitted = o.save_fitted;
     Tensor e = method.attribute(ctx, images.narrow(0, i, n).to(device), targets.narrow(0, i, n).to(device));
     require_finite_maps(e, method.spec().str(), ctx.image_ids);
     out.push_back(e.detach().to(torch::kCPU));

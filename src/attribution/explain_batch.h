@@ -9,7 +9,8 @@ struct ExplainOptions {
   int64_t batch_size = 256;  // images per call of the method (methods batch their own samples too)
   uint64_t seed = 0;
   const Dataset* fit_data = nullptr;  // training images for methods that fit on data (PatternNet)
-  std::string cache_dir;              // where such methods keep what they fitted
+  std::string cache_dir;              // where such methods find what they fitted (AttributionContext)
+  bool save_fitted = true;            // and whether they save it there
 };
 
 // E(x) for every image: [N, C, H, W] on the CPU. `targets` [N] int64; `ids` [N] int64 image ids.

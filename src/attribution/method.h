@@ -24,8 +24,11 @@ struct AttributionContext {
   // Training images for methods that learn from data (PatternNet / PatternAttribution fit their
   // patterns on a subset); null when none is available.
   const Dataset* fit_data = nullptr;
-  // Where such methods keep what they learned, beside the model file; empty: in memory only.
+  // Where such methods look for what they learned (beside the model file); empty: in memory only.
   std::string cache_dir;
+  // Whether what they fit is also saved there. A study does not: it writes nothing beside the user's
+  // models, and the patterns of each randomized model state would be as large as the model itself.
+  bool save_fitted = true;
 };
 
 // What a map's sign means, which decides how faithfulness measures order it (faithfulness.h).

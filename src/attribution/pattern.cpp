@@ -214,7 +214,7 @@ std::shared_ptr<const Patterns> patterns_for(const AttributionContext& ctx, cons
     images = images.index_select(0, perm.narrow(0, 0, fit.count));
   }
   Patterns p = fit_patterns(g, images.to(g.device()), fit.batch_size, fit.mean_y_all);
-  if (!ctx.cache_dir.empty() && fs::is_directory(ctx.cache_dir))
+  if (ctx.save_fitted && !ctx.cache_dir.empty() && fs::is_directory(ctx.cache_dir))
     save_patterns(p, ctx.cache_dir + "/patterns-" + key + ".pt");
   return finish(std::move(p), key);
 }

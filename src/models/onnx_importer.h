@@ -131,6 +131,11 @@ class Importer {
 };
 
 using OpHandler = std::function<void(Importer&, const onnx::NodeProto&)>;
+// The handler of an operator that is one parameter-free layer L (Relu, Tanh, Erf, ...).
+template <class L>
+OpHandler unary() {
+  return [](Importer& im, const onnx::NodeProto& n) { im.emit_or_fold(n, std::make_unique<L>()); };
+}
 // Operator type -> handler, for every supported operator (onnx_ops.cpp and onnx_ops_*.cpp).
 const std::map<std::string, OpHandler>& operator_table();
 // The operators that only ever fold (shape arithmetic: Shape, Equal, Where, Range, ...).

@@ -87,11 +87,6 @@ void batch_norm(Importer& im, const Node& n) {
           {im.value(n, 0)});
 }
 
-template <class L>
-OpHandler unary() {
-  return [](Importer& im, const Node& n) { im.emit_or_fold(n, std::make_unique<L>()); };
-}
-
 void leaky_relu(Importer& im, const Node& n) {
   im.emit_or_fold(n, std::make_unique<LeakyReLU>(im.attr_float(n, "alpha", 0.01)));
 }

@@ -37,11 +37,6 @@ void neg(Importer& im, const Node& n) {
   im.emit_or_fold(n, std::make_unique<ConstArith>(ConstArith::Op::Mul, torch::tensor(-1.0f), false));
 }
 
-template <class L>
-OpHandler unary() {
-  return [](Importer& im, const Node& n) { im.emit_or_fold(n, std::make_unique<L>()); };
-}
-
 // Slice bounds as integers; opset < 10 gives them as attributes.
 struct Bounds {
   std::vector<BatchAffine> starts, ends;

@@ -2,10 +2,14 @@
 // What the report knows about each randomization check: its title, the x axis of its similarity
 // figure, how to read that figure, and how its ranking score is taken (ranking.h). All of it comes
 // from the check registry (study/checks/check.h): each check declares how it is drawn.
+#include <limits>
 #include <string>
 #include <vector>
 
 namespace sanity::report {
+
+// An undefined score (a missing cell of a table, a rank without scores).
+inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 struct CheckInfo {
   std::string name;     // as stored in measurements.check_name: "cascading"

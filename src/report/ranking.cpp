@@ -18,8 +18,6 @@ namespace sanity::report {
 
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
 // One column of the table while it is being collected: method -> score, and where the score is a
 // mean over images, the per-image values behind it (method -> groups -> image -> value) with the
 // score's form (offset + scale * mean of the group means), for the rank agreements' intervals.

@@ -13,8 +13,6 @@ namespace sanity::report {
 
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
 std::string esc(const std::string& s) { return escape_markup(s); }
 
 // "0.123 [0.110, 0.135]"

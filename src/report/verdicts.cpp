@@ -13,8 +13,6 @@ namespace sanity::report {
 
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
 // Reads the per-image rows and the bootstrap summaries of (check, stage, metric) into v.
 void collect(const Study& study, int64_t run, const std::string& metric, const VerdictRule& rule, CheckVerdicts& v) {
   std::map<std::string, std::map<int64_t, double>> by_method;

@@ -7,13 +7,41 @@
 #include "core/error.h"
 #include "core/rng.h"
 #include "results/sqlite.h"
+#include "results/store_rows.h"
 
 namespace sanity {
 namespace {
 
 // "sani": marks the file as ours, so another program's SQLite file is refused, not written into.
 constexpr int64_t kApplicationId = 0x73616e69;
-constexpr int64_t kSchemaVersion = 1;
+constexpr int64_t kSchemaVersion = 2;
+
+// Schema version 2 keeps each series' keys (run, check, stage, method, metric, layer) once, in
+// `series`, and its numbers in `points`: 1.4 M rows of the default study take 30 MB instead of the
+// 222 MB of version 1, which repeated the keys' text in every row and again in an index. The view
+// `measurements` has version 1's columns, so SQL written against version 1 reads either version.
+const char* kSeriesTables = R"sql(
+CREATE TABLE series (
+  series_id  INTEGER PRIMARY KEY,
+  run_id     INTEGER NOT NULL REFERENCES runs (run_id),
+  check_name TEXT NOT NULL,
+  stage      INTEGER NOT NULL,
+  method     TEXT NOT NULL,
+  metric     TEXT NOT NULL,
+  layer      TEXT NOT NULL,
+  UNIQUE (run_id, check_name, stage, method, metric, layer)
+);
+CREATE TABLE points (
+  series_id  INTEGER NOT NULL REFERENCES series (series_id),
+  image      INTEGER NOT NULL,
+  step       INTEGER NOT NULL,
+  value      REAL,
+  PRIMARY KEY (series_id, image, step)
+) WITHOUT ROWID;
+)sql";
+const char* kMeasurementsView =
+    "CREATE VIEW measurements AS SELECT s.run_id, s.check_name, s.stage, s.method, s.metric, s.layer, "
+    "p.image, p.step, p.value FROM series s JOIN points p ON p.series_id = s.series_id;";
 
 const char* kSchema = R"sql(
 CREATE TABLE runs (
@@ -36,19 +64,6 @@ CREATE TABLE units (
   completed  TEXT NOT NULL,
   PRIMARY KEY (run_id, check_name, stage, method)
 ) WITHOUT ROWID;
-CREATE TABLE measurements (
-  run_id     INTEGER NOT NULL REFERENCES runs (run_id),
-  check_name TEXT NOT NULL,
-  stage      INTEGER NOT NULL,
-  method     TEXT NOT NULL,
-  metric     TEXT NOT NULL,
-  layer      TEXT NOT NULL,
-  image      INTEGER NOT NULL,
-  step       INTEGER NOT NULL,
-  value      REAL,
-  PRIMARY KEY (run_id, check_name, stage, method, metric, layer, image, step)
-) WITHOUT ROWID;
-CREATE INDEX measurements_by_metric ON measurements (run_id, check_name, metric, method, stage);
 CREATE TABLE stages (
   run_id     INTEGER NOT NULL REFERENCES runs (run_id),
   check_name TEXT NOT NULL,
@@ -61,6 +76,38 @@ CREATE TABLE stages (
 const char* kRowColumns = "run_id, check_name, stage, method, metric, layer, image, step, value";
 const char* kKeyOrder = "run_id, check_name, stage, method, metric, layer, image, step";
 
+// Version 1 -> 2 in one transaction (re-checked under the write lock, as two processes may open the
+// file at once); then VACUUM returns the freed pages, when no other process holds the file. Read-only
+// opens leave a version 1 file as it is: every read goes through `measurements`.
+void migrate_from_version_1(const sql::Database& db) {
+  {
+    sql::Transaction t(db);
+    if (db.query_int("PRAGMA user_version").value_or(0) != 1) return;
+    db.exec(R"sql(
+DROP INDEX IF EXISTS measurements_by_metric;
+ALTER TABLE measurements RENAME TO measurements_v1;
+)sql");
+    db.exec(kSeriesTables);
+    db.exec(R"sql(
+INSERT INTO series (run_id, check_name, stage, method, metric, layer)
+  SELECT DISTINCT run_id, check_name, stage, method, metric, layer FROM measurements_v1
+  ORDER BY run_id, check_name, stage, method, metric, layer;
+INSERT INTO points (series_id, image, step, value)
+  SELECT s.series_id, m.image, m.step, m.value FROM measurements_v1 m
+  JOIN series s USING (run_id, check_name, stage, method, metric, layer);
+DROP TABLE measurements_v1;
+)sql");
+    db.exec(kMeasurementsView);
+    db.exec("PRAGMA user_version = 2");
+    t.commit();
+  }
+  try {
+    db.exec("VACUUM");
+  } catch (const std::exception&) {
+    // Another process has the file open: the freed pages are reused by later writes instead.
+  }
+}
+
 // Creates the schema in a new file, or checks that an existing file is a results store we can read.
 void open_schema(const sql::Database& db, bool read_only) {
   const int64_t app = db.query_int("PRAGMA application_id").value_or(0);  // NOTADB surfaces here
@@ -71,6 +118,8 @@ void open_schema(const sql::Database& db, bool read_only) {
         throw InputError("results database '" + db.path() +
                          "': an SQLite database of another program (expected a results.sqlite written by sanity)");
       db.exec(kSchema);
+      db.exec(kSeriesTables);
+      db.exec(kMeasurementsView);
       db.exec("PRAGMA application_id = " + std::to_string(kApplicationId));
       db.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
     }
@@ -80,6 +129,7 @@ void open_schema(const sql::Database& db, bool read_only) {
                      "': not a sanity results store (expected a results.sqlite written by sanity)");
   }
   const int64_t version = db.query_int("PRAGMA user_version").value_or(0);
+  if (version == 1 && !read_only) migrate_from_version_1(db);
   if (version > kSchemaVersion)
     throw InputError("results database '" + db.path() + "': schema version " + std::to_string(version) +
                      " is newer than this sanity reads (" + std::to_string(kSchemaVersion) + "); update sanity");
@@ -107,6 +157,42 @@ struct Where {
       std::visit([&](const auto& v) { s.bind(static_cast<int>(i + 1), v); }, params[i]);
   }
 };
+
+}  // namespace
+
+void insert_measurements(const sql::Database& db, const WorkUnit& u, const std::vector<Measurement>& rows) {
+  sql::Statement add_series(db,
+                            "INSERT OR IGNORE INTO series (run_id, check_name, stage, method, metric, layer) "
+                            "VALUES (?, ?, ?, ?, ?, ?)");
+  sql::Statement find_series(db,
+                             "SELECT series_id FROM series WHERE run_id = ? AND check_name = ? AND stage = ? "
+                             "AND method = ? AND metric = ? AND layer = ?");
+  sql::Statement add_point(db, "INSERT INTO points (series_id, image, step, value) VALUES (?, ?, ?, ?)");
+  std::map<std::pair<std::string, std::string>, int64_t> ids;  // a unit's rows share run, check, stage, method
+  for (const Measurement& m : rows) {
+    auto it = ids.find({m.metric, m.layer});
+    if (it == ids.end()) {
+      add_series.bind(1, u.run).bind(2, u.check).bind(3, u.stage).bind(4, u.method).bind(5, m.metric).bind(6, m.layer);
+      add_series.run();
+      find_series.bind(1, u.run).bind(2, u.check).bind(3, u.stage).bind(4, u.method).bind(5, m.metric).bind(6, m.layer);
+      find_series.step();
+      it = ids.emplace(std::make_pair(m.metric, m.layer), find_series.int64(0)).first;
+      find_series.reset();
+    }
+    add_point.bind(1, it->second).bind(2, m.image).bind(3, m.step).bind(4, m.value).run();
+  }
+}
+
+void delete_measurements(const sql::Database& db, const WorkUnit& u) {
+  const char* where = " WHERE run_id = ? AND check_name = ? AND stage = ? AND method = ?";
+  sql::Statement points(db, std::string("DELETE FROM points WHERE series_id IN (SELECT series_id FROM series") +
+                                where + ")");
+  points.bind(1, u.run).bind(2, u.check).bind(3, u.stage).bind(4, u.method).run();
+  sql::Statement series(db, std::string("DELETE FROM series") + where);
+  series.bind(1, u.run).bind(2, u.check).bind(3, u.stage).bind(4, u.method).run();
+}
+
+namespace {
 
 ResultRow read_row(const sql::Statement& s) {
   return {s.int64(0), s.text(1), s.int64(2), s.text(3), s.text(4), s.text(5), s.int64(6), s.int64(7), s.real(8)};
@@ -178,13 +264,7 @@ bool ResultsStore::is_done(const WorkUnit& u) const {
 bool ResultsStore::record_unit(const WorkUnit& u, const std::vector<Measurement>& rows) {
   sql::Transaction t(*db_);  // the write lock first: is_done and the insert see the same state
   if (is_done(u)) return false;
-  sql::Statement insert(*db_, std::string("INSERT INTO measurements (") + kRowColumns +
-                                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  for (const Measurement& m : rows) {
-    insert.bind(1, u.run).bind(2, u.check).bind(3, u.stage).bind(4, u.method);
-    insert.bind(5, m.metric).bind(6, m.layer).bind(7, m.image).bind(8, m.step).bind(9, m.value);
-    insert.run();
-  }
+  insert_measurements(*db_, u, rows);
   sql::Statement mark(*db_,
                       "INSERT INTO units (run_id, check_name, stage, method, row_count, completed) "
                       "VALUES (?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))");

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "results/sqlite.h"
 #include "results/store.h"
+#include "results/store_rows.h"
 
 namespace fs = std::filesystem;
 
@@ -31,15 +32,11 @@ bool copy_unit(const sql::Database& from, const sql::Database& to, const WorkUni
     sql::Statement rows(from, "SELECT metric, layer, image, step, value FROM measurements "
                               "WHERE run_id = ? AND check_name = ? AND stage = ? AND method = ?");
     rows.bind(1, u.run).bind(2, u.check).bind(3, u.stage).bind(4, u.method);
-    sql::Statement insert(to, "INSERT INTO measurements (run_id, check_name, stage, method, metric, layer, image, "
-                              "step, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    int64_t n = 0;
-    while (rows.step()) {
-      insert.bind(1, u.run).bind(2, u.check).bind(3, u.stage).bind(4, u.method).bind(5, rows.text(0));
-      insert.bind(6, rows.text(1)).bind(7, rows.int64(2)).bind(8, rows.int64(3)).bind(9, rows.real(4)).run();
-      ++n;
-    }
+    std::vector<Measurement> kept;
+    while (rows.step()) kept.push_back({rows.text(0), rows.real(4), rows.int64(2), rows.int64(3), rows.text(1)});
+    const int64_t n = static_cast<int64_t>(kept.size());
     if (n != row_count) return false;
+    insert_measurements(to, u, kept);
     sql::Statement mark(to, "INSERT INTO units (run_id, check_name, stage, method, row_count, completed) "
                             "VALUES (?, ?, ?, ?, ?, ?)");
     mark.bind(1, u.run).bind(2, u.check).bind(3, u.stage).bind(4, u.method).bind(5, row_count).bind(6, completed).run();
@@ -91,11 +88,9 @@ void ResultsStore::check_integrity() const {
 
 void ResultsStore::forget_unit(const WorkUnit& u) {
   sql::Transaction t(*db_);
-  for (const char* table : {"measurements", "units"}) {
-    sql::Statement s(*db_, std::string("DELETE FROM ") + table +
-                               " WHERE run_id = ? AND check_name = ? AND stage = ? AND method = ?");
-    s.bind(1, u.run).bind(2, u.check).bind(3, u.stage).bind(4, u.method).run();
-  }
+  delete_measurements(*db_, u);
+  sql::Statement s(*db_, "DELETE FROM units WHERE run_id = ? AND check_name = ? AND stage = ? AND method = ?");
+  s.bind(1, u.run).bind(2, u.check).bind(3, u.stage).bind(4, u.method).run();
   t.commit();
 }
 

@@ -65,6 +65,16 @@ void open_study(const CheckConfig& c, const std::vector<CheckPtr>& checks, const
   o.plan = plan_tasks(checks, context, shard);
 }
 
+// Once every unit of the run is committed, the trained model's maps cached for resuming
+// (OUT/cache/<run>/, CheckContext::original) are removed, so that a finished study keeps only what it
+// reports: a rerun reuses every unit, and one that adds a method or check to the run computes the
+// trained model's maps again (one pass of each method over the test bed), never reads stale ones.
+void drop_run_cache(const CheckConfig& c, int64_t run, int64_t done, int64_t todo) {
+  if (done != todo) return;
+  std::error_code ignored;  // a cache that cannot be removed costs disk space, not results
+  std::filesystem::remove_all(c.out_dir + "/cache/" + std::to_string(run), ignored);
+}
+
 std::string finished(int64_t done, int64_t skipped) {
   return std::to_string(done) + " units computed, " + std::to_string(skipped) + " reused";
 }
@@ -83,6 +93,7 @@ CheckSummary run_here(const CheckConfig& c, const std::vector<CheckPtr>& checks,
     bar.advance(n);
   }
   bar.finish(finished(done, o.plan.units_skipped));
+  drop_run_cache(c, o.context->run(), done, o.plan.units_todo);
   return {o.context->run(), done, o.plan.units_skipped, 0, {}};
 }
 
@@ -118,6 +129,7 @@ CheckSummary coordinate_run(const CheckConfig& c, const std::vector<CheckPtr>& c
       },
       {true, [&](size_t i) { return describe(o.plan.tasks[i]); }});
   bar.finish(finished(done, o.plan.units_skipped));
+  drop_run_cache(c, context.run(), done, o.plan.units_todo);
   return {context.run(), done, o.plan.units_skipped, 0, by_rank};
 }
 

@@ -139,6 +139,12 @@ TEST(CheckValues, SmprtExplainsPatternMethodsOnEveryRandomizedStage) {
     stages.insert(r.stage);
   }
   EXPECT_EQ(stages.size(), 5u) << "the original and each of the CNN's four layers randomized";
+  // Nothing written beside the user's model (the patterns of each state were kept in memory), and the
+  // finished run's resume cache is gone.
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    EXPECT_TRUE(e.path().filename() == "cnn.onnx" || e.path().filename() == "study") << e.path();
+  EXPECT_FALSE(std::filesystem::exists(c.out_dir + "/cache/1"));
+  EXPECT_TRUE(std::filesystem::exists(c.out_dir + "/results.sqlite"));
 }
 
 TEST(CheckValues, ActivationRankIsOverChannelMeans) {

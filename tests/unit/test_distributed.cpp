@@ -255,7 +255,7 @@ TEST(Distributed, MpiRanksAndMergedShardsGiveTheOneProcessStore) {
   fs::copy(split + "/shards/1-of-2", other + "/changed", fs::copy_options::recursive);
   {
     sql::Database db(other + "/changed/results.sqlite", false);
-    db.exec("UPDATE measurements SET value = value + 1e-9 WHERE value IS NOT NULL");
+    db.exec("UPDATE points SET value = value + 1e-9 WHERE value IS NOT NULL");
   }
   const size_t before = units_done(merged);
   const auto conflict = test::run_cli("merge " + merged + " " + other + "/changed");

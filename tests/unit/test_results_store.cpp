@@ -239,3 +239,86 @@ TEST(ResultsStore, FilesThatAreNotResultsDatabasesGiveOneClearError) {
   }
   test::expect_input_error([&] { ResultsStore(broken, true).rows(); }, "results database '" + broken + "'");
 }
+
+// Schema version 2 keeps a series' keys once: a pixel-flipping-like unit (long method and metric
+// text, 40 images x 50 steps per curve) takes a few bytes a row beyond its 8-byte value, where
+// version 1 took ~150 (the keys' text in every row and again in an index).
+TEST(ResultsStore, RowsAreStoredCompactly) {
+  const std::string path = test::temp_dir("store-compact") + "/results.sqlite";
+  {
+    ResultsStore store(path);
+    const int64_t run = store.open_run(study_config());
+    const std::string method = "smoothgrad(lrp(composite=epsilon_plus_flat, epsilon=1e-06), n=50, sigma=0.15)";
+    for (int u = 0; u < 10; ++u) {
+      std::vector<Measurement> rows;
+      for (const char* metric : {"morf_logit_with_a_long_name", "lerf_logit_with_a_long_name"})
+        for (int image = 0; image < 40; ++image)
+          for (int step = 0; step < 50; ++step) rows.push_back({metric, std::sin(u + image * 0.1 + step), image, step});
+      ASSERT_TRUE(store.record_unit({run, "pixel_flipping", u, method}, rows));
+    }
+    EXPECT_EQ(store.rows({.run = run, .stage = 3}).size(), 4000u);
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  EXPECT_LT(std::filesystem::file_size(path), 40000u * 24) << "bytes for 40,000 rows";
+}
+
+// A version 1 store (one table `measurements` with every key in every row) is read as it is when
+// opened read-only, and converted to version 2 with the same rows when opened for writing.
+TEST(ResultsStore, AVersion1StoreIsReadAndConverted) {
+  const std::string path = test::temp_dir("store-v1") + "/results.sqlite";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  const char* v1 = R"sql(
+CREATE TABLE runs (run_id INTEGER PRIMARY KEY, model TEXT NOT NULL, data TEXT NOT NULL, options TEXT NOT NULL,
+  seed INTEGER NOT NULL, sanity_version TEXT NOT NULL, torch_version TEXT NOT NULL, created TEXT NOT NULL,
+  UNIQUE (model, data, options, seed));
+CREATE TABLE units (run_id INTEGER NOT NULL REFERENCES runs (run_id), check_name TEXT NOT NULL, stage INTEGER NOT NULL,
+  method TEXT NOT NULL, row_count INTEGER NOT NULL, completed TEXT NOT NULL,
+  PRIMARY KEY (run_id, check_name, stage, method)) WITHOUT ROWID;
+CREATE TABLE measurements (run_id INTEGER NOT NULL REFERENCES runs (run_id), check_name TEXT NOT NULL,
+  stage INTEGER NOT NULL, method TEXT NOT NULL, metric TEXT NOT NULL, layer TEXT NOT NULL, image INTEGER NOT NULL,
+  step INTEGER NOT NULL, value REAL, PRIMARY KEY (run_id, check_name, stage, method, metric, layer, image, step)) WITHOUT ROWID;
+CREATE INDEX measurements_by_metric ON measurements (run_id, check_name, metric, method, stage);
+CREATE TABLE stages (run_id INTEGER NOT NULL REFERENCES runs (run_id), check_name TEXT NOT NULL, stage INTEGER NOT NULL,
+  label TEXT NOT NULL, PRIMARY KEY (run_id, check_name, stage)) WITHOUT ROWID;
+INSERT INTO runs VALUES (1, 'cnn', 'mnist:test:2', '{}', 7, '0.1.0', '1.13.1', '2026-01-01T00:00:00Z');
+INSERT INTO units VALUES (1, 'cascading', 1, 'gradient', 3, '2026-01-01T00:00:00Z');
+INSERT INTO measurements VALUES (1, 'cascading', 1, 'gradient', 'spearman', '', 1, -1, 0.25),
+  (1, 'cascading', 1, 'gradient', 'spearman', '', 0, -1, NULL), (1, 'cascading', 1, 'gradient', 'morf_logit', '', 0, 3, -2.5);
+PRAGMA application_id = 1935765097;
+PRAGMA user_version = 1;
+)sql";
+  ASSERT_EQ(sqlite3_exec(db, v1, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  auto check_rows = [](const std::vector<ResultRow>& rows) {
+    ASSERT_EQ(rows.size(), 3u);
+    EXPECT_EQ(rows[0].metric, "morf_logit");
+    EXPECT_EQ(rows[0].step, 3);
+    EXPECT_EQ(rows[0].value, -2.5);
+    EXPECT_TRUE(std::isnan(rows[1].value));
+    EXPECT_EQ(rows[2].value, 0.25);
+  };
+  check_rows(ResultsStore(path, /*read_only=*/true).rows());
+  {
+    ResultsStore store(path);  // converts
+    check_rows(store.rows());
+    EXPECT_TRUE(store.is_done({1, "cascading", 1, "gradient"}));
+    EXPECT_TRUE(store.record_unit({1, "cascading", 2, "gradient"}, {{"spearman", 0.5, 0}}));
+    store.forget_unit({1, "cascading", 1, "gradient"});
+    EXPECT_EQ(store.rows().size(), 1u);
+  }
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM sqlite_master WHERE name = 'measurements_v1'), "
+                         "(SELECT count(*) FROM series), (SELECT user_version FROM pragma_user_version)", -1, &s, nullptr);
+  ASSERT_NE(s, nullptr) << sqlite3_errmsg(db);
+  ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(s, 0), 0);
+  EXPECT_EQ(sqlite3_column_int(s, 1), 1);  // the forgotten unit's series went with it
+  EXPECT_EQ(sqlite3_column_int(s, 2), 2);
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+}

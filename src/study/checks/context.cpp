@@ -271,6 +271,7 @@ ExplainOptions CheckContext::explain_options() const {
   ExplainOptions o{c_.batch_size, c_.data.testbed.seed};
   if (fit_.size() > 0) o.fit_data = &fit_;
   o.cache_dir = cache_dir_;
+  o.save_fitted = false;  // refit in each process (kept in memory): nothing is written beside the models
   return o;
 }
 

@@ -66,6 +66,7 @@ class Csc : public Check {
     AttributionContext ctx{c.trained(), o.images_per_batch * o.samples, o.seed, c.ids()};
     ctx.fit_data = e.fit_data;
     ctx.cache_dir = e.cache_dir;
+    ctx.save_fitted = e.save_fitted;
     const CscResult r = cosine_similarity_convergence(ctx, *sweep, c.images().to(c.trained().device()), o);
     const auto units = csc_units(r);
     UnitOutput out;

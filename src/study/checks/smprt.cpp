@@ -33,7 +33,7 @@ Tensor smprt_explanations(const Method& method, const Graph& model, const Tensor
       copies = x.unsqueeze(0).to(torch::kCPU) + noise;
     }
     const AttributionContext ctx{model, batch_size, seed, id.expand({seg.count}).contiguous(), nullptr, o.fit_data,
-                                 o.cache_dir};
+                                 o.cache_dir, o.save_fitted};
     const Tensor rows = copies.narrow(0, seg.first_copy, seg.count).to(model.device());
     const Tensor t = targets[seg.image].expand({seg.count}).contiguous().to(model.device());
     parts.push_back(method.attribute(ctx, rows, t).detach().to(torch::kCPU));
