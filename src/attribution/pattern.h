@@ -40,7 +40,8 @@ Patterns fit_patterns(const Graph& graph, const Tensor& images, int64_t batch_si
 std::string pattern_key(const Graph& graph, const std::string& data_name, int64_t data_size, const PatternFit& fit);
 
 // The patterns for ctx.model: from memory, else from ctx.cache_dir, else fitted on ctx.fit_data
-// (and then saved to ctx.cache_dir if ctx.save_fitted). Throws InputError if none are cached and there is no fit data.
+// (and then saved to ctx.cache_dir if ctx.save_fitted). Throws InputError if none are cached and
+// there is no fit data.
 std::shared_ptr<const Patterns> patterns_for(const AttributionContext& ctx, const PatternFit& fit);
 
 // Whether a method spec (at any depth: smoothgrad(pattern_attribution)) fits patterns on data.
