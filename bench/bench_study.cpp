@@ -1,7 +1,7 @@
 // The paper's cascading check at the machine's limit: how many floating-point operations per second
 // the passes of a study achieve, against the rate of a large sgemm and of the workload's own dominant
 // convolution, both measured in the same process.
-//   build/bench/bench_study [images=200] [threads=2]
+//   build/bench/bench_study [images=200] [threads=2] [batch=256: rows per pass, IG steps and noise samples]
 // Workload (issue 20): MNIST CNN (untrained built-in: the cost of a pass does not depend on the
 // weights), `images` test images, gradient, SmoothGrad (n=50), Guided Backprop, Guided GradCAM,
 // Integrated Gradients (50 steps), cascading randomization (the trained state and 4 layers), Spearman
@@ -75,6 +75,7 @@ double conv_gflops() {
 int main(int argc, char** argv) {
   const int64_t images = argc > 1 ? std::atoll(argv[1]) : 200;
   const int threads = argc > 2 ? std::atoi(argv[2]) : 2;
+  const int64_t batch = argc > 3 ? std::atoll(argv[3]) : CheckConfig{}.batch_size;  // rows per pass
   configure_allocator();  // as the command line does
   torch::set_num_threads(threads);
   const double limit = sgemm_gflops(), conv = conv_gflops();
@@ -89,6 +90,7 @@ int main(int argc, char** argv) {
   c.metrics = "spearman_abs";
   c.out_dir = (std::filesystem::temp_directory_path() / ("bench-study-" + std::to_string(::getpid()))).string();
   c.progress = false;
+  c.batch_size = batch;
   const CheckSummary s = run_checks(c);
   std::filesystem::remove_all(c.out_dir);
 
@@ -96,8 +98,8 @@ int main(int argc, char** argv) {
   const int64_t states = 5, passes = 1 + 50 + 1 + 2 + 50;  // gradient, SmoothGrad, GBP, Guided GradCAM, IG
   const double flops = static_cast<double>(images * states) * (passes * 4.0 * macs + 2.0 * macs);
   const double rate = flops / s.seconds / 1e9;
-  std::printf("workload: cascading, cnn, %lld images, %lld states, %lld units in %.1f s\n", (long long)images,
-              (long long)states, (long long)s.units_done, s.seconds);
+  std::printf("workload: cascading, cnn, %lld images, %lld states, %lld units in %.1f s (batches of %lld)\n",
+              (long long)images, (long long)states, (long long)s.units_done, s.seconds, (long long)batch);
   std::printf("forward multiply-adds per image: %.3f M; passes counted: %.3f TFLOP\n", macs / 1e6, flops / 1e12);
   std::printf("achieved %.1f GFLOP/s with %d threads; sgemm %.1f GFLOP/s (%.1f %% of it); conv2 forward %.1f GFLOP/s "
               "(%.1f %% of it)\n", rate, threads, limit, 100.0 * rate / limit, conv, 100.0 * rate / conv);

@@ -22,6 +22,9 @@ struct TrainOptions {
   int64_t subset = 0;        // train on this many images (0: all), drawn at random with the seed
   int64_t validation = 5000; // the first images of the training set are held out (the authors' split)
   bool permute_labels = false;  // one random permutation of the training labels (data randomization)
+  // Epochs between measurements of the held-out accuracy (0: at most five, evenly spaced; under
+  // permuted labels only the last). Never changes the weights: validation draws nothing at random.
+  int validate_every = 0;
   bool progress = true;
 };
 
@@ -48,6 +51,9 @@ TrainResult train_classifier(Graph& graph, const Dataset& train, const TrainOpti
 // InputError naming the option for epochs, batch size, lr, schedule, subset, validation or l2 out
 // of range.
 void check_train_options(const TrainOptions& o);
+
+// Whether the held-out accuracy is measured after `epoch` (1-based): always after the last.
+bool validates_after(const TrainOptions& options, int epoch);
 
 double scheduled_lr(const TrainOptions& options, int64_t step, int64_t total_steps);
 

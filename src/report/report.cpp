@@ -144,7 +144,7 @@ ReportFiles write_report(const std::string& study_dir, const std::string& out_di
   fs::create_directories(figures);
   ReportFiles files;
   std::vector<SvgJob> jobs;
-  std::vector<std::string> svgs;
+  std::vector<std::pair<std::string, const Figure*>> svgs;
   for (const RunSection& s : page.runs)
     for (const Figure& f : s.figures) {
       const std::string svg = (figures / (f.name + ".svg")).string();
@@ -154,12 +154,19 @@ ReportFiles write_report(const std::string& study_dir, const std::string& out_di
         write_atomically(figures / (f.name + ".vl.json"), f.spec.dump(2) + "\n");
         jobs.push_back({f.name, &f.spec, svg});
       }
-      svgs.push_back(svg);
+      svgs.push_back({svg, &f});
     }
   render_svgs(tools, jobs, figures.string());
-  for (const std::string& svg : svgs) {
-    const std::string png = svg.substr(0, svg.size() - 4) + ".png";
-    svg_to_png(tools, svg, png, options.png_zoom);
+  for (const auto& [svg, f] : svgs) {
+    const std::string stem = svg.substr(0, svg.size() - 4), png = stem + ".png";
+    if (f->raster_svg.empty()) {
+      svg_to_png(tools, svg, png, options.png_zoom);
+    } else {
+      const std::string raster = stem + ".raster.svg";
+      write_atomically(raster, f->raster_svg);
+      svg_to_png(tools, raster, png, options.png_zoom);
+      fs::remove(raster);
+    }
     files.figures.push_back(svg);
     files.figures.push_back(png);
   }

@@ -26,10 +26,10 @@ constexpr double kCharWidth = 0.6; // DejaVu Sans' average advance, in em, to si
 double text_width(const std::string& s, double font = kFont) { return kCharWidth * font * static_cast<double>(s.size()); }
 
 // A [C, H, W] image in [0, 1] (C = 1 or 3) as a base64 PNG, grey or RGB, or through the colormap;
-// for the SVG file upscaled by an integer factor with nearest neighbours so that small (MNIST) maps
-// stay crisp once rsvg-convert (which smooths scaled images) draws the PNG figure. The report's inline
-// copy keeps the maps' own pixels: the browser scales them sharply (image-rendering: pixelated) and
-// the page stays small (36 times fewer pixels for an MNIST tile).
+// for the PNG figure upscaled by an integer factor with nearest neighbours so that small (MNIST) maps
+// stay crisp once rsvg-convert (which smooths scaled images) draws it. The SVG file and the report's
+// inline copy keep the maps' own pixels: browsers scale them sharply (image-rendering: pixelated) and
+// the files stay small (36 times fewer pixels for an MNIST tile).
 std::string png_tile(const torch::Tensor& unit, bool colormap, bool upscale) {
   const int h = static_cast<int>(unit.size(1)), w = static_cast<int>(unit.size(2));
   torch::Tensor bytes = (unit * 255).round().clamp(0, 255).to(torch::kUInt8).permute({1, 2, 0}).contiguous();
@@ -79,7 +79,8 @@ std::string text_element(double x, double y, const std::string& text, const std:
 // Method specs can be long: shorten the row label, keep the full spec as a tooltip.
 std::string short_label(const std::string& spec) { return spec.size() <= 44 ? spec : spec.substr(0, 42) + "\u2026"; }
 
-// Tiles come in two versions, [0] upscaled for the SVG file, [1] at the maps' own size for the page.
+// Tiles come in two versions, [0] upscaled for the PNG figure, [1] at the maps' own size for the SVG
+// file and the page.
 struct GridInput {
   std::string title, subtitle;
   std::vector<std::string> rows, columns;            // method specs; "input" then stage labels
@@ -192,8 +193,11 @@ std::vector<Figure> saliency_grid_figures(const RunContext& c, const MapsIndex& 
           "ends in noise; one whose maps still show the input's edges when every layer is random (Guided Backprop "
           "in Adebayo et al. 2018) reflects the image, not the model. Judge by the similarity figures too: the eye "
           "is drawn to edges even where the numbers have changed.";
-      f.svg = compose_svg(g, 0);
-      f.html_svg = compose_svg(g, 1);
+      // The file and the page keep the maps' own pixels (36 times fewer for an MNIST tile: the SVG
+      // files of the default study's grids were 16 MB), drawn sharp by browsers and editors
+      // (image-rendering: pixelated); only the PNG is drawn from upscaled tiles.
+      f.svg = compose_svg(g, 1);
+      f.raster_svg = compose_svg(g, 0);
       out.push_back(std::move(f));
     }
   }

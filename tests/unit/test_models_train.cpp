@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "core/error.h"
+#include "models/adam.h"
 #include "models/builtin.h"
 #include "models/train.h"
 #include "test_util.h"
@@ -70,6 +71,42 @@ TEST(Train, RecipesDifferOnlyWhereMeasured) {
   }
 }
 
+// The one-pass Adam against LibTorch's, step by step with a changing learning rate (the schedule's):
+// the same update up to float rounding. One tensor is larger than a parallel chunk (32,768 floats).
+TEST(Train, OnePassAdamMatchesLibTorchAdam) {
+  torch::manual_seed(11);
+  Tensors ours, theirs, start;
+  for (const std::vector<int64_t>& shape : {std::vector<int64_t>{300, 257}, {17}, {4, 3, 5, 5}}) {
+    const Tensor p = torch::randn(shape) * 0.1;
+    start.push_back(p);
+    ours.push_back(p.clone().set_requires_grad(true));
+    theirs.push_back(p.clone().set_requires_grad(true));
+  }
+  Adam adam(ours);
+  torch::optim::Adam reference(theirs, torch::optim::AdamOptions(1e-2));
+  for (int t = 0; t < 30; ++t) {
+    const double lr = 1e-2 * (1.0 + std::cos(0.1 * t)) / 2;
+    static_cast<torch::optim::AdamOptions&>(reference.param_groups()[0].options()).lr(lr);
+    reference.zero_grad();
+    for (size_t k = 0; k < ours.size(); ++k) {
+      // Gradients of very different scales: Adam's normalization must hold for each.
+      const Tensor g = torch::randn(ours[k].sizes()) * std::pow(10.0, static_cast<double>(k) - 1.0) + 0.01 * t;
+      ours[k].mutable_grad() = g.clone();
+      theirs[k].mutable_grad() = g.clone();
+    }
+    adam.step(lr);
+    reference.step();
+    for (const Tensor& p : ours) EXPECT_FALSE(p.grad().defined());  // released, not zeroed
+  }
+  EXPECT_EQ(adam.steps(), 30);
+  for (size_t k = 0; k < ours.size(); ++k) {
+    // Both moved far from where they started (30 steps of up to lr each) ...
+    EXPECT_GT((ours[k].detach() - start[k]).abs().max().item<double>(), 0.05) << "parameter " << k;
+    // ... and to the same place.
+    EXPECT_LT((theirs[k].detach() - ours[k].detach()).abs().max().item<double>(), 2e-6) << "parameter " << k;
+  }
+}
+
 TEST(Train, LearnsASeparableTaskAndIsReproducible) {
   const Dataset data = quadrants(640, 1);
   Graph a = build_cnn(3, 1, 8, 8, 4), b = build_cnn(3, 1, 8, 8, 4);
@@ -86,6 +123,34 @@ TEST(Train, LearnsASeparableTaskAndIsReproducible) {
   const Tensor wa = a.layer(a.find("fc1")).params()[0].value, wb = b.layer(b.find("fc1")).params()[0].value;
   EXPECT_TRUE(torch::equal(wa, wb));
   EXPECT_FALSE(wa.requires_grad());
+}
+
+// Validation is measured at five epochs of a long run, not after each (it cost a sixth of the default
+// study's training), and measuring it less often trains bit-identical weights.
+TEST(Train, ValidatingLessOftenTrainsTheSameWeights) {
+  const Dataset data = quadrants(256, 4);
+  Graph a = build_cnn(5, 1, 8, 8, 4), b = build_cnn(5, 1, 8, 8, 4);
+  TrainOptions o = quick(10);
+  o.validation = 64;
+  const TrainResult ra = train_classifier(a, data, o);
+  o.validate_every = 1;
+  const TrainResult rb = train_classifier(b, data, o);
+  ASSERT_EQ(ra.history.size(), 10u);
+  for (int e = 1; e <= 10; ++e) {
+    EXPECT_EQ(ra.history[e - 1].val_accuracy >= 0, e % 2 == 0) << "epoch " << e;
+    EXPECT_GE(rb.history[e - 1].val_accuracy, 0) << "epoch " << e;
+    EXPECT_EQ(ra.history[e - 1].loss, rb.history[e - 1].loss) << "epoch " << e;
+  }
+  EXPECT_EQ(ra.val_accuracy, rb.val_accuracy);
+  EXPECT_EQ(ra.val_accuracy, ra.history.back().val_accuracy);
+  for (const char* layer : {"conv1", "conv2", "fc1", "fc2"})
+    EXPECT_TRUE(torch::equal(a.layer(a.find(layer)).params()[0].value, b.layer(b.find(layer)).params()[0].value)) << layer;
+  // Short runs validate after every epoch; permuted labels only after the last.
+  TrainOptions s = quick(4);
+  for (int e = 1; e <= 4; ++e) EXPECT_TRUE(validates_after(s, e));
+  s.permute_labels = true;
+  EXPECT_FALSE(validates_after(s, 3));
+  EXPECT_TRUE(validates_after(s, 4));
 }
 
 TEST(Train, PermutedLabelsAreMemorizedNotGeneralized) {

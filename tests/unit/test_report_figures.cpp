@@ -6,6 +6,8 @@
 #include <regex>
 #include <set>
 
+#include <opencv2/imgcodecs.hpp>
+
 #include "metrics/aggregate.h"
 #include "report/figures.h"
 #include "report_study.h"
@@ -269,6 +271,21 @@ TEST(ReportFigures, PixelFlippingPanelsCarryTheNoiseBaselinesMorfCurve) {
   }
 }
 
+// RFC 4648 base64 to bytes (written here, not the report's encoder run backwards).
+static std::vector<uchar> base64_bytes(const std::string& text) {
+  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::vector<uchar> out;
+  uint32_t bits = 0;
+  int have = 0;
+  for (char ch : text) {
+    const size_t v = alphabet.find(ch);
+    if (v == std::string::npos) break;  // '=' padding ends it
+    bits = (bits << 6) | static_cast<uint32_t>(v);
+    if ((have += 6) >= 8) out.push_back(static_cast<uchar>((bits >> (have -= 8)) & 0xFF));
+  }
+  return out;
+}
+
 TEST(ReportFigures, SaliencyGridHasATilePerMethodAndStageAndLabelsRowsAndColumns) {
   const test::SyntheticStudy st = test::make_synthetic_study(test::temp_dir("report-grid"));
   const Study study(st.dir);
@@ -297,4 +314,19 @@ TEST(ReportFigures, SaliencyGridHasATilePerMethodAndStageAndLabelsRowsAndColumns
   EXPECT_NE(svg.find("image 3"), std::string::npos);
   EXPECT_EQ(one[1].name, "run1_saliency_data_image3");
   EXPECT_NE(one[1].svg.find(">permuted labels</text>"), std::string::npos);
+  // The SVG file keeps the maps' own 28 x 28 pixels; the PNG is drawn from tiles upscaled 6 times
+  // (rsvg-convert smooths scaled images), with nearest neighbours: blocks of 6 x 6 equal pixels.
+  const auto first_tile = [](const std::string& svg) {
+    const std::string uri = "data:image/png;base64,";
+    const size_t at = svg.find(uri) + uri.size();
+    return cv::imdecode(base64_bytes(svg.substr(at, svg.find('"', at) - at)), cv::IMREAD_GRAYSCALE);
+  };
+  const cv::Mat own = first_tile(svg), raster = first_tile(one[0].raster_svg);
+  EXPECT_EQ(own.rows, 28);
+  EXPECT_EQ(own.cols, 28);
+  ASSERT_EQ(raster.rows, 168);
+  for (int y = 0; y < 168; y++)
+    for (int x = 0; x < 168; x++) ASSERT_EQ(raster.at<uchar>(y, x), own.at<uchar>(y / 6, x / 6)) << y << "," << x;
+  EXPECT_EQ(count("<image "), 3u * 6 + 1);
+  EXPECT_LT(svg.size() * 4, one[0].raster_svg.size());
 }

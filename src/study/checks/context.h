@@ -115,6 +115,7 @@ class CheckContext {
   std::map<std::pair<std::string, uint64_t>, Tensor> stage_maps_;
   size_t stage_map_bytes_ = 0;
   std::map<std::string, Tensor> originals_;
+  std::map<uint64_t, double> accuracies_;  // accuracy_of by model fingerprint
   std::pair<std::string, int64_t> stage_key_;
   std::optional<StageModel> stage_model_;
   Progress* bar_ = nullptr;
