@@ -47,7 +47,6 @@ struct TrainResult {
 
 TrainResult train_classifier(Graph& graph, const Dataset& train, const TrainOptions& options);
 
-// The learning rate at step `step` (0-based) of `total_steps`.
 // InputError naming the option for epochs, batch size, lr, schedule, subset, validation or l2 out
 // of range.
 void check_train_options(const TrainOptions& o);
@@ -55,6 +54,7 @@ void check_train_options(const TrainOptions& o);
 // Whether the held-out accuracy is measured after `epoch` (1-based): always after the last.
 bool validates_after(const TrainOptions& options, int epoch);
 
+// The learning rate at step `step` (0-based) of `total_steps`.
 double scheduled_lr(const TrainOptions& options, int64_t step, int64_t total_steps);
 
 // The measured recipe (epochs, batch size, learning rate) for a built-in model ("cnn", "mlp") on a

@@ -13,8 +13,8 @@ struct Figure {
   std::string title;    // one line, the report's caption heading
   std::string guide;    // how to read it: what passing and failing look like (plain text)
   nlohmann::json spec;  // Vega-Lite spec with its data inline (null for a composed SVG)
-  std::string svg;      // the composed SVG (saliency grid); for Vega-Lite figures filled when rendered
-  std::string html_svg; // the composed SVG as report.html inlines it (empty: svg)
+  std::string svg;      // the composed SVG (saliency grid), also inlined by report.html; for Vega-Lite
+                        // figures filled when rendered
   // What the PNG is drawn from when it is not `svg` (saliency grid: its tiles upscaled with nearest
   // neighbours, as rsvg-convert smooths scaled images whatever their image-rendering); never saved.
   std::string raster_svg;

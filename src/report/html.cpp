@@ -86,8 +86,8 @@ std::string figure_card(const Figure& f) {
                   esc(f.title) + "</h4>\n";
   if (f.spec.is_null()) {
     // Inline (a data URI would base64 the SVG's base64 tiles a second time); tiles at the maps' own
-    // resolution, drawn with sharp pixels by the browser (html_svg), where the SVG file has them upscaled.
-    const std::string& svg = f.html_svg.empty() ? f.svg : f.html_svg;
+    // resolution, drawn with sharp pixels by the browser (image-rendering: pixelated).
+    const std::string& svg = f.svg;
     const size_t open = svg.find("<svg ");
     h += "<div class=\"grid\" role=\"img\" aria-label=\"" + esc(f.title) + "\">" +
          (open == std::string::npos ? svg : svg.substr(0, open + 5) + "class=\"grid\" " + svg.substr(open + 5)) + "</div>\n";
