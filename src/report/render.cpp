@@ -1,9 +1,14 @@
 #include "report/render.h"
 
+#include <algorithm>
+#include <atomic>
+#include <exception>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include "core/error.h"
 #include "report/subprocess.h"
@@ -72,11 +77,29 @@ void render_svgs(const Toolchain& tools, const std::vector<SvgJob>& jobs, const 
     if (!fs::is_regular_file(j.svg_path)) throw std::runtime_error("report: the renderer wrote no " + j.svg_path);
 }
 
-void svg_to_png(const Toolchain& tools, const std::string& svg_path, const std::string& png_path, double zoom) {
-  const ProcessResult r = run_process(
-      {tools.rsvg_convert, "--zoom", std::to_string(zoom), "--format", "png", "--output", png_path, svg_path});
-  if (r.exit_code != 0)
-    throw std::runtime_error("report: " + tools.rsvg_convert + " could not draw " + svg_path + ": " + last_lines(r.output));
+void svgs_to_pngs(const Toolchain& tools, const std::vector<std::pair<std::string, std::string>>& svg_png, double zoom) {
+  std::atomic<size_t> next{0};
+  std::mutex failed;
+  std::exception_ptr failure;
+  auto work = [&] {
+    for (size_t i = next++; i < svg_png.size(); i = next++) {
+      const auto& [svg, png] = svg_png[i];
+      const ProcessResult r = run_process(
+          {tools.rsvg_convert, "--zoom", std::to_string(zoom), "--format", "png", "--output", png, svg});
+      if (r.exit_code == 0) continue;
+      const std::lock_guard<std::mutex> lock(failed);
+      if (!failure)
+        failure = std::make_exception_ptr(std::runtime_error("report: " + tools.rsvg_convert + " could not draw " +
+                                                             svg + ": " + last_lines(r.output)));
+      next = svg_png.size();  // the others stop after the figure they are drawing
+    }
+  };
+  const size_t workers = std::min<size_t>({svg_png.size(), std::max(1u, std::thread::hardware_concurrency()), 8});
+  std::vector<std::thread> threads;
+  for (size_t t = 1; t < workers; ++t) threads.emplace_back(work);
+  work();
+  for (std::thread& t : threads) t.join();
+  if (failure) std::rethrow_exception(failure);
 }
 
 std::vector<std::pair<std::string, std::string>> browser_bundles(const Toolchain& tools) {

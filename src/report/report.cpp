@@ -157,19 +157,30 @@ ReportFiles write_report(const std::string& study_dir, const std::string& out_di
       svgs.push_back({svg, &f});
     }
   render_svgs(tools, jobs, figures.string());
+  std::vector<std::pair<std::string, std::string>> svg_png;  // what rsvg-convert draws: (svg, png)
+  std::vector<std::string> rasters;                          // temporary: removed whatever happens
   for (const auto& [svg, f] : svgs) {
     const std::string stem = svg.substr(0, svg.size() - 4), png = stem + ".png";
     if (f->raster_svg.empty()) {
-      svg_to_png(tools, svg, png, options.png_zoom);
+      svg_png.emplace_back(svg, png);
     } else {
-      const std::string raster = stem + ".raster.svg";
-      write_atomically(raster, f->raster_svg);
-      svg_to_png(tools, raster, png, options.png_zoom);
-      fs::remove(raster);
+      rasters.push_back(stem + ".raster.svg");
+      write_atomically(rasters.back(), f->raster_svg);
+      svg_png.emplace_back(rasters.back(), png);
     }
     files.figures.push_back(svg);
     files.figures.push_back(png);
   }
+  auto remove_rasters = [&] {
+    for (const std::string& r : rasters) fs::remove(r);
+  };
+  try {
+    svgs_to_pngs(tools, svg_png, options.png_zoom);
+  } catch (...) {
+    remove_rasters();
+    throw;
+  }
+  remove_rasters();
   files.html = (out / "report.html").string();
   write_atomically(files.html, report_html(page));
   return files;

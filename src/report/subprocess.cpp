@@ -1,5 +1,6 @@
 #include "report/subprocess.h"
 
+#include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,7 +16,9 @@ namespace sanity::report {
 
 ProcessResult run_process(const std::vector<std::string>& argv) {
   int pipe_fds[2];
-  if (pipe(pipe_fds) != 0) throw std::runtime_error("cannot create a pipe to run " + argv.at(0));
+  // Close-on-exec, so that a child started meanwhile by another thread does not hold this pipe open
+  // (this one's dup2 onto stdout/stderr clears the flag on the copies it keeps).
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("cannot create a pipe to run " + argv.at(0));
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);

@@ -9,16 +9,18 @@
 //   WorkUnit unit{run, "cascading", 2, "integrated_gradients(steps=50)"};
 //   if (!store.is_done(unit)) store.record_unit(unit, rows);  // rows + completion marker, atomically
 //
-// Schema (version 2; docs/RESULTS_SCHEMA.md has the column-by-column reference):
+// Schema (version 3; docs/RESULTS_SCHEMA.md has the column-by-column reference):
 //   runs(run_id, model, data, options, seed, sanity_version, torch_version, created)
 //       One row per study configuration; UNIQUE(model, data, options, seed) is the identity that
 //       open_run() resumes. options is canonical JSON (sorted keys).
 //   units(run_id, check_name, stage, method, rows, completed)
 //       The completion markers: a unit's row here commits in the same transaction as its rows.
-//   series(series_id, run_id, check_name, stage, method, metric, layer) and
-//   points(series_id, image, step, value): stored apart so that a series' keys are kept once;
+//   series(series_id, run_id, check_name, stage, method, metric, layer),
+//   points(series_id, image, step, value) and curves(series_id, image, curve): stored apart so that a
+//       series' keys are kept once; a curve is an image's values at steps 0..k-1 as a JSON array, at
+//       float32 precision (every other number is a point, at double precision);
 //   measurements(run_id, check_name, stage, method, metric, layer, image, step, value), a view over
-//       the two (version 1's table, which a version 1 file opened for writing is converted from):
+//       the three (version 1's table, which a version 1 file opened for writing is converted from):
 //       one number each. Keys that do not apply hold -1 (stage, image, step) or '' (method, layer);
 //       value NULL means NaN (an undefined score; SQLite has no NaN). Primary key: all key columns,
 //       so the natural order is (run, check, stage, method, metric, layer, image, step).

@@ -225,8 +225,8 @@ TEST(ReportFigures, AccuracyActivationCscAndPixelFlippingPlotTheStoredValues) {
   for (const json& row : flip[0].spec["data"]["values"]) {
     const int m = method_index(row["method"]), o = row["order"] == "MoRF" ? 0 : 1, s = row["step"];
     const Summary e = over_images([&](int i) { return test::flip_prob(m, o, s, i); });
-    EXPECT_NEAR(num(row["mean"]), e.mean, 1e-12);
-    EXPECT_NEAR(num(row["std"]), e.std, 1e-12);
+    EXPECT_NEAR(num(row["mean"]), e.mean, 1e-7);  // the store keeps curves at float32 precision
+    EXPECT_NEAR(num(row["std"]), e.std, 1e-7);
   }
 
   // The MLP run has cascading only: no CSC, no pixel flipping, no data check.

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <thread>
 
 #include <sqlite3.h>
@@ -240,9 +241,10 @@ TEST(ResultsStore, FilesThatAreNotResultsDatabasesGiveOneClearError) {
   test::expect_input_error([&] { ResultsStore(broken, true).rows(); }, "results database '" + broken + "'");
 }
 
-// Schema version 2 keeps a series' keys once: a pixel-flipping-like unit (long method and metric
-// text, 40 images x 50 steps per curve) takes a few bytes a row beyond its 8-byte value, where
-// version 1 took ~150 (the keys' text in every row and again in an index).
+// Schema version 2 keeps a series' keys once and version 3 an image's curve in one row: a
+// pixel-flipping-like unit (long method and metric text, 40 images x 50 steps per curve) takes ~12
+// bytes a number (its float32 text in a JSON array), where version 2 took ~23 (an 8-byte value and
+// its keys) and version 1 ~150 (the keys' text in every row and again in an index).
 TEST(ResultsStore, RowsAreStoredCompactly) {
   const std::string path = test::temp_dir("store-compact") + "/results.sqlite";
   {
@@ -256,17 +258,78 @@ TEST(ResultsStore, RowsAreStoredCompactly) {
           for (int step = 0; step < 50; ++step) rows.push_back({metric, std::sin(u + image * 0.1 + step), image, step});
       ASSERT_TRUE(store.record_unit({run, "pixel_flipping", u, method}, rows));
     }
-    EXPECT_EQ(store.rows({.run = run, .stage = 3}).size(), 4000u);
+    const std::vector<ResultRow> got = store.rows({.run = run, .stage = 3});
+    ASSERT_EQ(got.size(), 4000u);
+    for (const ResultRow& r : got) {  // lerf before morf, then image, then step
+      const double written = std::sin(3 + r.image * 0.1 + r.step);
+      ASSERT_EQ(static_cast<float>(r.value), static_cast<float>(written)) << r.metric << " " << r.image << " " << r.step;
+    }
+    EXPECT_EQ(got[1].metric, "lerf_logit_with_a_long_name");
+    EXPECT_EQ(got[1].step, 1);
+    EXPECT_EQ(got[50].image, 1);
   }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
   sqlite3_close(db);
-  EXPECT_LT(std::filesystem::file_size(path), 40000u * 24) << "bytes for 40,000 rows";
+  EXPECT_LT(std::filesystem::file_size(path), 40000u * 14) << "bytes for 40,000 rows";
+}
+
+// A curve (steps 0..k-1 of one image) is stored at float32 precision, NaN and infinities included,
+// and reads back through plain SQL too; a series with gaps in its steps, and every number without a
+// step, keep double precision; forgetting a unit removes its curves.
+TEST(ResultsStore, CurvesKeepFloat32PrecisionAndOtherNumbersDouble) {
+  const std::string path = test::temp_dir("store-curves") + "/results.sqlite";
+  const double nan = std::nan(""), inf = std::numeric_limits<double>::infinity();
+  const std::vector<double> curve = {0.1, 1.0 / 3, nan, inf, -inf, 1e300, -2.5e-5};
+  {
+    ResultsStore store(path);
+    const int64_t run = store.open_run(study_config());
+    std::vector<Measurement> rows;
+    for (size_t k = curve.size(); k-- > 0;) rows.push_back({"morf_prob", curve[k], 7, static_cast<int64_t>(k)});
+    rows.push_back({"lerf_prob", 1.0 / 3, 7, 0});  // steps 0 and 2: not a curve
+    rows.push_back({"lerf_prob", 2.0 / 3, 7, 2});
+    rows.push_back({"aopc_morf", 1.0 / 7, 7});
+    ASSERT_TRUE(store.record_unit({run, "pixel_flipping", -1, "gradient"}, rows));
+    ASSERT_TRUE(store.record_unit({run, "pixel_flipping", -1, "sobel"}, {{"morf_prob", 0.5, 7, 0}}));
+    const std::vector<ResultRow> got = store.rows({.method = "gradient"});
+    ASSERT_EQ(got.size(), rows.size());
+    EXPECT_EQ(got[0].value, 1.0 / 7);  // aopc_morf
+    EXPECT_EQ(got[1].value, 1.0 / 3);  // lerf_prob, steps 0 and 2, exact
+    EXPECT_EQ(got[2].value, 2.0 / 3);
+    EXPECT_EQ(got[2].step, 2);
+    for (size_t k = 0; k < curve.size(); ++k) {
+      const ResultRow& r = got[3 + k];
+      ASSERT_EQ(r.metric, "morf_prob");
+      ASSERT_EQ(r.step, static_cast<int64_t>(k));
+      if (std::isnan(curve[k])) {
+        EXPECT_TRUE(std::isnan(r.value));
+      } else if (std::fabs(curve[k]) > std::numeric_limits<float>::max()) {
+        EXPECT_EQ(r.value, curve[k]) << k;  // beyond float32: in full
+      } else {
+        EXPECT_EQ(static_cast<float>(r.value), static_cast<float>(curve[k])) << k;
+        EXPECT_NEAR(r.value, curve[k], std::fabs(curve[k]) * 1e-7) << k;
+      }
+    }
+    EXPECT_NE(got[4].value, 1.0 / 3);  // rounded, so the test above could fail
+    store.forget_unit({run, "pixel_flipping", -1, "gradient"});
+    EXPECT_EQ(store.rows().size(), 1u);
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM curves), (SELECT group_concat(method || ':' || step || '=' || value) "
+                         "FROM measurements)", -1, &s, nullptr);
+  ASSERT_NE(s, nullptr) << sqlite3_errmsg(db);
+  ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(s, 0), 1);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, 1))), "sobel:0=0.5");
+  sqlite3_finalize(s);
+  sqlite3_close(db);
 }
 
 // A version 1 store (one table `measurements` with every key in every row) is read as it is when
-// opened read-only, and converted to version 2 with the same rows when opened for writing.
+// opened read-only, and converted to version 3 with the same rows when opened for writing.
 TEST(ResultsStore, AVersion1StoreIsReadAndConverted) {
   const std::string path = test::temp_dir("store-v1") + "/results.sqlite";
   sqlite3* db = nullptr;
@@ -306,9 +369,10 @@ PRAGMA user_version = 1;
     ResultsStore store(path);  // converts
     check_rows(store.rows());
     EXPECT_TRUE(store.is_done({1, "cascading", 1, "gradient"}));
-    EXPECT_TRUE(store.record_unit({1, "cascading", 2, "gradient"}, {{"spearman", 0.5, 0}}));
+    EXPECT_TRUE(store.record_unit({1, "cascading", 2, "gradient"}, {{"spearman", 0.5, 0}, {"morf_logit", 0.75, 0, 0}}));
     store.forget_unit({1, "cascading", 1, "gradient"});
-    EXPECT_EQ(store.rows().size(), 1u);
+    EXPECT_EQ(store.rows().size(), 2u);
+    EXPECT_EQ(store.rows({.metric = "morf_logit"}).at(0).value, 0.75);
   }
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   sqlite3_stmt* s = nullptr;
@@ -317,8 +381,55 @@ PRAGMA user_version = 1;
   ASSERT_NE(s, nullptr) << sqlite3_errmsg(db);
   ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
   EXPECT_EQ(sqlite3_column_int(s, 0), 0);
-  EXPECT_EQ(sqlite3_column_int(s, 1), 1);  // the forgotten unit's series went with it
-  EXPECT_EQ(sqlite3_column_int(s, 2), 2);
+  EXPECT_EQ(sqlite3_column_int(s, 1), 2);  // the forgotten unit's series went with it
+  EXPECT_EQ(sqlite3_column_int(s, 2), 3);
   sqlite3_finalize(s);
   sqlite3_close(db);
+}
+
+// A version 2 store (every number a `points` row) reads the same before and after it is converted to
+// version 3 on the first open for writing, and takes new curves after that.
+TEST(ResultsStore, AVersion2StoreIsReadAndConverted) {
+  const std::string path = test::temp_dir("store-v2") + "/results.sqlite";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  const char* v2 = R"sql(
+CREATE TABLE runs (run_id INTEGER PRIMARY KEY, model TEXT NOT NULL, data TEXT NOT NULL, options TEXT NOT NULL,
+  seed INTEGER NOT NULL, sanity_version TEXT NOT NULL, torch_version TEXT NOT NULL, created TEXT NOT NULL,
+  UNIQUE (model, data, options, seed));
+CREATE TABLE units (run_id INTEGER NOT NULL REFERENCES runs (run_id), check_name TEXT NOT NULL, stage INTEGER NOT NULL,
+  method TEXT NOT NULL, row_count INTEGER NOT NULL, completed TEXT NOT NULL,
+  PRIMARY KEY (run_id, check_name, stage, method)) WITHOUT ROWID;
+CREATE TABLE stages (run_id INTEGER NOT NULL REFERENCES runs (run_id), check_name TEXT NOT NULL, stage INTEGER NOT NULL,
+  label TEXT NOT NULL, PRIMARY KEY (run_id, check_name, stage)) WITHOUT ROWID;
+CREATE TABLE series (series_id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs (run_id),
+  check_name TEXT NOT NULL, stage INTEGER NOT NULL, method TEXT NOT NULL, metric TEXT NOT NULL, layer TEXT NOT NULL,
+  UNIQUE (run_id, check_name, stage, method, metric, layer));
+CREATE TABLE points (series_id INTEGER NOT NULL REFERENCES series (series_id), image INTEGER NOT NULL,
+  step INTEGER NOT NULL, value REAL, PRIMARY KEY (series_id, image, step)) WITHOUT ROWID;
+CREATE VIEW measurements AS SELECT s.run_id, s.check_name, s.stage, s.method, s.metric, s.layer,
+  p.image, p.step, p.value FROM series s JOIN points p ON p.series_id = s.series_id;
+INSERT INTO runs VALUES (1, 'cnn', 'mnist:test:2', '{}', 7, '0.1.0', '1.13.1', '2026-01-01T00:00:00Z');
+INSERT INTO units VALUES (1, 'pixel_flipping', -1, 'gradient', 3, '2026-01-01T00:00:00Z');
+INSERT INTO series VALUES (1, 1, 'pixel_flipping', -1, 'gradient', 'morf_prob', '');
+INSERT INTO points VALUES (1, 0, 0, 0.123456789012345), (1, 0, 1, NULL), (1, 0, 2, 0.25);
+PRAGMA application_id = 1935765097;
+PRAGMA user_version = 2;
+)sql";
+  ASSERT_EQ(sqlite3_exec(db, v2, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  auto check_old = [](const std::vector<ResultRow>& rows) {
+    ASSERT_EQ(rows.size(), 3u);
+    EXPECT_EQ(rows[0].value, 0.123456789012345);  // version 2's numbers stay as they were
+    EXPECT_TRUE(std::isnan(rows[1].value));
+    EXPECT_EQ(rows[2].step, 2);
+  };
+  check_old(ResultsStore(path, /*read_only=*/true).rows());
+  ResultsStore store(path);  // converts
+  check_old(store.rows({.method = "gradient"}));
+  ASSERT_TRUE(store.record_unit({1, "pixel_flipping", -1, "sobel"}, {{"morf_prob", 0.5, 0, 0}, {"morf_prob", 0.75, 0, 1}}));
+  const std::vector<ResultRow> sobel = store.rows({.method = "sobel"});
+  ASSERT_EQ(sobel.size(), 2u);
+  EXPECT_EQ(sobel[1].value, 0.75);
+  EXPECT_EQ(store.summaries({.metric = "morf_prob"}).size(), 5u);  // (gradient, sobel) x steps, sobel's 2
 }
