@@ -108,6 +108,7 @@ class MaxPool2d : public LayerOf<MaxPool2d, LayerKind::MaxPool> {
 
  private:
   std::tuple<Tensor, Tensor> pool_with_indices(const Tensor& src) const;
+  bool is_2x2(const Tensor& x) const;  // maxpool2x2 (pool2x2.h) applies
   PoolIndexMemo memo_;
 };
 

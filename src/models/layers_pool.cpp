@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "models/layers.h"
+#include "models/pool2x2.h"
 
 namespace sanity {
 namespace {
@@ -44,13 +45,19 @@ std::tuple<Tensor, Tensor> MaxPool2d::pool_with_indices(const Tensor& src) const
   return at::max_pool2d_with_indices(src, kernel, stride, sym_pads(pads), dilation, ceil_mode);
 }
 
+bool MaxPool2d::is_2x2(const Tensor& x) const {
+  return !pads.any() && is_pool2x2(x, kernel, stride, dilation, ceil_mode);
+}
+
 Tensor MaxPool2d::forward(const Tensors& in, bool) const {
   const Tensor& x = in.at(0);
   Tensor src = pads.symmetric() ? x : pad_explicit(x, pads, -std::numeric_limits<double>::infinity());
   // Under autograd (training) the graph keeps its own indices.
   if (at::GradMode::is_enabled() && x.requires_grad())
-    return at::max_pool2d(src, kernel, stride, sym_pads(pads), dilation, ceil_mode);
-  auto [y, idx] = pool_with_indices(src);
+    return is_2x2(x) ? maxpool2x2_autograd(x) : at::max_pool2d(src, kernel, stride, sym_pads(pads), dilation, ceil_mode);
+  // The memo holds maxpool2x2's window winners (uint8) or LibTorch's indices (int64): the same test
+  // picks the same kind for the same input in backward().
+  auto [y, idx] = is_2x2(x) ? maxpool2x2(x) : pool_with_indices(src);
   memo_.remember(x, idx);
   return y;
 }
@@ -58,9 +65,14 @@ Tensor MaxPool2d::forward(const Tensors& in, bool) const {
 Tensors MaxPool2d::backward(const Tensors& in, const Tensor&, const Tensor& grad_out) const {
   // Winner takes all: the gradient goes to the argmax of each window.
   const Tensor& x = in.at(0);
+  if (is_2x2(x) && grad_out.scalar_type() == torch::kFloat32 && grad_out.is_cpu()) {
+    Tensor winner = memo_.recall(x);
+    if (!winner.defined()) winner = std::get<1>(maxpool2x2(x));
+    return {maxpool2x2_backward(grad_out, winner, x.sizes())};
+  }
   Tensor src = pads.symmetric() ? x : pad_explicit(x, pads, -std::numeric_limits<double>::infinity());
   Tensor idx = memo_.recall(x);
-  if (!idx.defined()) idx = std::get<1>(pool_with_indices(src));
+  if (!idx.defined() || idx.scalar_type() != torch::kInt64) idx = std::get<1>(pool_with_indices(src));
   Tensor g = at::max_pool2d_with_indices_backward(grad_out.contiguous(), src, kernel, stride, sym_pads(pads), dilation,
                                                   ceil_mode, idx);
   return {unpad(g, pads, x)};

@@ -1,11 +1,14 @@
 // The layer graph: the backward sweep equals LibTorch autograd, export/import round trips, cloning.
 #include <torch/torch.h>
 
+#include <limits>
+
 #include "core/error.h"
 #include "models/backprop.h"
 #include "models/builtin.h"
 #include "models/layers.h"
 #include "models/model_io.h"
+#include "models/pool2x2.h"
 #include "test_util.h"
 
 using namespace sanity;
@@ -151,6 +154,38 @@ TEST(Graph, MaxPoolBackwardUsesForwardIndicesOnlyForTheSameUnchangedInput) {
     const Tensor idx = std::get<1>(at::max_pool2d_with_indices(x, {2, 2}, {2, 2}, {0, 0}, {1, 1}, false));
     EXPECT_TRUE(torch::equal(pool.backward({x}, y, g)[0],
                              at::max_pool2d_with_indices_backward(g, x, {2, 2}, {2, 2}, {0, 0}, {1, 1}, false, idx)));
+  }
+}
+
+// pool2x2.h's kernels against LibTorch's, bit for bit: values from {-1, 0, 1, 2} (most windows tie),
+// NaNs (some windows hold two) and -inf; odd sizes (the last row and column left out), rows of fewer
+// than four windows (scalar path) and of 7 and 14 (the SSE2 path's overlapping last four); gradients
+// with -0 (LibTorch returns +0); and through autograd, as training pools.
+TEST(Graph, MaxPool2x2KernelsAreLibTorchsBitForBit) {
+  torch::manual_seed(5);
+  const auto bits = [](const Tensor& t) { return t.contiguous().view(torch::kInt32); };
+  for (const std::vector<int64_t> shape : {std::vector<int64_t>{3, 5, 28, 28}, {2, 4, 14, 14}, {2, 3, 9, 11}, {2, 2, 5, 6}}) {
+    Tensor x = torch::randint(-1, 3, shape).to(torch::kFloat32);
+    x.masked_fill_(torch::rand(shape) < 0.05, std::numeric_limits<float>::quiet_NaN());
+    x.masked_fill_(torch::rand(shape) < 0.05, -std::numeric_limits<float>::infinity());
+    ASSERT_TRUE(is_pool2x2(x, {2, 2}, {2, 2}, {1, 1}, false));
+    const auto [y, winner] = maxpool2x2(x);
+    const auto [y_ref, idx_ref] = at::max_pool2d_with_indices(x, {2, 2}, {2, 2}, {0, 0}, {1, 1}, false);
+    EXPECT_TRUE(torch::equal(bits(y), bits(y_ref))) << c10::IntArrayRef(shape);
+    const int64_t oh = y.size(2), ow = y.size(3), w = x.size(3);
+    const Tensor k = winner.to(torch::kInt64);
+    const Tensor rows = torch::arange(oh).view({oh, 1}) * 2 + k.div(2, "floor");
+    const Tensor cols = torch::arange(ow).view({1, ow}) * 2 + k.remainder(2);
+    EXPECT_TRUE(torch::equal(rows * w + cols, idx_ref)) << c10::IntArrayRef(shape);
+    Tensor g = torch::randn(y.sizes());
+    g.masked_fill_(torch::rand(y.sizes()) < 0.1, -0.0);
+    const Tensor gx = maxpool2x2_backward(g, winner, x.sizes());
+    const Tensor gx_ref = at::max_pool2d_with_indices_backward(g, x, {2, 2}, {2, 2}, {0, 0}, {1, 1}, false, idx_ref);
+    EXPECT_TRUE(torch::equal(bits(gx), bits(gx_ref))) << c10::IntArrayRef(shape);
+    const Tensor xi = x.clone().requires_grad_(true);  // training's path: the same through autograd
+    const Tensor yi = maxpool2x2_autograd(xi);
+    EXPECT_TRUE(torch::equal(bits(yi.detach()), bits(y_ref))) << c10::IntArrayRef(shape);
+    EXPECT_TRUE(torch::equal(bits(torch::autograd::grad({yi}, {xi}, {g})[0]), bits(gx_ref))) << c10::IntArrayRef(shape);
   }
 }
 
