@@ -36,6 +36,26 @@ std::vector<Measurement> unit_rows(int unit, int n) {
   return rows;
 }
 
+// A store of an earlier schema version, made by hand: the tables every version has had (runs, units,
+// stages, and one run), then `sql` (the version's own tables, rows and pragmas).
+void write_old_store(const std::string& path, const std::string& sql) {
+  const std::string common = R"sql(
+CREATE TABLE runs (run_id INTEGER PRIMARY KEY, model TEXT NOT NULL, data TEXT NOT NULL, options TEXT NOT NULL,
+  seed INTEGER NOT NULL, sanity_version TEXT NOT NULL, torch_version TEXT NOT NULL, created TEXT NOT NULL,
+  UNIQUE (model, data, options, seed));
+CREATE TABLE units (run_id INTEGER NOT NULL REFERENCES runs (run_id), check_name TEXT NOT NULL, stage INTEGER NOT NULL,
+  method TEXT NOT NULL, row_count INTEGER NOT NULL, completed TEXT NOT NULL,
+  PRIMARY KEY (run_id, check_name, stage, method)) WITHOUT ROWID;
+CREATE TABLE stages (run_id INTEGER NOT NULL REFERENCES runs (run_id), check_name TEXT NOT NULL, stage INTEGER NOT NULL,
+  label TEXT NOT NULL, PRIMARY KEY (run_id, check_name, stage)) WITHOUT ROWID;
+INSERT INTO runs VALUES (1, 'cnn', 'mnist:test:2', '{}', 7, '0.1.0', '1.13.1', '2026-01-01T00:00:00Z');
+)sql";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, (common + sql).c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_close(db);
+}
+
 WorkUnit unit_key(int64_t run, int u) { return {run, "cascading", u % 5, "method" + std::to_string(u / 5)}; }
 
 // Writes units 0..total-1 that are not done yet; after_unit(u) runs after each commit.
@@ -332,30 +352,17 @@ TEST(ResultsStore, CurvesKeepFloat32PrecisionAndOtherNumbersDouble) {
 // opened read-only, and converted to version 3 with the same rows when opened for writing.
 TEST(ResultsStore, AVersion1StoreIsReadAndConverted) {
   const std::string path = test::temp_dir("store-v1") + "/results.sqlite";
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  const char* v1 = R"sql(
-CREATE TABLE runs (run_id INTEGER PRIMARY KEY, model TEXT NOT NULL, data TEXT NOT NULL, options TEXT NOT NULL,
-  seed INTEGER NOT NULL, sanity_version TEXT NOT NULL, torch_version TEXT NOT NULL, created TEXT NOT NULL,
-  UNIQUE (model, data, options, seed));
-CREATE TABLE units (run_id INTEGER NOT NULL REFERENCES runs (run_id), check_name TEXT NOT NULL, stage INTEGER NOT NULL,
-  method TEXT NOT NULL, row_count INTEGER NOT NULL, completed TEXT NOT NULL,
-  PRIMARY KEY (run_id, check_name, stage, method)) WITHOUT ROWID;
+  write_old_store(path, R"sql(
 CREATE TABLE measurements (run_id INTEGER NOT NULL REFERENCES runs (run_id), check_name TEXT NOT NULL,
   stage INTEGER NOT NULL, method TEXT NOT NULL, metric TEXT NOT NULL, layer TEXT NOT NULL, image INTEGER NOT NULL,
   step INTEGER NOT NULL, value REAL, PRIMARY KEY (run_id, check_name, stage, method, metric, layer, image, step)) WITHOUT ROWID;
 CREATE INDEX measurements_by_metric ON measurements (run_id, check_name, metric, method, stage);
-CREATE TABLE stages (run_id INTEGER NOT NULL REFERENCES runs (run_id), check_name TEXT NOT NULL, stage INTEGER NOT NULL,
-  label TEXT NOT NULL, PRIMARY KEY (run_id, check_name, stage)) WITHOUT ROWID;
-INSERT INTO runs VALUES (1, 'cnn', 'mnist:test:2', '{}', 7, '0.1.0', '1.13.1', '2026-01-01T00:00:00Z');
 INSERT INTO units VALUES (1, 'cascading', 1, 'gradient', 3, '2026-01-01T00:00:00Z');
 INSERT INTO measurements VALUES (1, 'cascading', 1, 'gradient', 'spearman', '', 1, -1, 0.25),
   (1, 'cascading', 1, 'gradient', 'spearman', '', 0, -1, NULL), (1, 'cascading', 1, 'gradient', 'morf_logit', '', 0, 3, -2.5);
 PRAGMA application_id = 1935765097;
 PRAGMA user_version = 1;
-)sql";
-  ASSERT_EQ(sqlite3_exec(db, v1, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-  sqlite3_close(db);
+)sql");
   auto check_rows = [](const std::vector<ResultRow>& rows) {
     ASSERT_EQ(rows.size(), 3u);
     EXPECT_EQ(rows[0].metric, "morf_logit");
@@ -374,6 +381,7 @@ PRAGMA user_version = 1;
     EXPECT_EQ(store.rows().size(), 2u);
     EXPECT_EQ(store.rows({.metric = "morf_logit"}).at(0).value, 0.75);
   }
+  sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   sqlite3_stmt* s = nullptr;
   sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM sqlite_master WHERE name = 'measurements_v1'), "
@@ -391,17 +399,7 @@ PRAGMA user_version = 1;
 // version 3 on the first open for writing, and takes new curves after that.
 TEST(ResultsStore, AVersion2StoreIsReadAndConverted) {
   const std::string path = test::temp_dir("store-v2") + "/results.sqlite";
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  const char* v2 = R"sql(
-CREATE TABLE runs (run_id INTEGER PRIMARY KEY, model TEXT NOT NULL, data TEXT NOT NULL, options TEXT NOT NULL,
-  seed INTEGER NOT NULL, sanity_version TEXT NOT NULL, torch_version TEXT NOT NULL, created TEXT NOT NULL,
-  UNIQUE (model, data, options, seed));
-CREATE TABLE units (run_id INTEGER NOT NULL REFERENCES runs (run_id), check_name TEXT NOT NULL, stage INTEGER NOT NULL,
-  method TEXT NOT NULL, row_count INTEGER NOT NULL, completed TEXT NOT NULL,
-  PRIMARY KEY (run_id, check_name, stage, method)) WITHOUT ROWID;
-CREATE TABLE stages (run_id INTEGER NOT NULL REFERENCES runs (run_id), check_name TEXT NOT NULL, stage INTEGER NOT NULL,
-  label TEXT NOT NULL, PRIMARY KEY (run_id, check_name, stage)) WITHOUT ROWID;
+  write_old_store(path, R"sql(
 CREATE TABLE series (series_id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs (run_id),
   check_name TEXT NOT NULL, stage INTEGER NOT NULL, method TEXT NOT NULL, metric TEXT NOT NULL, layer TEXT NOT NULL,
   UNIQUE (run_id, check_name, stage, method, metric, layer));
@@ -409,15 +407,12 @@ CREATE TABLE points (series_id INTEGER NOT NULL REFERENCES series (series_id), i
   step INTEGER NOT NULL, value REAL, PRIMARY KEY (series_id, image, step)) WITHOUT ROWID;
 CREATE VIEW measurements AS SELECT s.run_id, s.check_name, s.stage, s.method, s.metric, s.layer,
   p.image, p.step, p.value FROM series s JOIN points p ON p.series_id = s.series_id;
-INSERT INTO runs VALUES (1, 'cnn', 'mnist:test:2', '{}', 7, '0.1.0', '1.13.1', '2026-01-01T00:00:00Z');
 INSERT INTO units VALUES (1, 'pixel_flipping', -1, 'gradient', 3, '2026-01-01T00:00:00Z');
 INSERT INTO series VALUES (1, 1, 'pixel_flipping', -1, 'gradient', 'morf_prob', '');
 INSERT INTO points VALUES (1, 0, 0, 0.123456789012345), (1, 0, 1, NULL), (1, 0, 2, 0.25);
 PRAGMA application_id = 1935765097;
 PRAGMA user_version = 2;
-)sql";
-  ASSERT_EQ(sqlite3_exec(db, v2, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-  sqlite3_close(db);
+)sql");
   auto check_old = [](const std::vector<ResultRow>& rows) {
     ASSERT_EQ(rows.size(), 3u);
     EXPECT_EQ(rows[0].value, 0.123456789012345);  // version 2's numbers stay as they were
