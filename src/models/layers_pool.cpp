@@ -54,7 +54,8 @@ Tensor MaxPool2d::forward(const Tensors& in, bool) const {
   Tensor src = pads.symmetric() ? x : pad_explicit(x, pads, -std::numeric_limits<double>::infinity());
   // Under autograd (training) the graph keeps its own indices.
   if (at::GradMode::is_enabled() && x.requires_grad())
-    return is_2x2(x) ? maxpool2x2_autograd(x) : at::max_pool2d(src, kernel, stride, sym_pads(pads), dilation, ceil_mode);
+    return is_2x2(x) ? maxpool2x2_autograd(x)
+                     : at::max_pool2d(src, kernel, stride, sym_pads(pads), dilation, ceil_mode);
   // The memo holds maxpool2x2's window winners (uint8) or LibTorch's indices (int64): the same test
   // picks the same kind for the same input in backward().
   auto [y, idx] = is_2x2(x) ? maxpool2x2(x) : pool_with_indices(src);

@@ -84,7 +84,9 @@ void unpool_row(const float* g, const uint8_t* winner, float* r0, float* r1, int
       int32_t packed;
       std::memcpy(&packed, winner + j, 4);
       const __m128i k = _mm_unpacklo_epi16(_mm_unpacklo_epi8(_mm_cvtsi32_si128(packed), zero), zero);
-      const auto at = [&](int code) { return _mm_and_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(k, _mm_set1_epi32(code))), v); };
+      const auto at = [&](int code) {
+        return _mm_and_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(k, _mm_set1_epi32(code))), v);
+      };
       const __m128 tl = at(0), tr = at(1), bl = at(2), br = at(3);
       _mm_storeu_ps(r0 + 2 * j, _mm_unpacklo_ps(tl, tr));
       _mm_storeu_ps(r0 + 2 * j + 4, _mm_unpackhi_ps(tl, tr));

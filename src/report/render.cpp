@@ -77,7 +77,8 @@ void render_svgs(const Toolchain& tools, const std::vector<SvgJob>& jobs, const 
     if (!fs::is_regular_file(j.svg_path)) throw std::runtime_error("report: the renderer wrote no " + j.svg_path);
 }
 
-void svgs_to_pngs(const Toolchain& tools, const std::vector<std::pair<std::string, std::string>>& svg_png, double zoom) {
+void svgs_to_pngs(const Toolchain& tools, const std::vector<std::pair<std::string, std::string>>& svg_png,
+                  double zoom) {
   std::atomic<size_t> next{0};
   std::mutex failed;
   std::exception_ptr failure;

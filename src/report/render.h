@@ -33,7 +33,8 @@ void render_svgs(const Toolchain& tools, const std::vector<SvgJob>& jobs, const 
 // Draws each (svg, png) path pair, one rsvg-convert per core at once (each is single-threaded; the
 // report's 54 figures took 12 s one after another on 2 cores). zoom: PNG pixels per SVG unit (SVG
 // units are CSS pixels, 96 per inch: 2 for screens, 3.125 = 300 dpi). Throws the first failure.
-void svgs_to_pngs(const Toolchain& tools, const std::vector<std::pair<std::string, std::string>>& svg_png, double zoom);
+void svgs_to_pngs(const Toolchain& tools, const std::vector<std::pair<std::string, std::string>>& svg_png,
+                  double zoom);
 // (package, minified browser build) of vega, vega-lite, vega-embed, in the order a page loads them.
 std::vector<std::pair<std::string, std::string>> browser_bundles(const Toolchain& tools);
 

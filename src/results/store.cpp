@@ -250,7 +250,8 @@ void insert_measurements(const sql::Database& db, const WorkUnit& u, const std::
       points.push_back(&m);
   }
   for (auto& [key, curve] : curves) {
-    std::stable_sort(curve.begin(), curve.end(), [](const Measurement* a, const Measurement* b) { return a->step < b->step; });
+    std::stable_sort(curve.begin(), curve.end(),
+                     [](const Measurement* a, const Measurement* b) { return a->step < b->step; });
     bool complete = true;
     for (size_t k = 0; k < curve.size(); ++k) complete = complete && curve[k]->step == static_cast<int64_t>(k);
     if (!complete) {

@@ -164,7 +164,8 @@ TEST(Graph, MaxPoolBackwardUsesForwardIndicesOnlyForTheSameUnchangedInput) {
 TEST(Graph, MaxPool2x2KernelsAreLibTorchsBitForBit) {
   torch::manual_seed(5);
   const auto bits = [](const Tensor& t) { return t.contiguous().view(torch::kInt32); };
-  for (const std::vector<int64_t> shape : {std::vector<int64_t>{3, 5, 28, 28}, {2, 4, 14, 14}, {2, 3, 9, 11}, {2, 2, 5, 6}}) {
+  for (const std::vector<int64_t> shape :
+       {std::vector<int64_t>{3, 5, 28, 28}, {2, 4, 14, 14}, {2, 3, 9, 11}, {2, 2, 5, 6}}) {
     Tensor x = torch::randint(-1, 3, shape).to(torch::kFloat32);
     x.masked_fill_(torch::rand(shape) < 0.05, std::numeric_limits<float>::quiet_NaN());
     x.masked_fill_(torch::rand(shape) < 0.05, -std::numeric_limits<float>::infinity());

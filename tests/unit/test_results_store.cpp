@@ -282,7 +282,8 @@ TEST(ResultsStore, RowsAreStoredCompactly) {
     ASSERT_EQ(got.size(), 4000u);
     for (const ResultRow& r : got) {  // lerf before morf, then image, then step
       const double written = std::sin(3 + r.image * 0.1 + r.step);
-      ASSERT_EQ(static_cast<float>(r.value), static_cast<float>(written)) << r.metric << " " << r.image << " " << r.step;
+      ASSERT_EQ(static_cast<float>(r.value), static_cast<float>(written))
+          << r.metric << " " << r.image << " " << r.step;
     }
     EXPECT_EQ(got[1].metric, "lerf_logit_with_a_long_name");
     EXPECT_EQ(got[1].step, 1);
@@ -338,8 +339,8 @@ TEST(ResultsStore, CurvesKeepFloat32PrecisionAndOtherNumbersDouble) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   sqlite3_stmt* s = nullptr;
-  sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM curves), (SELECT group_concat(method || ':' || step || '=' || value) "
-                         "FROM measurements)", -1, &s, nullptr);
+  sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM curves), "
+                         "(SELECT group_concat(method || ':' || step || '=' || value) FROM measurements)", -1, &s, nullptr);
   ASSERT_NE(s, nullptr) << sqlite3_errmsg(db);
   ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
   EXPECT_EQ(sqlite3_column_int(s, 0), 1);
@@ -422,7 +423,8 @@ PRAGMA user_version = 2;
   check_old(ResultsStore(path, /*read_only=*/true).rows());
   ResultsStore store(path);  // converts
   check_old(store.rows({.method = "gradient"}));
-  ASSERT_TRUE(store.record_unit({1, "pixel_flipping", -1, "sobel"}, {{"morf_prob", 0.5, 0, 0}, {"morf_prob", 0.75, 0, 1}}));
+  ASSERT_TRUE(
+      store.record_unit({1, "pixel_flipping", -1, "sobel"}, {{"morf_prob", 0.5, 0, 0}, {"morf_prob", 0.75, 0, 1}}));
   const std::vector<ResultRow> sobel = store.rows({.method = "sobel"});
   ASSERT_EQ(sobel.size(), 2u);
   EXPECT_EQ(sobel[1].value, 0.75);
