@@ -56,6 +56,23 @@ INSERT INTO runs VALUES (1, 'cnn', 'mnist:test:2', '{}', 7, '0.1.0', '1.13.1', '
   sqlite3_close(db);
 }
 
+// The first row of a plain-SQL query on the file (as a user's sqlite3 reads it), each column as text;
+// empty when the query fails or returns nothing.
+std::vector<std::string> sql_row(const std::string& path, const std::string& query) {
+  std::vector<std::string> out;
+  sqlite3* db = nullptr;
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_open(path.c_str(), &db) == SQLITE_OK &&
+      sqlite3_prepare_v2(db, query.c_str(), -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+    for (int i = 0; i < sqlite3_column_count(s); ++i) {
+      const unsigned char* t = sqlite3_column_text(s, i);
+      out.emplace_back(t ? reinterpret_cast<const char*>(t) : "NULL");
+    }
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return out;
+}
+
 WorkUnit unit_key(int64_t run, int u) { return {run, "cascading", u % 5, "method" + std::to_string(u / 5)}; }
 
 // Writes units 0..total-1 that are not done yet; after_unit(u) runs after each commit.
@@ -336,17 +353,10 @@ TEST(ResultsStore, CurvesKeepFloat32PrecisionAndOtherNumbersDouble) {
     store.forget_unit({run, "pixel_flipping", -1, "gradient"});
     EXPECT_EQ(store.rows().size(), 1u);
   }
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  sqlite3_stmt* s = nullptr;
-  sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM curves), "
-                         "(SELECT group_concat(method || ':' || step || '=' || value) FROM measurements)", -1, &s, nullptr);
-  ASSERT_NE(s, nullptr) << sqlite3_errmsg(db);
-  ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(s, 0), 1);
-  EXPECT_EQ(std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, 1))), "sobel:0=0.5");
-  sqlite3_finalize(s);
-  sqlite3_close(db);
+  const std::vector<std::string> plain = sql_row(path, "SELECT (SELECT count(*) FROM curves), "
+                                                 "(SELECT group_concat(method || ':' || step || '=' || value) "
+                                                 "FROM measurements)");
+  EXPECT_EQ(plain, (std::vector<std::string>{"1", "sobel:0=0.5"}));
 }
 
 // A version 1 store (one table `measurements` with every key in every row) is read as it is when
@@ -382,18 +392,11 @@ PRAGMA user_version = 1;
     EXPECT_EQ(store.rows().size(), 2u);
     EXPECT_EQ(store.rows({.metric = "morf_logit"}).at(0).value, 0.75);
   }
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  sqlite3_stmt* s = nullptr;
-  sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM sqlite_master WHERE name = 'measurements_v1'), "
-                         "(SELECT count(*) FROM series), (SELECT user_version FROM pragma_user_version)", -1, &s, nullptr);
-  ASSERT_NE(s, nullptr) << sqlite3_errmsg(db);
-  ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(s, 0), 0);
-  EXPECT_EQ(sqlite3_column_int(s, 1), 2);  // the forgotten unit's series went with it
-  EXPECT_EQ(sqlite3_column_int(s, 2), 3);
-  sqlite3_finalize(s);
-  sqlite3_close(db);
+  // No measurements_v1 left; 2 series (the forgotten unit's went with it); version 3.
+  const std::vector<std::string> converted =
+      sql_row(path, "SELECT (SELECT count(*) FROM sqlite_master WHERE name = 'measurements_v1'), "
+                    "(SELECT count(*) FROM series), (SELECT user_version FROM pragma_user_version)");
+  EXPECT_EQ(converted, (std::vector<std::string>{"0", "2", "3"}));
 }
 
 // A version 2 store (every number a `points` row) reads the same before and after it is converted to
