@@ -18,4 +18,13 @@ Tensor explain_all(const Method& method, const Graph& model, const Tensor& image
                    const Tensor& ids, const ExplainOptions& options,
                    std::map<std::string, Tensor>* diagnostics = nullptr);
 
+// explain_all for several models of the same images, targets[k] for models[k]: each chunk of images
+// goes through every model before the next chunk, and a chunk is about one pass (batch_size rows of
+// method.rows_per_image() each), so that models sharing their lowest layer objects share those layers'
+// forward values (models/activation_reuse.h: parameter randomization's stages and the trained model).
+// Every method explains each image on its own, so the maps are explain_all's, model by model.
+std::vector<Tensor> explain_together(const Method& method, const std::vector<const Graph*>& models,
+                                     const Tensor& images, const std::vector<Tensor>& targets, const Tensor& ids,
+                                     const ExplainOptions& options);
+
 }  // namespace sanity

@@ -111,6 +111,7 @@ class IntegratedGradients : public Method {
     }
     return e;
   }
+  int64_t rows_per_image() const override { return steps_; }
 
  private:
   int64_t steps_;

@@ -53,6 +53,9 @@ class Method {
   // Methods with equal non-empty keys share one computation when they explain the same model and
   // images (SmoothGrad and VarGrad of one noise pass): a distributed run computes them in one process.
   virtual std::string shared_work() const { return ""; }
+  // The most rows one image sends through the model in one pass (SmoothGrad: n times its inner
+  // method's, IG: its steps): explain_together sizes its chunks of images by it, to about one pass.
+  virtual int64_t rows_per_image() const { return 1; }
 };
 
 using MethodPtr = std::shared_ptr<const Method>;

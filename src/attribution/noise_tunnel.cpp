@@ -200,6 +200,7 @@ class NoiseTunnel : public Method {
   std::string shared_work() const override {
     return "noise_tunnel(" + inner_->spec().str() + ", n=" + std::to_string(n_) + ", sigma=" + format_number(sigma_) + ")";
   }
+  int64_t rows_per_image() const override { return n_ * inner_->rows_per_image(); }
 
  private:
   bool variance_;

@@ -35,6 +35,7 @@ class SmoothGradSquared : public Method {
   }
   bool uses_model() const override { return inner_->uses_model(); }
   MapKind map_kind() const override { return inner_->map_kind(); }  // >= 0: either order is the same
+  int64_t rows_per_image() const override { return n_ * inner_->rows_per_image(); }
 
  private:
   MethodPtr inner_;

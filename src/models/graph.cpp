@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "models/activation_reuse.h"
 #include "models/layers.h"
 
 namespace sanity {
@@ -99,13 +100,16 @@ Tensors Graph::forward_all(const Tensor& x, int upto) const {
   const size_t last = upto < 0 ? nodes_.size() - 1 : static_cast<size_t>(upto);
   Tensors values(nodes_.size());
   values[0] = x;
-  for (size_t k = 1; k <= last; ++k) {
+  // Lower nodes an earlier pass of x through the same layers computed (models/activation_reuse.h).
+  const int reused = activation_reuse::recall(*this, static_cast<int>(last), values);
+  for (size_t k = static_cast<size_t>(reused) + 1; k <= last; ++k) {
     const Node& n = nodes_[k];
     Tensors in;
     in.reserve(n.inputs.size());
     for (int i : n.inputs) in.push_back(values[i]);
     values[k] = n.layer->forward(in, false);
   }
+  activation_reuse::remember(*this, static_cast<int>(last), reused, values);
   return values;
 }
 
@@ -152,6 +156,21 @@ Graph Graph::clone() const {
   g.by_name_ = by_name_;
   g.metadata = metadata;
   for (const auto& n : nodes_) g.nodes_.push_back({n.name, std::shared_ptr<Layer>(n.layer->clone()), n.inputs, n.path});
+  return g;
+}
+
+Graph Graph::share(const std::map<int, std::shared_ptr<Layer>>& replaced) const {
+  Graph g;
+  g.input_ = input_;
+  g.output_ = output_;
+  g.by_name_ = by_name_;
+  g.metadata = metadata;
+  g.nodes_ = nodes_;
+  for (const auto& [node, layer] : replaced) {
+    if (node <= 0 || node >= size() || !layer || layer->kind() != nodes_[static_cast<size_t>(node)].layer->kind())
+      throw std::logic_error("Graph::share: node " + std::to_string(node) + " replaced by no layer or another kind");
+    g.nodes_[static_cast<size_t>(node)].layer = layer;
+  }
   return g;
 }
 

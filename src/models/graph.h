@@ -76,6 +76,11 @@ class Graph {
   torch::Device device() const;
 
   Graph clone() const;
+  // The same nodes on this graph's very layer objects (editing one graph's layer edits both's), except
+  // the nodes in `replaced`, which get those layers. Parameter randomization's stage models are built
+  // so: the layers they keep are the trained model's, which lets a pass reuse the trained model's
+  // forward values below the first re-initialized layer (models/activation_reuse.h).
+  Graph share(const std::map<int, std::shared_ptr<Layer>>& replaced = {}) const;
   std::string summary() const;
 
   // Free-form facts recorded with the model and exported to ONNX metadata (dataset, classes, ...).

@@ -43,6 +43,31 @@ double accuracy(const Graph& graph, const Tensor& images, const Tensor& labels, 
   return pred.eq(labels.to(pred.device())).to(torch::kFloat64).mean().item<double>();
 }
 
+std::vector<double> accuracies(const std::vector<const Graph*>& models, const Tensor& images, const Tensor& labels,
+                               int64_t batch) {
+  torch::NoGradGuard no_grad;
+  std::vector<Tensors> predicted(models.size());
+  for (int64_t i = 0; images.size(0) > 0 && i < images.size(0); i += batch) {
+    const Tensor x = images.narrow(0, i, std::min(batch, images.size(0) - i));
+    for (size_t k = 0; k < models.size(); ++k) {
+      const Graph& g = *models[k];
+      // Graph::forward's output, through forward_all (the pass that finds shared values).
+      const Tensor out = g.forward_all(x.to(g.device()), g.output())[static_cast<size_t>(g.output())];
+      predicted[k].push_back(out.to(torch::kCPU).argmax(1));
+    }
+  }
+  std::vector<double> out;
+  for (const Tensors& p : predicted) {
+    if (p.empty()) {
+      out.push_back(0.0);
+      continue;
+    }
+    const Tensor pred = torch::cat(p, 0);
+    out.push_back(pred.eq(labels.to(pred.device())).to(torch::kFloat64).mean().item<double>());
+  }
+  return out;
+}
+
 double scheduled_lr(const TrainOptions& o, int64_t step, int64_t total_steps) {
   if (o.lr_schedule == "constant") return o.lr;
   // Cosine decay to 0 after a linear warm-up over the first 3 % of steps: large-batch Adam at a high

@@ -70,5 +70,9 @@ void require_finite_outputs(const Tensor& outputs, const std::string& source);
 void require_labels_in_range(const Tensor& labels, int64_t classes, const std::string& source);
 // Fraction of images whose argmax logit equals the label.
 double accuracy(const Graph& graph, const Tensor& images, const Tensor& labels, int64_t batch = 500);
+// accuracy() of each model, a batch through every model before the next batch, so that models on
+// shared lowest layers share their forward values (models/activation_reuse.h): the same numbers.
+std::vector<double> accuracies(const std::vector<const Graph*>& models, const Tensor& images, const Tensor& labels,
+                               int64_t batch = 500);
 
 }  // namespace sanity

@@ -249,4 +249,19 @@ Graph stage_model(const Graph& trained, const Stage& stage, const ReinitOptions&
   return g;
 }
 
+Graph shared_stage_model(const Graph& trained, const Stage& stage, const ReinitOptions& options,
+                         std::map<int, std::shared_ptr<Layer>>& fresh) {
+  std::map<int, std::shared_ptr<Layer>> replaced;
+  for (int k : stage.randomized) {
+    std::shared_ptr<Layer>& layer = fresh[k];
+    if (!layer) {
+      Graph one = trained.share({{k, std::shared_ptr<Layer>(trained.node(k).layer->clone())}});
+      randomize_layer(one, k, options);
+      layer = one.node(k).layer;
+    }
+    replaced[k] = layer;
+  }
+  return trained.share(replaced);
+}
+
 }  // namespace sanity

@@ -7,6 +7,8 @@
 //   independent  stage k randomizes group k alone, all others trained
 // Stage 0 is always the trained model. A "group" is one parameterized layer by default, or a block
 // (every parameterized layer under a module path such as Mixed_7c or layer4) when the user lists them.
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -52,5 +54,13 @@ std::vector<Stage> plan_stages(const std::vector<LayerGroup>& groups_top_down, R
 
 // A copy of `trained` with the stage's layers re-initialized.
 Graph stage_model(const Graph& trained, const Stage& stage, const ReinitOptions& options);
+
+// The same weights on `trained`'s own layer objects (Graph::share), but for the re-initialized
+// layers: those come from `fresh` (node -> that layer re-initialized; filled on first use, so every
+// stage that re-initializes a node shares one copy of it: the draw depends on the node alone). Cascading
+// stage k then costs its k new layers once, and its forward pass can start from the trained model's
+// values below them (models/activation_reuse.h).
+Graph shared_stage_model(const Graph& trained, const Stage& stage, const ReinitOptions& options,
+                         std::map<int, std::shared_ptr<Layer>>& fresh);
 
 }  // namespace sanity

@@ -1,9 +1,13 @@
 #include "study/check_runner.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <map>
 
 #include "core/files.h"
+#include "core/runtime.h"
+#include "models/activation_reuse.h"
 #include "core/progress.h"
 #include "distributed/coordination.h"
 #include "results/store.h"
@@ -79,10 +83,30 @@ std::string finished(int64_t done, int64_t skipped) {
   return std::to_string(done) + " units computed, " + std::to_string(skipped) + " reused";
 }
 
+// The randomization stages each method has planned in this process, for CheckContext::
+// explain_stages_with_original.
+std::map<std::string, std::vector<Stage>> stages_by_method(const std::vector<CheckPtr>& checks, CheckContext& c,
+                                                           const TaskPlan& plan) {
+  std::map<std::string, std::vector<Stage>> out;
+  for (const auto& check : checks) {
+    if (!check->explains_stage_models()) continue;
+    const std::vector<Stage> stages = check->stages(c);
+    for (const CheckTask& task : plan.tasks) {
+      if (task.check != check->name()) continue;
+      const auto s = std::find_if(stages.begin(), stages.end(), [&](const Stage& x) { return x.index == task.stage; });
+      if (s == stages.end()) continue;
+      for (const std::string& m : task.methods)
+        if (!m.empty()) out[m].push_back(*s);
+    }
+  }
+  return out;
+}
+
 // One process: the tasks in order.
 CheckSummary run_here(const CheckConfig& c, const std::vector<CheckPtr>& checks, const distributed::Shard& shard) {
   OpenStudy o;
   open_study(c, checks, shard, o);
+  o.context->explain_stages_with_original(stages_by_method(checks, *o.context, o.plan));
   Progress bar("check " + c.model, o.plan.units_todo + o.plan.units_skipped, c.progress);
   bar.advance(o.plan.units_skipped);
   o.context->set_progress(&bar);
@@ -168,6 +192,10 @@ CheckSummary run_checks(const CheckConfig& config) {
   CheckConfig c = config;
   c.out_dir = shard.directory(config.out_dir);
   const distributed::World& world = distributed::World::instance();
+  // Passes share the forward values of layers they have in common (models/activation_reuse.h): at
+  // most a sixteenth of the memory, and 1 GiB, for the values kept.
+  const double memory = physical_memory_bytes();
+  ActivationReuse reuse(static_cast<size_t>(std::min(memory > 0 ? memory / 16 : 5e8, double(size_t{1} << 30))));
   CheckSummary s = !world.distributed() ? run_here(c, checks, shard)
                    : world.rank() == 0  ? coordinate_run(c, checks, shard)
                                         : serve_run(c, checks);

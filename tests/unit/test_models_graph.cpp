@@ -1,9 +1,11 @@
-// The layer graph: the backward sweep equals LibTorch autograd, export/import round trips, cloning.
+// The layer graph: the backward sweep equals LibTorch autograd, export/import round trips, cloning,
+// forward values shared between passes.
 #include <torch/torch.h>
 
 #include <limits>
 
 #include "core/error.h"
+#include "models/activation_reuse.h"
 #include "models/backprop.h"
 #include "models/builtin.h"
 #include "models/layers.h"
@@ -228,6 +230,60 @@ TEST(Graph, CloneIsDeep) {
   Graph h = g.clone();
   h.layer(h.find("fc2")).params()[0].value.zero_();
   EXPECT_GT(g.layer(g.find("fc2")).params()[0].value.abs().sum().item<double>(), 0.0);
+}
+
+// A pass reuses exactly the lowest nodes an earlier pass of equal rows computed on the same layer
+// objects with unchanged parameters, and nothing that was edited in place since, nor anything outside
+// an ActivationReuse.
+TEST(Graph, ActivationReuseServesOnlyUneditedValuesOfTheSameLayers) {
+  torch::manual_seed(0);
+  const Graph trained = build_cnn(3);
+  const int fc2 = trained.find("fc2"), conv2 = trained.find("conv2");
+  const Tensor x = torch::rand({6, 1, 28, 28});
+  const Tensors plain = trained.forward_all(x);
+  const auto counts = [] { return ActivationReuse::counts(); };
+  const auto reused_by = [&](const Graph& g, const Tensor& input) {
+    const int64_t before = counts().reused;
+    const Tensors v = g.forward_all(input);
+    return std::make_pair(counts().reused - before, v);
+  };
+  // Without a scope nothing is remembered.
+  EXPECT_EQ(reused_by(trained, x.clone()).first, 0);
+
+  ActivationReuse scope(size_t{1} << 30);
+  ASSERT_EQ(reused_by(trained, x).first, 0);  // remembered
+  // The same rows in another tensor, on a graph that shares every layer: the whole pass.
+  const Graph same = trained.share();
+  auto [n, v] = reused_by(same, x.clone());
+  EXPECT_EQ(n, trained.size() - 1);
+  for (size_t k = 1; k < plain.size(); ++k) EXPECT_TRUE(torch::equal(v[k], plain[k])) << k;
+  // A new fc2: everything below it, and fc2 itself computed with the new weights.
+  std::map<int, std::shared_ptr<Layer>> fresh{{fc2, std::shared_ptr<Layer>(trained.node(fc2).layer->clone())}};
+  fresh[fc2]->params()[0].value.mul_(2);
+  const Graph top = trained.share(fresh);
+  std::tie(n, v) = reused_by(top, x.clone());
+  EXPECT_EQ(n, fc2 - 1);
+  EXPECT_TRUE(torch::equal(v[static_cast<size_t>(fc2)], top.clone().forward_all(x)[static_cast<size_t>(fc2)]));
+  // Other rows: nothing.
+  Tensor other = x.clone();
+  other[5][0][27][27] += 1;
+  EXPECT_EQ(reused_by(same, other).first, 0);
+  // A value edited in place is not served, nor anything above it: conv2's output recomputed.
+  const Graph again = trained.share();
+  Tensors edited = again.forward_all(x);  // served from the first pass: the remembered tensors
+  edited[static_cast<size_t>(conv2)].add_(1);
+  std::tie(n, v) = reused_by(again, x.clone());
+  EXPECT_EQ(n, conv2 - 1);
+  EXPECT_TRUE(torch::equal(v[static_cast<size_t>(conv2)], plain[static_cast<size_t>(conv2)]));
+  EXPECT_TRUE(torch::equal(v.back(), plain.back()));
+  // A parameter edited in place (the layer object is the same): not served from that layer up.
+  const Graph shared = trained.share();
+  (void)shared.forward_all(x);
+  shared.node(conv2).layer->params()[0].value.mul_(-1);
+  std::tie(n, v) = reused_by(shared, x.clone());
+  EXPECT_EQ(n, conv2 - 1);
+  EXPECT_FALSE(torch::equal(v[static_cast<size_t>(conv2)], plain[static_cast<size_t>(conv2)]));
+  shared.node(conv2).layer->params()[0].value.mul_(-1);  // trained's own layer: put it back
 }
 
 TEST(Graph, TopDownOrderIsThePapersOrder) {

@@ -1,7 +1,13 @@
-// Parameter randomization: stage plans, re-initialization distributions, determinism.
+// Parameter randomization: stage plans, re-initialization distributions, determinism; stage models on
+// the trained model's layers, explained together with it bit for bit as one at a time.
 #include <torch/torch.h>
 
+#include "attribution/explain_batch.h"
+#include "attribution/registry.h"
 #include "core/error.h"
+#include "models/activation_reuse.h"
+#include "models/fingerprint.h"
+#include "models/train.h"
 #include "models/builtin.h"
 #include "models/layers.h"
 #include "randomization/stages.h"
@@ -62,6 +68,74 @@ TEST(Randomization, ALayerGetsTheSameValuesAtEveryStageAndEqualShapesDiffer) {
   o.seed = 43;
   Graph other = stage_model(trained, stages[2], o);
   EXPECT_FALSE(same_params(s2, other, trained.find("fc2")));
+}
+
+// Stage models built on the trained model's layer objects have the weights of stage_model's copies,
+// share the trained layers they keep and one copy of each re-initialized layer, and leave the trained
+// model as it was.
+TEST(Randomization, SharedStageModelsHaveTheCopiesWeights) {
+  const Graph trained = build_cnn(1);
+  const uint64_t before = model_fingerprint(trained);
+  ReinitOptions o;
+  o.seed = 7;
+  std::map<int, std::shared_ptr<Layer>> fresh;
+  for (const auto order : {RandomizationOrder::Cascading, RandomizationOrder::Independent})
+    for (const Stage& s : plan_stages(layer_groups(trained), order)) {
+      const Graph shared = shared_stage_model(trained, s, o, fresh);
+      EXPECT_EQ(model_fingerprint(shared), model_fingerprint(stage_model(trained, s, o))) << s.name;
+      for (int k = 1; k < trained.size(); ++k) {
+        const bool randomized = std::count(s.randomized.begin(), s.randomized.end(), k) > 0;
+        EXPECT_EQ(shared.node(k).layer.get() == trained.node(k).layer.get(), !randomized) << s.name << " " << k;
+        if (randomized) EXPECT_EQ(shared.node(k).layer.get(), fresh.at(k).get());
+      }
+    }
+  EXPECT_EQ(fresh.size(), 4u);  // conv1, conv2, fc1, fc2: once each
+  EXPECT_EQ(model_fingerprint(trained), before);
+}
+
+// The acceptance of issue 20: maps of the trained model and of every cascading and independent stage,
+// explained together (each stage's pass starting from the trained model's values below its first
+// re-initialized layer, two methods sharing a forward pass), are bit for bit the maps explained one
+// model at a time without any sharing; and the sharing happened.
+TEST(Randomization, StagesExplainedTogetherAreBitIdenticalToOneAtATime) {
+  torch::manual_seed(5);
+  const Graph trained = build_cnn(2);
+  const Tensor images = torch::rand({7, 1, 28, 28}), ids = torch::arange(100, 107);
+  ReinitOptions o;
+  std::map<int, std::shared_ptr<Layer>> fresh;
+  std::vector<Graph> stages;
+  for (const auto order : {RandomizationOrder::Cascading, RandomizationOrder::Independent})
+    for (const Stage& s : plan_stages(layer_groups(trained), order))
+      if (!s.randomized.empty()) stages.push_back(shared_stage_model(trained, s, o, fresh));
+  std::vector<const Graph*> models{&trained};
+  std::vector<Tensor> targets{predicted_classes(trained, images)};
+  for (const Graph& g : stages) {
+    models.push_back(&g);
+    targets.push_back(predicted_classes(g, images));
+  }
+  ExplainOptions opts;
+  opts.batch_size = 8;  // SmoothGrad: 2 images a chunk; IG: 2; the sweeps: all 7 at once
+  for (const char* spec : {"gradient", "smoothgrad(gradient, n=4)", "integrated_gradients(steps=3)", "guided_gradcam",
+                           "deeplift", "lrp_epsilon_plus_flat"}) {
+    const MethodPtr m = MethodRegistry::instance().make(spec);
+    std::vector<Tensor> alone;
+    for (size_t k = 0; k < models.size(); ++k)
+      alone.push_back(explain_all(*m, models[k]->clone(), images, targets[k], ids, opts));
+    ActivationReuse scope(size_t{1} << 30);
+    const int64_t reused = ActivationReuse::counts().reused;
+    const std::vector<Tensor> together = explain_together(*m, models, images, targets, ids, opts);
+    EXPECT_GT(ActivationReuse::counts().reused, reused) << spec;
+    ASSERT_EQ(together.size(), models.size());
+    for (size_t k = 0; k < models.size(); ++k)
+      EXPECT_TRUE(torch::equal(together[k], alone[k])) << spec << " model " << k;
+  }
+  // Accuracies too (the stage quantities): labels the trained model's classes of 64 images.
+  const Tensor more = torch::rand({64, 1, 28, 28}), labels = predicted_classes(trained, more);
+  ActivationReuse scope(size_t{1} << 30);
+  const std::vector<double> acc = accuracies(models, more, labels, 20);
+  ASSERT_EQ(acc.size(), models.size());
+  EXPECT_EQ(acc[0], 1.0);
+  for (size_t k = 0; k < models.size(); ++k) EXPECT_EQ(acc[k], accuracy(models[k]->clone(), more, labels, 20)) << k;
 }
 
 TEST(Randomization, OriginalInitializerMatchesTheAuthorsTruncatedNormal) {

@@ -65,6 +65,10 @@ class Check {
   virtual UnitOutput compute(CheckContext& c, const UnitKey& unit) const;
   // Whether the saliency grid keeps this check's maps per stage (maps/<run>/<check>/<stage>/).
   virtual bool keeps_maps() const { return true; }
+  // Whether measure() explains each stage's c.stage_model(s) for c.targets_for(it) through
+  // c.explain() (parameter randomization): a single-process run then computes those maps together with
+  // the trained model's (CheckContext::explain_stages_with_original).
+  virtual bool explains_stage_models() const { return false; }
 
  protected:
   virtual bool has_stage_unit() const { return true; }

@@ -1,5 +1,6 @@
 #include "study/checks/context.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -277,7 +278,55 @@ ExplainOptions CheckContext::explain_options() const {
 }
 
 Graph CheckContext::stage_model(const Stage& s) const {
-  return s.randomized.empty() ? trained_.clone() : sanity::stage_model(trained_, s, c_.reinit);
+  return shared_stage_model(trained_, s, c_.reinit, fresh_layers_);
+}
+
+void CheckContext::explain_stages_with_original(std::map<std::string, std::vector<Stage>> stages_by_method) {
+  together_ = std::move(stages_by_method);
+}
+
+const CheckContext::StageState& CheckContext::together_model(const Stage& s) {
+  auto it = together_models_.find(s.randomized);
+  if (it == together_models_.end()) {
+    Graph g = stage_model(s);
+    Tensor t = targets_for(g);
+    const uint64_t fingerprint = model_fingerprint(g);
+    it = together_models_.emplace(s.randomized, StageState{std::move(g), t, fingerprint, fnv1a(fingerprint, t)}).first;
+  }
+  return it->second;
+}
+
+// The trained model's maps of m, and those of its planned randomization stages into stage_maps_ (as
+// far as stage_maps_'s budget allows), in one interleaved sweep over the images.
+Tensor CheckContext::explain_with_stages(const PreparedMethod& m) {
+  const ExplainOptions o = explain_options();
+  const auto planned = together_.find(m.spec);
+  // Not for methods that fit on data (one fit per model state: interleaving them would refit) nor for
+  // a new randomization per image (its models are drawn per image in explain()).
+  if (planned == together_.end() || c_.reinit.per_image || !m.method->uses_model() ||
+      fits_on_data(m.method->spec()))
+    return explain_all(*m.method, trained_, data_.images, targets0_, ids_, o);
+  std::vector<const Graph*> models{&trained_};
+  std::vector<Tensor> targets{targets0_};
+  std::vector<std::pair<std::string, uint64_t>> keys;
+  size_t bytes = stage_map_bytes_;
+  for (const Stage& s : planned->second) {
+    if (s.randomized.empty()) continue;
+    const StageState& st = together_model(s);
+    const std::pair<std::string, uint64_t> key{m.spec, st.key};
+    if (stage_maps_.count(key) || std::find(keys.begin(), keys.end(), key) != keys.end()) continue;
+    bytes += data_.images.nbytes();  // the maps have the images' shape, or fewer channels
+    if (bytes > kStageMapBytes) break;
+    models.push_back(&st.model);
+    targets.push_back(st.targets);
+    keys.push_back(key);
+  }
+  const std::vector<Tensor> maps = explain_together(*m.method, models, data_.images, targets, ids_, o);
+  for (size_t k = 0; k < keys.size(); ++k) {
+    stage_maps_[keys[k]] = maps[k + 1];
+    stage_map_bytes_ += maps[k + 1].nbytes();
+  }
+  return maps[0];
 }
 
 const CheckContext::StageModel& CheckContext::stage_model_of(const std::string& check, int64_t stage,
@@ -306,7 +355,7 @@ Tensor CheckContext::original(const PreparedMethod& m) {
   } else {
     fs::create_directories(fs::path(path).parent_path());
     status("original explanations: " + m.spec);
-    e = explain_all(*m.method, trained_, data_.images, targets0_, ids_, explain_options());
+    e = explain_with_stages(m);
     write_npy(path, e);
   }
   originals_[m.spec] = e;
@@ -356,7 +405,23 @@ std::optional<double> CheckContext::accuracy_of(const Graph& model) {
   // randomization's first stage is cascading's (10,000 forward passes each, for the same number).
   const uint64_t key = model_fingerprint(model);
   if (auto it = accuracies_.find(key); it != accuracies_.end()) return it->second;
-  return accuracies_[key] = accuracy(model, accuracy_images_, accuracy_labels_, c_.batch_size);
+  // The trained model's (stage 0, asked first) comes with those of the stage models planned for
+  // explaining, in one sweep over the images that passes each batch through every model: their
+  // passes start from the trained model's values below their first re-initialized layer.
+  std::vector<const Graph*> models{&model};
+  std::vector<uint64_t> keys{key};
+  if (key == model_fingerprint(trained_))
+    for (const auto& [method, stages] : together_)
+      for (const Stage& s : stages) {
+        if (s.randomized.empty()) continue;
+        const StageState& st = together_model(s);
+        if (accuracies_.count(st.fingerprint) || std::count(keys.begin(), keys.end(), st.fingerprint)) continue;
+        models.push_back(&st.model);
+        keys.push_back(st.fingerprint);
+      }
+  const std::vector<double> values = accuracies(models, accuracy_images_, accuracy_labels_, c_.batch_size);
+  for (size_t k = 0; k < keys.size(); ++k) accuracies_[keys[k]] = values[k];
+  return values[0];
 }
 
 void CheckContext::add_rows(std::vector<Measurement>& rows, const Metric& metric, const Tensor& a, const Tensor& b) const {

@@ -3,7 +3,8 @@
 // its test bed, the methods and metrics, the results store and run, and the explanations, cached
 // where results are provably identical (docs/ARCHITECTURE.md, "Caches"):
 //   original(m)  the trained model's maps, on disk under OUT/cache/<run>/original/ (resume compares
-//                against the same maps)
+//                against the same maps); computed together with the randomization stages planned
+//                for m (explain_stages_with_original), whose maps then wait for their units
 //   explain(...) maps of a stage's model, in memory by (method, weights fingerprint, targets), so
 //                independent randomization's first stage reuses cascading's
 #include <functional>
@@ -56,8 +57,15 @@ class CheckContext {
   uint64_t seed() const { return c_.data.testbed.seed; }
   ExplainOptions explain_options() const;
 
-  // The trained model with the stage's layers re-initialized (a copy when none are).
+  // The trained model with the stage's layers re-initialized, on the trained model's own layer objects
+  // but for those (randomization/stages.h: shared_stage_model; stage 0 shares every layer).
   Graph stage_model(const Stage& s) const;
+  // Parameter randomization stages (Check::explains_stage_models) still to compute for each method
+  // (by canonical spec): original(m) explains them together with the trained model, chunk by chunk
+  // (attribution/explain_batch.h: explain_together), so that each stage's pass starts from the
+  // trained model's forward values below its first re-initialized layer (models/activation_reuse.h).
+  // Only where this process computes every unit it plans (not in a distributed run).
+  void explain_stages_with_original(std::map<std::string, std::vector<Stage>> stages_by_method);
   // The model and targets of a check's stage, built by `make` and kept for the next unit of the same
   // stage (one stage at a time: units of a stage usually follow each other).
   struct StageModel {
@@ -98,6 +106,7 @@ class CheckContext {
   void verify_saved_maps();
 
   void begin_run(int64_t run);
+  Tensor explain_with_stages(const PreparedMethod& m);
 
   CheckConfig c_;
   ResultsStore* store_;
@@ -115,6 +124,18 @@ class CheckContext {
   std::map<std::pair<std::string, uint64_t>, Tensor> stage_maps_;
   size_t stage_map_bytes_ = 0;
   std::map<std::string, Tensor> originals_;
+  std::map<std::string, std::vector<Stage>> together_;
+  // Every re-initialized layer, by node, shared by the stage models (shared_stage_model).
+  mutable std::map<int, std::shared_ptr<Layer>> fresh_layers_;
+  // The stage models and targets explain_with_stages uses, by re-initialized nodes.
+  struct StageState {
+    Graph model;
+    Tensor targets;
+    uint64_t fingerprint = 0;  // model_fingerprint: accuracies_'s key
+    uint64_t key = 0;          // fnv1a(fingerprint, targets): stage_maps_'s key with the method
+  };
+  std::map<std::vector<int>, StageState> together_models_;
+  const StageState& together_model(const Stage& s);
   std::map<uint64_t, double> accuracies_;  // accuracy_of by model fingerprint
   std::pair<std::string, int64_t> stage_key_;
   std::optional<StageModel> stage_model_;

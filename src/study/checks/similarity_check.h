@@ -29,6 +29,7 @@ class ParameterRandomization : public SimilarityCheck {
  public:
   ParameterRandomization(Spec spec, RandomizationOrder order) : SimilarityCheck(std::move(spec)), order_(order) {}
   std::vector<Stage> stages(const CheckContext& c) const override { return plan_stages(c.groups(), order_); }
+  bool explains_stage_models() const override { return true; }
 
  private:
   RandomizationOrder order_;
