@@ -6,10 +6,10 @@
 #include <map>
 
 #include "core/files.h"
-#include "core/runtime.h"
-#include "models/activation_reuse.h"
 #include "core/progress.h"
+#include "core/runtime.h"
 #include "distributed/coordination.h"
+#include "models/activation_reuse.h"
 #include "results/store.h"
 #include "study/check_tasks.h"
 #include "study/checks/check.h"
