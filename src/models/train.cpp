@@ -47,7 +47,7 @@ std::vector<double> accuracies(const std::vector<const Graph*>& models, const Te
                                int64_t batch) {
   torch::NoGradGuard no_grad;
   std::vector<Tensors> predicted(models.size());
-  for (int64_t i = 0; images.size(0) > 0 && i < images.size(0); i += batch) {
+  for (int64_t i = 0; i < images.size(0); i += batch) {
     const Tensor x = images.narrow(0, i, std::min(batch, images.size(0) - i));
     for (size_t k = 0; k < models.size(); ++k) {
       const Graph& g = *models[k];

@@ -241,11 +241,10 @@ TEST(Graph, ActivationReuseServesOnlyUneditedValuesOfTheSameLayers) {
   const int fc2 = trained.find("fc2"), conv2 = trained.find("conv2");
   const Tensor x = torch::rand({6, 1, 28, 28});
   const Tensors plain = trained.forward_all(x);
-  const auto counts = [] { return ActivationReuse::counts(); };
-  const auto reused_by = [&](const Graph& g, const Tensor& input) {
-    const int64_t before = counts().reused;
+  const auto reused_by = [](const Graph& g, const Tensor& input) {
+    const int64_t before = ActivationReuse::counts().reused;
     const Tensors v = g.forward_all(input);
-    return std::make_pair(counts().reused - before, v);
+    return std::make_pair(ActivationReuse::counts().reused - before, v);
   };
   // Without a scope nothing is remembered.
   EXPECT_EQ(reused_by(trained, x.clone()).first, 0);
