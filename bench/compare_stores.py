@@ -39,6 +39,25 @@ def load(path):
     return [(r[1], r[2], r[3], r[4]) for r in runs], meas, units, stages
 
 
+def value(b):
+    return None if b is None else struct.unpack("<d", b)[0]
+
+
+def print_differences(changed, meas_a, meas_b):
+    """How far apart the changed values are: the largest absolute difference, per metric too."""
+    worst = {}
+    for k in changed:
+        a, b = value(meas_a[k]), value(meas_b[k])
+        if a is None or b is None or a != a or b != b:
+            d = float("inf")  # NaN on one side only
+        else:
+            d = abs(a - b)
+        if d > worst.get(k[4], (-1.0, None))[0]:
+            worst[k[4]] = (d, k)
+    for metric, (d, k) in sorted(worst.items(), key=lambda e: -e[1][0]):
+        print(f"  largest |difference| {d:.3g} in {metric}: {k} {value(meas_a[k])!r} vs {value(meas_b[k])!r}")
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
@@ -58,6 +77,8 @@ def main():
             print(f"{len(keys)} measurement rows {name}, e.g.:")
             for k in sorted(keys, key=str)[:5]:
                 print("  ", k, meas_a.get(k), meas_b.get(k))
+    if changed:
+        print_differences(changed, meas_a, meas_b)
     if units_a != units_b:
         same = False
         print(f"units differ: {len(units_a - units_b)} only before, {len(units_b - units_a)} only after")

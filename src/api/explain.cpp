@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "attribution/explain_batch.h"
 #include "attribution/gradcam.h"
 #include "core/progress.h"
 #include "models/train.h"
@@ -38,12 +39,12 @@ ExplainRun explain(const Graph& model, const Dataset& data, const Tensor& ids, c
   for (size_t i = 0; i < methods.size(); ++i) {
     interruption_point();
     MethodMaps out{r.methods[i], methods[i], {}, {}, 0, cam_layers[i]};
-    AttributionContext ctx{model, r.batch_size, r.seed, ids, &out.diagnostics};
-    if (r.fit) r.fit->apply(ctx);
+    // explain_all's batch plan: the maps are bit for bit those a study computes with this batch size.
+    ExplainOptions o{r.batch_size, r.seed};
+    if (r.fit) r.fit->apply(o);
     const auto start = std::chrono::steady_clock::now();
-    out.maps = methods[i]->attribute(ctx, x, run.targets.to(model.device())).to(torch::kCPU, torch::kFloat32);
+    out.maps = explain_all(*methods[i], model, data.images, run.targets, ids, o, &out.diagnostics).to(torch::kFloat32);
     out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    require_finite_maps(out.maps, methods[i]->spec().str(), ids);
     sink(out);
   }
   return run;

@@ -70,6 +70,11 @@ void FitContext::apply(AttributionContext& ctx) const {
   ctx.cache_dir = cache_dir;
 }
 
+void FitContext::apply(ExplainOptions& options) const {
+  if (data.size() > 0) options.fit_data = &data;
+  options.cache_dir = cache_dir;
+}
+
 FitContext load_fit_context(const FitSource& f, const DataOptions& data_options, const std::string& model,
                             const std::vector<MethodSpec>& specs) {
   FitContext c;

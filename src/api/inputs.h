@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "attribution/explain_batch.h"
 #include "attribution/method.h"
 #include "data/load.h"
 
@@ -33,8 +34,9 @@ struct FitSource {
 struct FitContext {
   Dataset data;           // empty when no method needs it or no source was given
   std::string cache_dir;  // the .onnx model's folder; empty for built-in models
-  // Points an attribution context at these images and folder.
+  // Points an attribution context, or explain_all's options, at these images and folder.
   void apply(AttributionContext& ctx) const;
+  void apply(ExplainOptions& options) const;
 };
 // Loads the fit images only when one of `specs` (at any depth) needs them.
 FitContext load_fit_context(const FitSource& f, const DataOptions& data_options, const std::string& model,

@@ -20,14 +20,19 @@ Tensor explain_rows(const Method& method, const Graph& model, const Tensor& x, c
 
 }  // namespace
 
+int64_t images_per_call(const Method& method, int64_t batch_size) {
+  return std::max<int64_t>(1, batch_size / std::max<int64_t>(1, method.rows_per_image()));
+}
+
 Tensor explain_all(const Method& method, const Graph& model, const Tensor& images, const Tensor& targets,
                    const Tensor& ids, const ExplainOptions& o, std::map<std::string, Tensor>* diagnostics) {
   const auto device = model.device();
+  const int64_t chunk = images_per_call(method, o.batch_size);
   Tensors out;
   std::map<std::string, Tensors> diag_parts;
-  for (int64_t i = 0; i < images.size(0); i += o.batch_size) {
+  for (int64_t i = 0; i < images.size(0); i += chunk) {
     interruption_point();
-    const int64_t n = std::min(o.batch_size, images.size(0) - i);
+    const int64_t n = std::min(chunk, images.size(0) - i);
     std::map<std::string, Tensor> diag;
     out.push_back(explain_rows(method, model, images.narrow(0, i, n).to(device), targets, ids, i, n, o,
                                diagnostics ? &diag : nullptr));
@@ -42,8 +47,7 @@ std::vector<Tensor> explain_together(const Method& method, const std::vector<con
                                      const Tensor& images, const std::vector<Tensor>& targets, const Tensor& ids,
                                      const ExplainOptions& o) {
   if (targets.size() != models.size()) throw std::logic_error("explain_together: one target tensor per model");
-  const int64_t chunk = std::clamp<int64_t>(o.batch_size / std::max<int64_t>(1, method.rows_per_image()), 1,
-                                            std::max<int64_t>(1, o.batch_size));
+  const int64_t chunk = images_per_call(method, o.batch_size);
   std::vector<Tensors> parts(models.size());
   for (int64_t i = 0; i < images.size(0); i += chunk) {
     interruption_point();

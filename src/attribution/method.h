@@ -54,7 +54,8 @@ class Method {
   // images (SmoothGrad and VarGrad of one noise pass): a distributed run computes them in one process.
   virtual std::string shared_work() const { return ""; }
   // The most rows one image sends through the model in one pass (SmoothGrad: n times its inner
-  // method's, IG: its steps): explain_together sizes its chunks of images by it, to about one pass.
+  // method's, IG: its steps): the batch plan (explain_batch.h: images_per_call) sizes the chunks of
+  // images each call explains by it, to about one pass.
   virtual int64_t rows_per_image() const { return 1; }
 };
 

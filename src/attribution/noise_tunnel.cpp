@@ -135,6 +135,11 @@ class TunnelCache {
       if (e.key == key) return e.result;
     return std::nullopt;
   }
+  void clear() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    entries_.clear();
+    bytes_ = 0;
+  }
   void add(uint64_t key, const NoiseTunnelResult& r) {
     std::lock_guard<std::mutex> lock(mutex_);
     const size_t bytes = r.mean.nbytes() + r.variance.nbytes();
@@ -158,6 +163,12 @@ class TunnelCache {
   std::deque<Entry> entries_;
   size_t bytes_ = 0;
 };
+
+}  // namespace
+
+void forget_noise_tunnel_results() { TunnelCache::instance().clear(); }
+
+namespace {
 
 uint64_t tunnel_key(const Method& inner, const AttributionContext& ctx, const Tensor& x, const Tensor& targets,
                     int64_t n, double sigma) {

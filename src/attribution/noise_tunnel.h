@@ -20,6 +20,9 @@ struct NoiseTunnelResult {
 NoiseTunnelResult noise_tunnel(const Method& inner, const AttributionContext& ctx, const Tensor& x,
                                const Tensor& targets, int64_t n, double sigma, bool want_variance);
 
+// Forgets the cached passes: for tests that compare what two schedules compute themselves.
+void forget_noise_tunnel_results();
+
 // The options every noise tunnel takes: n (50), sigma (0.15).
 const std::vector<Option>& noise_tunnel_options();
 

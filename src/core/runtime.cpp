@@ -1,5 +1,6 @@
 #include "core/runtime.h"
 
+#include <dlfcn.h>
 #include <unistd.h>
 
 #include <thread>
@@ -14,12 +15,26 @@ namespace sanity {
 
 int max_threads() { return std::max(64, 4 * static_cast<int>(std::thread::hardware_concurrency())); }
 
+namespace {
+
+// LibTorch passes its thread count to OpenMP and MKL, but OpenBLAS built on pthreads (the variant
+// Debian's alternatives pick when both are installed) keeps its own, all cores, and a matrix product
+// split between other numbers of threads gets other last bits (docs/DETERMINISM.md): without this a
+// process at --threads 1 multiplied on two threads, and an MPI rank bound to one core on one.
+void set_blas_threads(int n) {
+  using SetThreads = void (*)(int);
+  if (const auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(n);
+}
+
+}  // namespace
+
 int configure_threads(int n) {
   if (n < 0 || n > max_threads())
     throw InputError("--threads " + std::to_string(n) + ": expected 1 to " + std::to_string(max_threads()) +
                      " (leave it out for all " + std::to_string(std::thread::hardware_concurrency()) + " cores)");
   if (n == 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   torch::set_num_threads(n);
+  set_blas_threads(n);
   return torch::get_num_threads();
 }
 

@@ -47,6 +47,9 @@ nlohmann::json CheckConfig::identity() const {
                         {"per_image", reinit.per_image},
                         {"seed", reinit.seed}}},
                       {"target", target},
+                      // The batch plan: a map's last bits depend on the rows it shared its passes with
+                      // (attribution/explain_batch.h), so a run resumes only with the same batch size.
+                      {"batch_size", batch_size},
                       {"permuted_model", permuted_model},
                       {"reference_model", reference_model},
                       {"fit_data", fit_data},
