@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
   configure_threads(threads);
   const std::string script = std::string(SANITY_SOURCE_DIR) + "/bench/bench_attribution.py";
   std::filesystem::create_directories(work);
-  run("/usr/bin/python3 " + script + " export " + work);
+  run(std::string(SANITY_PYTHON) + " " + script + " export " + work);
 
   std::vector<Setup> setups;
   if (models.find("mnist_cnn") != std::string::npos) setups.push_back({"mnist_cnn", 200, 256, mnist_steps});
@@ -128,7 +128,7 @@ int main(int argc, char** argv) {
         m->attribute(ctx, x, t);
       }, repeats);
       std::ostringstream cmd;
-      cmd << "/usr/bin/python3 " << script << " time " << work << " " << s.name << " " << s.count << " " << s.steps
+      cmd << SANITY_PYTHON << " " << script << " time " << work << " " << s.name << " " << s.count << " " << s.steps
           << " " << s.batch << " " << repeats << " " << threads << " " << key;
       const nlohmann::json py = nlohmann::json::parse(run(cmd.str()));
       torch_batched[key] = py["batched"].get<double>();

@@ -1,4 +1,4 @@
-"""PyTorch side of bench_attribution.cpp: the same attributions written in plain python3-torch.
+"""PyTorch side of bench_attribution.cpp: the same attributions written in plain PyTorch.
 
   bench_attribution.py export DIR            ONNX models (common.make_model weights) and inputs for the C++ side
   bench_attribution.py time DIR MODEL COUNT STEPS BATCH REPEATS THREADS METHOD

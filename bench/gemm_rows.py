@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Why a schedule can change results: the same rows through one matrix product, alone and in batches.
 
-    python3 bench/gemm_rows.py                          # the BLAS's own kernel choice
-    OPENBLAS_CORETYPE=Haswell python3 bench/gemm_rows.py
-    OPENBLAS_CORETYPE=SkylakeX python3 bench/gemm_rows.py
-    python3 bench/gemm_rows.py --threads                # one product on 1 thread and on 2
+    .venv/bin/python bench/gemm_rows.py                          # the BLAS's own kernel choice
+    MKL_ENABLE_INSTRUCTIONS=AVX2 .venv/bin/python bench/gemm_rows.py
+    MKL_ENABLE_INSTRUCTIONS=AVX512 .venv/bin/python bench/gemm_rows.py
+    .venv/bin/python bench/gemm_rows.py --threads                # one product on 1 thread and on 2
 
-Runs Debian's python3-torch, which uses the same OpenBLAS as the LibTorch sanity is built on (set
-OPENBLAS_VERBOSE=2 to see the kernel it loads). For each linear layer of the MNIST models (the CNN's
+Runs the project environment's torch, whose MKL is the BLAS sanity runs on (the same LibTorch; set
+MKL_VERBOSE=1 to see the instruction set it dispatches to). With Debian's python3-torch (OpenBLAS),
+OPENBLAS_CORETYPE=Haswell / SkylakeX choose the kernel instead. For each linear layer of the MNIST models (the CNN's
 fc1 and fc2, the MLP's hidden layers) the first two rows are computed alone, then as the first rows
 of batches of M rows; each line says for which M their bits differ and by how much. One thread, so
 the difference is the kernel's, not a split between threads. docs/DETERMINISM.md says what follows.

@@ -5,7 +5,7 @@ pool, conv 5x5x64, pool, fc 1024, fc 10; truncated-normal 0.1 weights, biases 0.
 PyTorch for 2 epochs on inputs in [0, 1] ("unit") and on the same inputs scaled to [-1, 1] ("sym"),
 exported to ONNX with a 200-image test bed for `sanity check`:
 
-  /usr/bin/python3 examples/gbp_mnist_probe.py OUT      (about 2.5 min on 2 cores; MNIST from the cache)
+  .venv/bin/python examples/gbp_mnist_probe.py OUT      (about 2.5 min on 2 cores; MNIST from the cache)
   for n in unit sym; do build/sanity check --model OUT/$n.onnx --data OUT/${n}_x.npy \\
       --labels OUT/${n}_y.npy --methods gradient,guided_backprop,guided_gradcam,sobel \\
       --checks cascading --metrics spearman_abs,ssim --out OUT/check_$n; done
@@ -68,7 +68,7 @@ def main():
         m.eval()
         with torch.no_grad():
             print(name, "test accuracy", (m(scale(xte)).argmax(1) == yte).float().mean().item(), flush=True)
-        torch.onnx.export(m, scale(xte[:1]), os.path.join(out, name + ".onnx"), opset_version=13,
+        torch.onnx.export(m, scale(xte[:1]), os.path.join(out, name + ".onnx"), opset_version=13, dynamo=False,
                           input_names=["input"], output_names=["logits"],
                           dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}})
         np.save(os.path.join(out, name + "_x.npy"), scale(xte[:200]).numpy())

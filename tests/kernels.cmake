@@ -7,7 +7,9 @@
 #
 # Each choice sets every library's switch: OpenBLAS's OPENBLAS_CORETYPE (Debian's LibTorch), oneDNN's
 # ONEDNN_MAX_CPU_ISA (LibTorch's convolutions) and MKL's MKL_ENABLE_INSTRUCTIONS (the torch wheel's
-# BLAS); a library ignores the others. Only instruction sets the CPU has are named: a kernel it lacks
+# BLAS); a library ignores the others. MKL honours its switch on Intel CPUs only: on an AMD EPYC it
+# runs its generic path either way (its verbose line says so; test_determinism.cpp), and the two
+# choices differ in oneDNN's kernels. Only instruction sets the CPU has are named: a kernel it lacks
 # would stop the test with SIGILL.
 #
 # Sets SANITY_KERNEL_NAMES (two short names, test name suffixes) and SANITY_KERNEL_ENV_<name> (a

@@ -65,7 +65,7 @@ def data(spec, labels=None, *, split="test", count=0, seed=0, balanced=False, **
 
 class Explanations(dict):
     """Maps by method spec as given ("gradient", "smoothgrad(gradient, n=50)"): N x C x H x W float32
-    NumPy arrays in input order. Also: specs (given -> canonical spec with every default),
+    arrays in input order, NumPy, or CPU torch tensors when the images came as a torch tensor. Also: specs (given -> canonical spec with every default),
     predicted and targets (the classes explained), ids (image indices in the data), diagnostics
     (per method: per-image arrays such as Integrated Gradients' completeness_gap), seconds."""
 
@@ -85,7 +85,7 @@ def explain(model, x, methods, targets=None, *, labels=None, example=None, batch
     targets: None or "predicted" (the argmax), "true" (labels), a class index, or one class per image.
     fit, fit_count: training images for pattern methods (an array or a data spec; default for a
         built-in dataset: its train split).
-    Returns Explanations, a dict of maps by method. Raises ValueError for bad input and
+    Returns Explanations, a dict of maps by method (torch tensors for a torch x, NumPy otherwise). Raises ValueError for bad input and
     NotImplementedError for what the model cannot support, with the CLI's one-line messages."""
     m, d = _model_and_data(model, x, labels, example, data_options, _explain_count, seed)
     request = {"methods": _spec_list(methods, "methods"), "batch_size": batch_size, "target": "predicted",
@@ -98,11 +98,13 @@ def explain(model, x, methods, targets=None, *, labels=None, example=None, batch
         request["classes"] = _inputs.array(targets, "targets")
     r = _sanity.explain(m._handle, d, request, _fit(fit, fit_count), _threads(threads),
                         _progress.bar_for(progress), _progress.enabled(progress))
-    out = Explanations((e["given"], e["maps"]) for e in r["methods"])
+    # The caller's kind: torch tensors (sharing the arrays' memory) for torch input, else NumPy.
+    out = Explanations((e["given"], _inputs.like(x, e["maps"])) for e in r["methods"])
     out.specs = {e["given"]: e["spec"] for e in r["methods"]}
     out.diagnostics = {e["given"]: e["diagnostics"] for e in r["methods"]}
     out.seconds = {e["given"]: e["seconds"] for e in r["methods"]}
-    out.predicted, out.targets, out.ids, out.labels = r["predicted"], r["targets"], r["ids"], r["labels"]
+    out.predicted, out.targets, out.ids, out.labels = (_inputs.like(x, r[k]) for k in ("predicted", "targets", "ids",
+                                                                                       "labels"))
     return out
 
 

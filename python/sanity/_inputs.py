@@ -24,6 +24,17 @@ def _torch_to_numpy(x):
     return x
 
 
+def is_torch(x):
+    torch = sys.modules.get("torch")
+    return torch is not None and torch.is_tensor(x)
+
+
+def like(x, a):
+    """`a` (a NumPy array) as the kind the caller gave `x`: a CPU torch tensor over the same memory
+    when x is a torch tensor, else `a` itself."""
+    return sys.modules["torch"].from_numpy(a) if is_torch(x) and a is not None else a
+
+
 def array(x, what):
     """x as a C-contiguous NumPy array in native byte order: the same array when it already is."""
     a = np.asarray(_torch_to_numpy(x))

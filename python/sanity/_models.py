@@ -6,6 +6,7 @@ import hashlib
 import io
 import os
 import sys
+import warnings
 
 from . import _sanity
 
@@ -47,9 +48,20 @@ def _is_torch_module(obj):
     return torch is not None and isinstance(obj, torch.nn.Module)
 
 
-def export_onnx(module, example, opset=13):
+def export_onnx(module, example, opset=18):
     """ONNX bytes of a torch.nn.Module in eval mode, traced on `example` (an input batch, NumPy or
-    torch), batch axis dynamic. The module's training flag is restored after."""
+    torch), batch axis dynamic. The module's training flag and its parameters' requires_grad are
+    restored after.
+
+    The exporter: torch's TorchScript exporter (dynamo=False) at opset 18, with training=PRESERVE
+    and no constant folding, so that every module keeps its own parameters under its own name: an
+    eval-mode BatchNorm stays a BatchNormalization node (the default EVAL export folds it into the
+    conv before it, and randomizing that conv would silently drop the BatchNorm's scale), and
+    buffers such as Swin's relative-position table stay parameters of their block. On the 20
+    torchvision families this is the one export whose files the importer reads whole with every
+    name kept; torch's dynamo exporter folds BatchNorm too and renames folded weights (val_N).
+    Gradients stay enabled while tracing: nn.MultiheadAttention under no_grad takes a fused fast
+    path that has no ONNX export."""
     import torch
 
     x = example if torch.is_tensor(example) else torch.as_tensor(example)
@@ -57,20 +69,27 @@ def export_onnx(module, example, opset=13):
     if x.dim() == 3:
         x = x.unsqueeze(0)
     was_training = module.training
+    frozen = [p for p in module.parameters() if not p.requires_grad]
     module.eval()
     buffer = io.BytesIO()
     try:
-        with torch.no_grad():
-            torch.onnx.export(module, x[:1], buffer, opset_version=opset, input_names=["input"],
+        for p in frozen:
+            p.requires_grad_(True)
+        with torch.enable_grad(), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", module=r"torch\.onnx.*")  # the TorchScript exporter's deprecation notice
+            warnings.filterwarnings("ignore", category=DeprecationWarning)
+            torch.onnx.export(module, (x[:1],), buffer, dynamo=False, opset_version=opset, input_names=["input"],
                               output_names=["logits"],
                               dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
-                              do_constant_folding=True)
+                              training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
     finally:
+        for p in frozen:
+            p.requires_grad_(False)
         module.train(was_training)
     return buffer.getvalue()
 
 
-def model(source, example=None, *, seed=0, name=None, opset=13):
+def model(source, example=None, *, seed=0, name=None, opset=18):
     """A Model from an .onnx path, "cnn" / "mlp" (untrained built-ins, weights from `seed`), ONNX
     bytes, a torch.nn.Module with `example` (an input batch; one image is enough), or a Model.
 

@@ -51,7 +51,7 @@ def workdir(tmp_path_factory):
 def onnx_path(net, workdir):
     """The module exported the way a user would, independently of sanity.model()."""
     path = str(workdir / "tiny.onnx")
-    torch.onnx.export(net, torch.zeros(1, 1, 16, 16), path, opset_version=13, input_names=["input"],
+    torch.onnx.export(net, torch.zeros(1, 1, 16, 16), path, opset_version=13, dynamo=False, input_names=["input"],
                       output_names=["logits"], dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
     return path
 

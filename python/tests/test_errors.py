@@ -74,7 +74,7 @@ def test_unsupported(images, workdir, cli_explain):
             return x.abs().flatten(1)[:, :10]
 
     onnx = str(workdir / "abs.onnx")
-    torch.onnx.export(WithAbs(), torch.zeros(1, 1, 16, 16), onnx, opset_version=13)
+    torch.onnx.export(WithAbs(), torch.zeros(1, 1, 16, 16), onnx, opset_version=13, dynamo=False)
     code, expected = cli_explain("--methods", "gradient", model=onnx)
     assert code == 3 and "Abs" in expected
     assert python_error(NotImplementedError, lambda: sanity.model(onnx)) == expected

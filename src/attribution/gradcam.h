@@ -1,9 +1,9 @@
 #pragma once
-// GradCAM (Selvaraju et al. 2017) and Guided GradCAM, as PROTOCOLS "Attribution methods" defines
-// them: for feature maps A of one layer, a_k = mean over space of dS_c/dA_k,
+// GradCAM (Selvaraju et al. 2017) and Guided GradCAM, as docs/DEFINITIONS.md "Attribution methods"
+// defines them: for feature maps A of one layer, a_k = mean over space of dS_c/dA_k,
 // map = ReLU(sum_k a_k A_k) / its max, upsampled bilinearly to the input size and repeated over
 // the input's channels; Guided GradCAM = Guided Backprop * that map. A transformer's token sequence
-// [N, T, C] is a map too (PROTOCOLS "Transformers"): the leading tokens that do not fit the square
+// [N, T, C] is a map too (docs/DEFINITIONS.md "Transformers"): the leading tokens that do not fit the square
 // patch grid (a ViT's class token) are dropped and the rest laid out as the grid.
 #include <string>
 #include <vector>

@@ -1,5 +1,6 @@
 #pragma once
-// Integrated Gradients (Sundararajan et al. 2017), as PROTOCOLS "Attribution methods" defines it:
+// Integrated Gradients (Sundararajan et al. 2017), as docs/DEFINITIONS.md "Attribution methods"
+// defines it:
 //   E = (x - x') * sum_k w_k dS_c/dx (x' + a_k (x - x')),
 // the authors' default being m = 50 points a_k = linspace(0, 1, 50) with equal weights 1/m.
 // Every step of every image goes through the network in batches of ctx.batch_size rows, and the

@@ -1,6 +1,6 @@
 #pragma once
-// LRP rules (Montavon et al. 2019; definitions as Zennit's, see PROTOCOLS.md "Modified backprop"),
-// each a small declaration in the shape Zennit's BasicHook made standard: the affine layer is run
+// LRP rules (Montavon et al. 2019; definitions as Zennit's, see docs/DEFINITIONS.md
+// "Modified backprop"), each a small declaration in the shape Zennit's BasicHook made standard: the affine layer is run
 // on modified inputs with modified parameters (terms), the relevance at the output is divided by
 // the stabilized sum of a group's outputs, sent back through the transposed layer with the same
 // parameters, and multiplied by the modified inputs (reducer). No autograd.

@@ -1,5 +1,5 @@
 #pragma once
-// SmoothGrad and VarGrad over any registered method M (PROTOCOLS "Attribution methods"):
+// SmoothGrad and VarGrad over any registered method M (docs/DEFINITIONS.md "Attribution methods"):
 //   SmoothGrad(M) = (1/n) sum_i M(x + g_i),   VarGrad(M) = (1/n) sum_i (M(x + g_i) - SmoothGrad(M))^2,
 // g_i ~ N(0, sigma_x^2), sigma_x = sigma * (max(x) - min(x)) of that image. The noise for an image
 // comes from derive_seed(ctx.seed, "smoothgrad", image id): the same samples whatever the batching,

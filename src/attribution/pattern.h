@@ -4,8 +4,8 @@
 // y_j = w_j^T x (no bias) and E+ the mean over samples (and positions) where y_j > 0,
 //   a_j = cov+(x, y_j) / (w_j^T cov+(x, y_j)),   cov+ = E+[x y_j] - E+[x] E+[y_j],
 // a covariance over the region where the unit is active, as iNNvestigate computes it (the patterns
-// Sixt et al. used). PROTOCOLS.md writes E[y_j] (over all samples) in the last term; that variant is
-// mean_y=all. It makes every entry of cov+ positive for non-negative inputs whatever the sign of
+// Sixt et al. used). docs/DEFINITIONS.md ("How Sixt et al. ran the methods") writes E[y_j] (over
+// all samples) in the last term; that variant is mean_y=all. It makes every entry of cov+ positive for non-negative inputs whatever the sign of
 // w, so w * a is no longer mostly non-negative, and it does not reproduce Sixt et al.'s results.
 // That estimator is for layers followed by a ReLU; a layer whose output goes elsewhere (the logits
 // layer) takes Kindermans et al.'s linear estimator, the same formula with E+ over all samples.

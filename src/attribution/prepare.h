@@ -20,7 +20,7 @@ torch::Tensor scale_unit(const torch::Tensor& maps);
 // Per image, x / max|x| (to [-1, 1]); zero maps stay 0.
 torch::Tensor scale_abs_max(const torch::Tensor& maps);
 
-// The authors' preparation before comparison (PROTOCOLS.md):
+// The authors' preparation before comparison (docs/DEFINITIONS.md, "Preparation before comparison"):
 // absolute: 1 channel |x| / max|x|; 3 channels: sum |.| over channels, clip at the 99th percentile,
 //           min-max to [0, 1].
 torch::Tensor prepare_absolute(const torch::Tensor& maps);

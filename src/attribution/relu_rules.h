@@ -1,6 +1,6 @@
 #pragma once
-// Guided Backprop and Deconvnet as backward rules on the rectifiers (PROTOCOLS "Attribution
-// methods"): every other layer passes its true gradient back.
+// Guided Backprop and Deconvnet as backward rules on the rectifiers (docs/DEFINITIONS.md
+// "Attribution methods"): every other layer passes its true gradient back.
 //   Guided Backprop: through each ReLU, only positive signal where the forward input was positive.
 //   Deconvnet:       through each ReLU, only positive signal, whatever the forward sign.
 // ReLU6-style clips with a lower bound of 0 are treated as rectifiers too.

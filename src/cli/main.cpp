@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
       "faithfulness measures (Binder et al. 2023) for attribution methods, in one fast C++ tool.",
       "sanity"};
   app.require_subcommand(0, 1);  // none: the default study, as `sanity run`
-  app.set_version_flag("--version", SANITY_VERSION);
+  app.set_version_flag("--version", [] { return sanity::version_text(); });
   app.footer(
       "Exit codes: 0 success, 1 internal error, 2 bad input (file, field or option), 3 unsupported\n"
       "(an ONNX operator, say), 130 interrupted. Run `sanity <command> --help` for each command.");

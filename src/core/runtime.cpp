@@ -9,6 +9,10 @@
 #include <malloc.h>
 #endif
 
+#include <ATen/detail/CUDAHooksInterface.h>
+#include <torch/cuda.h>
+#include <torch/version.h>
+
 #include "core/error.h"
 
 namespace sanity {
@@ -50,14 +54,38 @@ void configure_allocator() {
 #endif
 }
 
+namespace {
+
+bool cuda_compiled_in() { return at::detail::getCUDAHooks().isBuilt(); }
+
+}  // namespace
+
 torch::Device parse_device(const std::string& name) {
   if (name == "cpu") return torch::kCPU;
-  if (name.rfind("cuda", 0) == 0) {
-    if (!torch::cuda::is_available())
-      throw InputError("--device " + name + ": CUDA is not available in this build of LibTorch or on this machine");
-    return torch::Device(name);
+  if (name.rfind("cuda", 0) != 0) throw InputError("--device " + name + ": expected cpu, cuda or cuda:N");
+  if (!cuda_compiled_in())
+    throw InputError("--device " + name + ": this LibTorch (" TORCH_VERSION ") has no CUDA compiled in; use --device cpu");
+  if (!torch::cuda::is_available())
+    throw InputError("--device " + name + ": LibTorch " TORCH_VERSION " has CUDA, but this machine shows no CUDA device "
+                     "(no GPU or no driver); use --device cpu");
+  torch::Device device(torch::kCPU);
+  try {
+    device = torch::Device(name);
+  } catch (const c10::Error&) {
+    throw InputError("--device " + name + ": expected cpu, cuda or cuda:N");
   }
-  throw InputError("--device " + name + ": expected cpu, cuda or cuda:N");
+  const auto count = static_cast<int>(torch::cuda::device_count());
+  if (device.has_index() && device.index() >= count)
+    throw InputError("--device " + name + ": this machine has " + std::to_string(count) + " CUDA device(s), cuda:0 to cuda:" +
+                     std::to_string(count - 1));
+  return device;
+}
+
+std::string version_text() {
+  const bool cuda = cuda_compiled_in();
+  std::string text = "sanity " SANITY_VERSION "\nLibTorch " TORCH_VERSION "\nCUDA: ";
+  if (!cuda) return text + "not compiled in";
+  return text + "compiled in, " + std::to_string(torch::cuda::device_count()) + " device(s) visible";
 }
 
 }  // namespace sanity

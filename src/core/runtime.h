@@ -21,7 +21,12 @@ double physical_memory_bytes();
 // 40 % system time on ResNet-50). Call once at start-up; a no-op on other C libraries.
 void configure_allocator();
 
-// "cpu", "cuda" or "cuda:N"; throws InputError if the device is not available.
+// "cpu", "cuda" or "cuda:N"; throws InputError if the device is not available (one line that says
+// whether CUDA is missing from this LibTorch or only a device from this machine).
 torch::Device parse_device(const std::string& name);
+
+// What `sanity --version` prints: sanity's version, the LibTorch it runs on, whether that LibTorch
+// has CUDA compiled in and how many CUDA devices it sees.
+std::string version_text();
 
 }  // namespace sanity

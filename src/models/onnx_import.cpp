@@ -114,9 +114,11 @@ void Importer::check_opset() {
   for (const auto& o : model_.opset_import())
     if (o.domain().empty() || o.domain() == "ai.onnx") version = o.version();
   if (version < 0) throw InputError(path_ + ": opset_import: no entry for the default ONNX domain");
-  if (version < 7 || version > 18)
+  // Opsets 19 and 20 (torch 2.11's default) changed no operator the importer reads, apart from forms it
+  // already refuses (AveragePool dilations, Pad's wrap mode); they added types and operators.
+  if (version < 7 || version > 20)
     throw UnsupportedError(path_ + ": opset_import: opset " + std::to_string(version) +
-                           " is outside the supported range 7 to 18");
+                           " is outside the supported range 7 to 20");
   opset_ = version;
   if (!model_.has_graph()) throw InputError(path_ + ": graph: the model has no graph (truncated or not a model)");
 }
@@ -438,12 +440,24 @@ void Importer::reshape_to_probe(const onnx::NodeProto& n, const std::function<Te
     return;
   }
   const int x = value(n, 0);
-  auto p = probe(x);
-  if (!p) unsupported(n, "needs a fixed input height and width to resolve the output shape");
-  Tensor out = f(*p);
-  if (out.dim() == 0 || out.size(0) != kProbeBatch[0]) unsupported(n, "changes the batch dimension");
-  std::vector<int64_t> shape(out.sizes().begin(), out.sizes().end());
-  emit(n, std::make_unique<Reshape>(shape, true), {x});
+  const auto p0 = probe(x, 0), p1 = probe(x, 1);
+  if (!p0 || !p1) unsupported(n, "needs a fixed input height and width to resolve the output shape");
+  // The output at both probe batch sizes: the one entry that differs follows the batch. At position 0
+  // it is the batch dimension itself; elsewhere (a sequence-first attention moves the batch to
+  // position 1 or 2) the layer infers it (-1) from the input's size.
+  const Tensor a = f(*p0), b = f(*p1);
+  if (a.dim() == 0 || a.dim() != b.dim()) unsupported(n, "changes the batch dimension");
+  std::vector<int64_t> shape(a.sizes().begin(), a.sizes().end());
+  int batch_at = -1;
+  for (int64_t i = 0; i < a.dim(); ++i) {
+    if (a.size(i) == b.size(i)) continue;
+    if (batch_at >= 0 || a.size(i) != kProbeBatch[0] * (b.size(i) / kProbeBatch[1])) unsupported(n, "changes the batch dimension");
+    batch_at = static_cast<int>(i);
+  }
+  if (batch_at < 0) unsupported(n, "changes the batch dimension");
+  const bool batch_first = batch_at == 0 && a.size(0) == p0->size(0) && b.size(0) == p1->size(0);
+  if (!batch_first) shape[batch_at] = -1;
+  emit(n, std::make_unique<Reshape>(shape, batch_first), {x});
 }
 
 Pads2d Importer::pads2d(const onnx::NodeProto& n, const std::vector<int64_t>& kernel, const std::vector<int64_t>& stride,

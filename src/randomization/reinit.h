@@ -1,6 +1,7 @@
 #pragma once
 // Re-initialization of a layer's parameters for model parameter randomization (Adebayo et al. 2018).
-// PROTOCOLS.md offers three distributions; the choice is recorded with the results.
+// docs/DEFINITIONS.md ("Randomization checks") offers three distributions; the choice is recorded
+// with the results.
 #include <cstdint>
 #include <string>
 

@@ -46,7 +46,7 @@ std::vector<LayerGroup> layer_groups(const Graph& graph, const std::vector<std::
 // features.28. Layers on no sequence group by their top-level module: Inception v3's Mixed_7c ...
 // Conv2d_1a_3x3 and fc, the paper's 17 stages; a ViT's heads and encoder.ln. Embedding parameters
 // outside any block (a ViT's class token and position embedding) join the layer below them, the
-// patch embedding (PROTOCOLS "Transformers").
+// patch embedding (docs/DEFINITIONS.md "Transformers").
 std::vector<LayerGroup> module_groups(const Graph& graph);
 
 // The stages of one check, stage 0 first.

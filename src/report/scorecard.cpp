@@ -168,7 +168,7 @@ Scorecard build_scorecard(const Study& study, int64_t run, const RankingTable& r
 
 std::string verdict_rule_html(const VerdictRule& r) {
   const std::string alpha = format_number(r.alpha, "%.3g"), threshold = format_number(r.threshold, "%.3g");
-  return "<p class=\"rule\"><b>Verdicts</b> (our rule, in the terms of PROTOCOLS.md \u201cStatistics and verdicts\u201d; "
+  return "<p class=\"rule\"><b>Verdicts</b> (our rule, in the terms of docs/DEFINITIONS.md \u201cStatistics and verdicts\u201d; "
          "settings recorded in study.json as config.verdicts and in the options table below). <b>Randomization checks</b>, at the last "
          "stage, on <code>" + esc(r.metric) + "</code>: a method <span class=\"verdict fail\">fails</span> when its "
          "similarity is not significantly below the edge detector's (<code>" + esc(r.edge_detector) +
@@ -254,7 +254,7 @@ std::string scorecard_html(const Scorecard& card, const std::string& run_title) 
     if (!v.note.empty()) notes.push_back(check_title(v) + ": " + v.note + ".");
   if (faith && !card.faithfulness.note.empty()) notes.push_back("Faithfulness: " + card.faithfulness.note + ".");
   if (csc)
-    notes.push_back("CSC has no verdict (PROTOCOLS.md gives no rule for it); its interval resamples the images of the "
+    notes.push_back("CSC has no verdict (docs/DEFINITIONS.md gives no rule for it); its interval resamples the images of the "
                     "pooled median (computed when the check ran).");
   for (const std::string& n : notes) h += "<p class=\"note\">" + esc(n) + "</p>\n";
 

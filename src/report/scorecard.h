@@ -2,7 +2,7 @@
 // The scorecard that opens the report: one row per method, one column group per check, each number
 // with its confidence interval and each verdict colour-coded (stats/verdicts.h states the rule):
 //   last-stage similarity of every randomization check judged at its last stage (cascading, data, ...)
-//   CSC at the lowest layer (median |cos| with its interval; no verdict: PROTOCOLS.md gives no rule)
+//   CSC at the lowest layer (median |cos| with its interval; no verdict: docs/DEFINITIONS.md gives no rule)
 //   faithfulness gap (AOPC MoRF - LeRF) with its interval and verdict
 //   the ranks of the ranking table (first randomization check, the gap)
 // Rows: the baselines first (noise and the edge detector are what every verdict is judged against),

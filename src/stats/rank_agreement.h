@@ -1,8 +1,8 @@
 #pragma once
-// Confidence intervals for the agreement between two rankings of methods (PROTOCOLS.md, "Statistics
-// and verdicts"): resample the images with replacement, recompute every method's score under each
-// criterion from the resampled images, rank the methods afresh, and take Spearman's rho between the
-// two rankings per resample; the interval is the percentile interval of those rhos. Images are
+// Confidence intervals for the agreement between two rankings of methods (docs/DEFINITIONS.md,
+// "Statistics and verdicts"): resample the images with replacement, recompute every method's score
+// under each criterion from the resampled images, rank the methods afresh, and take Spearman's rho
+// between the two rankings per resample; the interval is the percentile interval of those rhos. Images are
 // resampled jointly for all criteria (one draw of images per resample), so the correlation between
 // criteria measured on the same images is kept.
 #include <cstdint>

@@ -1,6 +1,6 @@
 #pragma once
-// Verdicts per method and check (PROTOCOLS.md, "Statistics and verdicts": our rule, recorded with the
-// results in study.json and with every exported verdict).
+// Verdicts per method and check (docs/DEFINITIONS.md, "Statistics and verdicts": our rule, recorded
+// with the results in study.json and with every exported verdict).
 //
 // Randomization check (cascading, data, ...), at its last stage, on `metric` (default spearman_abs,
 // higher = more similar to the trained model's map):

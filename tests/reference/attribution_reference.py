@@ -1,10 +1,10 @@
-"""Reference attributions from python3-torch for tests/unit/test_attribution_reference.cpp.
+"""Reference attributions from PyTorch for tests/unit/test_attribution_reference.cpp.
 
 For the MNIST CNN, ResNet-50 and VGG-16 (random weights, common.make_model) and 2 inputs each
 (common.make_input), written as attr_<model>_<method>.npy with the ONNX export, inputs and targets:
 gradient, gradient x input, Integrated Gradients (the same alphas as ours), Guided Backprop and
 Deconvnet (backward hooks on every ReLU module, as Captum does it), GradCAM (hooks on the layer)
-and Guided GradCAM. Implemented here from the definitions in PROTOCOLS.md with autograd, so it shares
+and Guided GradCAM. Implemented here from the definitions in docs/DEFINITIONS.md with autograd, so it shares
 no code with the C++ engine. Also: scipy's Sobel magnitude and Gaussian blur for the baselines.
 
 Usage: attribution_reference.py OUT_DIR. Skips all work when OUT_DIR holds outputs of this exact

@@ -1,4 +1,4 @@
-"""Shared by the reference scripts: seeded model construction and ONNX export with python3-torch.
+"""Shared by the reference scripts: seeded model construction and ONNX export with PyTorch (the project environment's torch).
 
 A reference script rebuilds a model from (name, seed) instead of reading another script's files, so
 fixtures stay independent; the C++ side loads the ONNX file the script exports next to its outputs.
@@ -64,7 +64,7 @@ def export(model, name, path, opset=13, fold_batchnorm=True):
         return path
     x = make_input(name, 1)
     tmp = path + ".tmp"
-    torch.onnx.export(model, x, tmp, opset_version=opset, input_names=["input"], output_names=["logits"],
+    torch.onnx.export(model, x, tmp, opset_version=opset, dynamo=False, input_names=["input"], output_names=["logits"],
                       dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}},
                       do_constant_folding=fold_batchnorm,
                       training=torch.onnx.TrainingMode.EVAL if fold_batchnorm else torch.onnx.TrainingMode.PRESERVE)
@@ -112,7 +112,7 @@ def out_dir():
 
 def versioned_dir(name, *scripts):
     """<ref dir>/<name>, emptied first when any of `scripts` (files beside this one; common.py always
-    counts) or python3-torch changed since the files in it were written: work already done is kept
+    counts) or torch changed since the files in it were written: work already done is kept
     across test runs, and never served stale."""
     import hashlib
     import shutil

@@ -1,6 +1,6 @@
 """Reference LRP attributions for a small CNN, written independently of the C++ rules: each rule is a
 torch.autograd.Function whose backward re-runs the layer with modified inputs/parameters and takes
-the gradient with autograd (Zennit's hook idea), following the definitions in PROTOCOLS.md.
+the gradient with autograd (Zennit's hook idea), following the definitions in docs/DEFINITIONS.md.
 
 The network has what the C++ side must handle: biases, a BatchNorm after a conv (canonized by
 folding it into the conv), a standalone BatchNorm after a residual sum, max and average pooling,
@@ -255,7 +255,7 @@ def main():
     net = make_net()  # float32, as exported
     path = os.path.join(out, "lrp_net.onnx")
     if not os.path.exists(path):
-        torch.onnx.export(net, torch.zeros(1, 3, 16, 16), path + ".tmp", opset_version=13,
+        torch.onnx.export(net, torch.zeros(1, 3, 16, 16), path + ".tmp", opset_version=13, dynamo=False,
                           input_names=["input"], output_names=["logits"],
                           dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}},
                           do_constant_folding=False, training=torch.onnx.TrainingMode.PRESERVE)

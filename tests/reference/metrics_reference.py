@@ -1,7 +1,7 @@
 """Reference values for the similarity metrics (src/metrics) from scipy and skimage.
 
 Writes map pairs (random, correlated, tied and structured), the maps after the authors' preparation
-(re-implemented here in numpy from PROTOCOLS.md), and per pair: scipy.stats.spearmanr / pearsonr,
+(re-implemented here in numpy from docs/DEFINITIONS.md), and per pair: scipy.stats.spearmanr / pearsonr,
 cosine, MSE, top-k intersection, scipy.stats.kendalltau (tau-b), skimage SSIM (data_range 1 and 2)
 and skimage HOG vectors with their rank and linear correlations. The C++ test (test_metrics_reference.cpp) compares.
 """

@@ -1,7 +1,7 @@
-"""References for the transformer methods, computed by python3-torch independently of sanity's engine.
+"""References for the transformer methods, computed by PyTorch independently of sanity's engine.
 
-GradCAM by hooks (PROTOCOLS "Transformers"; Selvaraju et al.) on torchvision's Inception v3 at Mixed_7c,
-DenseNet-121 at its final ReLU, ViT-B/16 at the last encoder layer's ln_1 (patch tokens as 14x14,
+GradCAM by hooks (docs/DEFINITIONS.md "Transformers"; Selvaraju et al.) on torchvision's Inception v3
+at Mixed_7c, DenseNet-121 at its final ReLU, ViT-B/16 at the last encoder layer's ln_1 (patch tokens as 14x14,
 class token dropped) and Swin-T at its last stage's 7x7 grid (after the final norm, as permuted), on the models and images of torchvision_families.py (rebuilt from the same
 seeds; their logits are checked against that fixture's).
 

@@ -1,4 +1,4 @@
-// Every gradient-family method against python3-torch (tests/reference/attribution_reference.py) on
+// Every gradient-family method against PyTorch (tests/reference/attribution_reference.py) on
 // the MNIST CNN, ResNet-50 and VGG-16 with random weights: Pearson >= 0.999 per image (the issue's
 // acceptance) and ||ours - ref|| <= 2 % of ||ref|| (the same scale, not only the same pattern; float32
 // rounding differs between PyTorch's BatchNorm and the exported, folded one, and ReLU ties at exact

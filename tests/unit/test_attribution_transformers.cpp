@@ -1,4 +1,4 @@
-// Methods on transformers and branching CNNs against python3-torch references
+// Methods on transformers and branching CNNs against PyTorch references
 // (tests/reference/transformer_reference.py): GradCAM by hooks on Inception v3 (Mixed_7c), DenseNet-121
 // ViT-B/16 (last block's ln_1, patch tokens as 14x14) and Swin-T (last stage's grid); AttnLRP and CP-LRP (Gradient x Input through
 // a rewritten forward) on ViT-B/16 and on the briefly trained built-in ViT; CP-LRP's conservation; the
@@ -19,7 +19,7 @@ namespace {
 
 Tensor load(const std::string& name) { return test::load_ref(name); }
 
-Graph family(const std::string& name) { return load_onnx(test::ref_path("families/" + name + "_op17.onnx")); }
+Graph family(const std::string& name) { return load_onnx(test::ref_path("families/" + name + "_op20.onnx")); }
 
 Tensor attribute(const Graph& g, const std::string& spec, const Tensor& x, const Tensor& targets) {
   AttributionContext ctx{g, 8};
@@ -111,7 +111,8 @@ TEST(TransformerGroups, VitBlocksAreTheEncoderLayers) {
   EXPECT_EQ(names[2], "encoder.layers.encoder_layer_11");
   EXPECT_EQ(names[13], "encoder.layers.encoder_layer_0");
   EXPECT_EQ(names.back(), "conv_proj");
-  // The class token and the position embedding go with the patch embedding (PROTOCOLS).
+  // The class token and the position embedding go with the patch embedding (docs/DEFINITIONS.md,
+  // "Transformers").
   EXPECT_EQ(groups.back().nodes.size(), 3u);
   // Inception v3 by its top-level modules: the 17 stages of Adebayo et al.
   const Graph inception = family("inception_v3");

@@ -1,5 +1,5 @@
 // File readers: IDX (plain and gzipped, with bad headers and short data), .npy (round trip, files
-// numpy wrote, and files numpy reads), and the built-in datasets' label counts from DATA.md.
+// numpy wrote, and files numpy reads), and the built-in datasets' label counts from docs/DATA.md.
 #include <zlib.h>
 
 #include <fstream>

@@ -1,6 +1,6 @@
 // Every LRP preset, Excitation Backprop and RectGrad on a small CNN (biases, a BatchNorm after a
 // conv, a standalone BatchNorm, max and average pooling, a residual sum, a concat) against an
-// independent python3-torch reference built from autograd hooks (tests/reference/lrp_reference.py).
+// independent PyTorch reference built from autograd hooks (tests/reference/lrp_reference.py).
 #include "attribution/registry.h"
 #include "models/model_io.h"
 #include "test_util.h"

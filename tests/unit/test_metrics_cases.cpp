@@ -174,8 +174,8 @@ TEST(MetricsCases, SummarySkipsAndCountsNaN) {
 }
 
 TEST(MetricsCases, IndependentGaussianMasksScoreNearZero) {
-  // PROTOCOLS.md calibration: two independent Gaussian masks over 50 images. The correlations must
-  // average within 0.01 of 0, top-k at its chance level k/D. SSIM and HOG have a positive floor by
+  // docs/DEFINITIONS.md "Similarity metrics", calibration: two independent Gaussian masks over 50
+  // images. The correlations must average within 0.01 of 0, top-k at its chance level k/D. SSIM and HOG have a positive floor by
   // construction on [0, 1] maps (the C2 constant; anisotropic gradient histograms of |noise|), equal
   // to skimage's (test_metrics_reference): here their level is bounded and recorded.
   auto gen = at::make_generator<at::CPUGeneratorImpl>(7);

@@ -1,4 +1,4 @@
-// ONNX import of torchvision architectures (random weights, exported by python3-torch at test time
+// ONNX import of torchvision architectures (random weights, exported by PyTorch at test time
 // by tests/reference/torchvision_reference.py): logits and the input gradient of one logit per image
 // must agree with PyTorch.
 #include <torch/torch.h>

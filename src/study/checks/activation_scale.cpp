@@ -17,8 +17,8 @@ int probe_node(const Graph& g, int k) {
 }
 
 // Per image, one value per channel: a conv channel's mean activation over positions, a dense unit's
-// activation (PROTOCOLS.md: "per-channel means"; Binder et al.: channels with large activations keep
-// large activations). [N, channels] float64.
+// activation (docs/DEFINITIONS.md, "Activation-scale preservation": "per-channel means"; Binder et
+// al.: channels with large activations keep large activations). [N, channels] float64.
 Tensor channel_means(const Tensor& a) {
   Tensor x = a.to(torch::kFloat64);
   if (x.dim() > 2) return x.reshape({x.size(0), x.size(1), -1}).mean(2);

@@ -1,7 +1,8 @@
 #pragma once
 // eMPRT, the efficient model parameter randomization test of Hedstroem et al. 2023, as Quantus
-// implements it (PROTOCOLS.md): (H(e_random) - H(e)) / H(e), H the discrete entropy of the 100-bin
-// histogram of |e| over its range, e from the trained and e_random from the fully randomized model.
+// implements it (docs/DEFINITIONS.md, "Randomization checks"): (H(e_random) - H(e)) / H(e), H the
+// discrete entropy of the 100-bin histogram of |e| over its range, e from the trained and e_random
+// from the fully randomized model.
 // Higher is better: randomizing the model should make a faithful explanation more disordered.
 #include <torch/types.h>
 

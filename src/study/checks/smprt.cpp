@@ -1,7 +1,8 @@
 // sMPRT, the smoothed model parameter randomization test of Hedstroem et al. 2023, as Quantus
-// implements it (PROTOCOLS.md): each explanation is first averaged over N noisy copies of the input
-// (noise sigma = sigma * (max(x) - min(x)), the last copy noise-free), then divided by the square
-// root of its mean square and made absolute; then compared as in MPRT, bottom-up.
+// implements it (docs/DEFINITIONS.md, "Randomization checks"): each explanation is first averaged
+// over N noisy copies of the input (noise sigma = sigma * (max(x) - min(x)), the last copy
+// noise-free), then divided by the square root of its mean square and made absolute; then compared
+// as in MPRT, bottom-up.
 #include "attribution/expanded_rows.h"
 #include "attribution/explain_batch.h"
 #include "core/rng.h"
