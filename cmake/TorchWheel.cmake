@@ -73,7 +73,8 @@ target_link_libraries(sanity_torch INTERFACE "-Wl,--no-as-needed" stdc++ ${sanit
 # The wheel is built with the C++11 ABI of std::string (checked above, not assumed): a mismatch links
 # but crashes at the first string crossing the boundary.
 target_compile_definitions(sanity_torch INTERFACE _GLIBCXX_USE_CXX11_ABI=${sanity_torch_abi})
-# RUNPATH into the wheel, so binaries in build/ load the same libraries as `import torch` does.
-target_link_options(sanity_torch INTERFACE "-Wl,-rpath,${TORCH_LIBRARY_DIR}")
+# Binaries in build/ find these libraries through the RUNPATH CMake derives from their full paths (the
+# same files `import torch` loads); installed ones (pip install .) through INSTALL_RPATH, relative to
+# site-packages (python/CMakeLists.txt).
 message(STATUS "sanity: LibTorch ${TORCH_VERSION} from ${TORCH_LIBRARY_DIR} "
                "(CUDA ${TORCH_CUDA_VERSION}, C++11 ABI ${sanity_torch_abi})")

@@ -132,7 +132,7 @@ struct Fusion {
 };
 
 // y = (x - ReduceMean(x)) / Sqrt(ReduceMean((x - ReduceMean(x))^2) + eps), then * w + b if present.
-std::optional<Fusion> layer_norm(const Matcher& m, const Node& div) {
+std::optional<Fusion> layer_norm_chain(const Matcher& m, const Node& div) {
   if (div.input_size() != 2) return std::nullopt;
   const Node* sub = m.made_by(div.input(0), "Sub", 2);
   const Node* sqrt = m.made_by(div.input(1), "Sqrt");
@@ -182,7 +182,7 @@ std::optional<Fusion> layer_norm(const Matcher& m, const Node& div) {
 }
 
 // y = x * (Erf(x / sqrt 2) + 1) * 0.5 (or x * 0.5 * (...), Erf(x * (1 / sqrt 2))).
-std::optional<Fusion> gelu(const Matcher& m, const Node& erf) {
+std::optional<Fusion> gelu_chain(const Matcher& m, const Node& erf) {
   const Node* scaled = m.made_by(erf.input(0), "Div");
   std::string x;
   if (scaled && m.is_scalar(scaled->input(1), std::sqrt(2.0))) {
@@ -234,8 +234,8 @@ std::vector<onnx::NodeProto> fuse_patterns(const onnx::GraphProto& g, const std:
     placed[f->at] = std::move(f->fused);
   };
   for (int i = 0; i < g.node_size(); ++i) {
-    if (g.node(i).op_type() == "Div") take(layer_norm(m, g.node(i)));
-    if (g.node(i).op_type() == "Erf") take(gelu(m, g.node(i)));
+    if (g.node(i).op_type() == "Div") take(layer_norm_chain(m, g.node(i)));
+    if (g.node(i).op_type() == "Erf") take(gelu_chain(m, g.node(i)));
   }
   std::vector<onnx::NodeProto> out;
   out.reserve(static_cast<size_t>(g.node_size()));

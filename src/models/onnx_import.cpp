@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "models/layers.h"
+#include "models/onnx_external.h"
 #include "models/model_io.h"
 #include "models/onnx_importer.h"
 
@@ -125,8 +126,9 @@ void Importer::check_opset() {
 
 Tensor Importer::to_tensor(const onnx::TensorProto& t, const std::string& what) const {
   if (t.data_location() == onnx::TensorProto::EXTERNAL)
-    throw UnsupportedError(path_ + ": " + what + ": tensor data is stored in an external file; save the model "
-                                             "with all tensors inside the .onnx file");
+    throw UnsupportedError(path_ + ": " + what + ": tensor data is stored in an external file, which a model "
+                                             "given as bytes cannot reach; load it from its file, or save it with "
+                                             "every tensor inside (external_data=False)");
   std::vector<int64_t> dims(t.dims().begin(), t.dims().end());
   // The product of the non-zero dims is bounded too: LibTorch's stride computation multiplies them
   // even when another dim is 0, and an overflow there is a std::terminate (found by fuzz_onnx).
@@ -554,6 +556,7 @@ Graph load_onnx(const std::string& path) {
   onnx::ModelProto model;
   if (!model.ParseFromCodedStream(&coded) || !coded.ConsumedEntireMessage())
     throw InputError(path + ": not a valid ONNX model: the protobuf does not parse (truncated or corrupt file)");
+  onnx_import::inline_external_data(model, path);
   return import_model(model, path);
 }
 

@@ -144,12 +144,17 @@ Tensor reshaped(const Tensor& x, std::vector<int64_t> shape) {
 // The target may follow from the batch size (a dynamic-batch export's Shape -> Gather -> Concat). An
 // entry that grows with N and equals the input's size at its position becomes 0 (copy that size);
 // one other such entry becomes -1, which the layer infers from the input's size.
+// allowzero=1 (torch's dynamo exporter writes it on every view) makes a 0 in the target a dimension of
+// size 0 instead of a copy of the input's: the same reshape for a target without a 0, which is all a
+// classifier's views have; a literal empty dimension is refused.
 void reshape(Importer& im, const Node& n) {
-  if (im.attr_int(n, "allowzero", 0)) im.unsupported(n, "allowzero=1 is not supported");
+  const bool allowzero = im.attr_int(n, "allowzero", 0) != 0;
   if (im.opset() >= 5 && im.is_constant(n.input(0))) {
-    im.fold(n, [](const Tensors& in) {
+    im.fold(n, [&im, &n, allowzero](const Tensors& in) {
       const Tensor c = in.at(1).to(torch::kInt64).contiguous();
-      return Tensors{reshaped(in.at(0), std::vector<int64_t>(c.data_ptr<int64_t>(), c.data_ptr<int64_t>() + c.numel()))};
+      const std::vector<int64_t> target(c.data_ptr<int64_t>(), c.data_ptr<int64_t>() + c.numel());
+      if (allowzero && std::count(target.begin(), target.end(), 0)) im.unsupported(n, "allowzero=1 with a 0 in the shape");
+      return Tensors{reshaped(in.at(0), target)};
     });
     return;
   }
@@ -159,6 +164,8 @@ void reshape(Importer& im, const Node& n) {
     shape = im.attr_ints(n, "shape", {});
   } else {
     const auto affine = im.batch_ints(n, 1, "shape");
+    for (const auto& e : affine)
+      if (allowzero && e.factor == 0 && e.offset == 0) im.unsupported(n, "allowzero=1 with a 0 in the shape");
     auto copies_input = [&](size_t i) {  // the entry is the input's own size at position i, at any N
       for (int p = 0; p < 2; ++p) {
         const auto t = im.probe(x, p);

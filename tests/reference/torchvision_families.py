@@ -1,5 +1,6 @@
-"""Every torchvision classification family (random weights) as ONNX at opsets 14 and 20, with
-PyTorch's logits and input gradient for one image.
+"""Every torchvision classification family (random weights) as ONNX at opsets 14 and 20 (the
+TorchScript exporter) and by the dynamo exporter with its defaults, with PyTorch's logits and input
+gradient for one image.
 
 For each family: <family>_op<opset>.onnx (dynamic batch: the Shape -> Gather -> Concat -> Reshape
 chains that sanity folds at import), <family>_input.npy, <family>_classes.npy, <family>_logits.npy,
@@ -104,6 +105,25 @@ def export(model, family, path, opset):
     os.replace(tmp, path)
 
 
+def export_dynamo(model, family, out):
+    """<family>_dynamo.onnx by torch's dynamo exporter with its defaults (opset 20, weights in
+    <family>_dynamo.onnx.data beside it), written in a folder of its own and moved, both files
+    keeping their names (the .onnx names its data file)."""
+    path = os.path.join(out, f"{family}_dynamo.onnx")
+    if os.path.exists(path):
+        return
+    tmp = os.path.join(out, "tmp-dynamo")
+    os.makedirs(tmp, exist_ok=True)
+    x = torch.randn((2, 3, input_size(family), input_size(family)))
+    torch.onnx.export(model, (x,), os.path.join(tmp, f"{family}_dynamo.onnx"), dynamo=True,
+                      input_names=["input"], output_names=["logits"],
+                      dynamic_shapes=({0: torch.export.Dim("N")},), verbose=False)
+    data = f"{family}_dynamo.onnx.data"
+    if os.path.exists(os.path.join(tmp, data)):
+        os.replace(os.path.join(tmp, data), os.path.join(out, data))
+    os.replace(os.path.join(tmp, f"{family}_dynamo.onnx"), path)  # last: its presence marks the pair
+
+
 def main():
     out = common.versioned_dir("families", "torchvision_families.py")
     torch.set_num_threads(2)
@@ -111,7 +131,7 @@ def main():
     for family in FAMILIES:
         if only and family not in only:
             continue
-        paths = [os.path.join(out, f"{family}_op{o}.onnx") for o in OPSETS]
+        paths = [os.path.join(out, f"{family}_op{o}.onnx") for o in OPSETS] + [os.path.join(out, f"{family}_dynamo.onnx")]
         if all(os.path.exists(p) for p in paths) and os.path.exists(os.path.join(out, f"{family}_grad.npy")):
             continue
         model = build(family)
@@ -125,6 +145,7 @@ def main():
             common.save(out, f"{family}_grad.npy", grad)  # last: its presence marks the set complete
         for opset, path in zip(OPSETS, paths):
             export(model, family, path, opset)
+        export_dynamo(model, family, out)
         print(family, "done", flush=True)
     print("torchvision families in", out)
 

@@ -104,6 +104,43 @@ void write_npy_header(const std::string& path, const std::string& descr, const s
 
 }  // namespace
 
+// x [1, 1, 4, 4] -> Flatten -> MatMul by w [16, 3], w's bytes in the file `location` names (offset 8:
+// a data file may hold several tensors) at `length` bytes.
+static void write_external_model(const std::string& path, const std::string& location, int64_t length = 16 * 3 * 4) {
+  onnx::ModelProto m;
+  m.set_ir_version(8);
+  m.add_opset_import()->set_version(18);
+  auto* g = m.mutable_graph();
+  auto* tt = g->add_input()->mutable_type()->mutable_tensor_type();
+  g->mutable_input(0)->set_name("x");
+  tt->set_elem_type(onnx::TensorProto::FLOAT);
+  for (int64_t d : {1, 1, 4, 4}) tt->mutable_shape()->add_dim()->set_dim_value(d);
+  auto* w = g->add_initializer();
+  w->set_name("fc.weight");
+  w->set_data_type(onnx::TensorProto::FLOAT);
+  w->add_dims(16);
+  w->add_dims(3);
+  w->set_data_location(onnx::TensorProto::EXTERNAL);
+  for (const auto& [key, value] : {std::pair<std::string, std::string>{"location", location}, {"offset", "8"},
+                                   {"length", std::to_string(length)}}) {
+    auto* e = w->add_external_data();
+    e->set_key(key);
+    e->set_value(value);
+  }
+  auto* flat = g->add_node();
+  flat->set_op_type("Flatten");
+  flat->add_input("x");
+  flat->add_output("f");
+  auto* mm = g->add_node();
+  mm->set_op_type("MatMul");
+  mm->add_input("f");
+  mm->add_input("fc.weight");
+  mm->add_output("y");
+  g->add_output()->set_name("y");
+  std::ofstream out(path, std::ios::binary);
+  ASSERT_TRUE(m.SerializeToOstream(&out));
+}
+
 TEST(Hardening, ReplacedDataOrRulesAreANewRunNeverStaleResults) {
   const Fixture f = make_fixture("hard-stale");
   const auto first = test::run_cli(check_args(f));
@@ -330,4 +367,35 @@ TEST(Hardening, SanityAloneSaysWhatItWillDoBeforeDoingIt) {
   EXPECT_EQ(r.output.rfind("sanity: no command given", 0), 0u) << r.output;
   for (const char* piece : {"default study", "runs/study/", "report/report.html", "minutes", "cores", "resumes"})
     EXPECT_NE(r.output.find(piece), std::string::npos) << piece << " in: " << r.output;
+}
+
+// Weights kept beside the model (external data, the dynamo exporter's default) are read from the
+// model's folder only: a location that is absolute, climbs out with "..", or links out is one error
+// naming the initializer; so is a length past the file's end.
+TEST(Hardening, ExternalDataIsReadFromTheModelsFolderOnly) {
+  const std::string dir = test::temp_dir("hardening-external"), outside = test::temp_dir("hardening-outside");
+  const Tensor w = torch::randn({16, 3});
+  auto write_data = [&](const std::string& file) {
+    std::ofstream out(file, std::ios::binary);
+    out.write("12345678", 8);  // another tensor's bytes before w's
+    out.write(static_cast<const char*>(w.data_ptr()), static_cast<std::streamsize>(w.nbytes()));
+  };
+  write_data(dir + "/model.onnx.data");
+  write_data(outside + "/w.bin");
+  write_external_model(dir + "/model.onnx", "model.onnx.data");
+  Graph g = load_onnx(dir + "/model.onnx");
+  const Tensor x = torch::randn({1, 1, 4, 4});
+  EXPECT_TRUE(torch::allclose(g.forward_all(x)[g.logits()], x.flatten(1).mm(w), 1e-5, 1e-6));
+
+  write_external_model(dir + "/climbs.onnx", "../" + std::filesystem::path(outside).filename().string() + "/w.bin");
+  test::expect_input_error([&] { load_onnx(dir + "/climbs.onnx"); }, "'fc.weight' external_data.location");
+  write_external_model(dir + "/absolute.onnx", outside + "/w.bin");
+  test::expect_input_error([&] { load_onnx(dir + "/absolute.onnx"); }, "is absolute");
+  std::filesystem::create_symlink(outside + "/w.bin", dir + "/link.bin");
+  write_external_model(dir + "/link.onnx", "link.bin");
+  test::expect_input_error([&] { load_onnx(dir + "/link.onnx"); }, "leads out of the model's folder");
+  write_external_model(dir + "/long.onnx", "model.onnx.data", 16 * 3 * 4 + 4);
+  test::expect_input_error([&] { load_onnx(dir + "/long.onnx"); }, "which holds 200");
+  write_external_model(dir + "/missing.onnx", "nowhere.data");
+  test::expect_input_error([&] { load_onnx(dir + "/missing.onnx"); }, "is not a file");
 }

@@ -1,5 +1,6 @@
-// Every torchvision classification family from ONNX (random weights, exported at opsets 14 and 20 with
-// a dynamic batch by tests/reference/torchvision_families.py): logits and the input gradient of one
+// Every torchvision classification family from ONNX (random weights, exported at opsets 14 and 20 and
+// by the dynamo exporter (weights in a .onnx.data file), with a dynamic batch, by
+// tests/reference/torchvision_families.py): logits and the input gradient of one
 // logit must agree with PyTorch, and a batch of two images must give each image's own result (the
 // folded Shape chains of dynamic-batch exports follow the batch size).
 #include <torch/torch.h>
@@ -15,10 +16,11 @@ namespace {
 
 struct Family {
   std::string name;
-  int opset;
+  int opset;  // of the TorchScript exporter's file; 0: the dynamo exporter's, at its defaults
+  std::string file() const { return name + (opset ? "_op" + std::to_string(opset) : std::string("_dynamo")); }
 };
 
-std::ostream& operator<<(std::ostream& o, const Family& f) { return o << f.name << "_op" << f.opset; }
+std::ostream& operator<<(std::ostream& o, const Family& f) { return o << f.file(); }
 
 // Keep in step with FAMILIES and OPSETS in torchvision_families.py.
 std::vector<Family> families() {
@@ -27,7 +29,7 @@ std::vector<Family> families() {
                         "inception_v3", "mnasnet0_5", "mobilenet_v2", "mobilenet_v3_small", "regnet_x_400mf",
                         "regnet_y_400mf", "resnet18", "resnext50_32x4d", "shufflenet_v2_x0_5", "squeezenet1_1", "swin_t",
                         "vgg11_bn", "vit_b_16", "wide_resnet50_2"})
-    for (int opset : {14, 20}) out.push_back({f, opset});
+    for (int opset : {14, 20, 0}) out.push_back({f, opset});
   return out;
 }
 
@@ -42,7 +44,18 @@ TEST_P(TorchvisionFamily, LogitsAndInputGradientMatchPyTorch) {
   const Tensor x = reference(f.name + "_input.npy"), classes = reference(f.name + "_classes.npy");
   const Tensor logits = reference(f.name + "_logits.npy"), grad = reference(f.name + "_grad.npy");
   ASSERT_TRUE(x.defined() && classes.defined() && logits.defined() && grad.defined());
-  const std::string file = f.name + "_op" + std::to_string(f.opset) + ".onnx";
+  const std::string file = f.file() + ".onnx";
+  // The dynamo exporter writes ConvNeXt's and Swin's as_strided as a Gather whose indices it computes
+  // from the batch size: refused, one line naming the node (docs/ONNX_EXPORTS.md), until supported.
+  if (f.opset == 0 && (f.name == "convnext_tiny" || f.name == "swin_t")) {
+    try {
+      (void)load_onnx(test::ref_path("families/" + file));
+      ADD_FAILURE() << file << " imports now: test it like the others and update docs/ONNX_EXPORTS.md";
+    } catch (const UnsupportedError& e) {
+      EXPECT_NE(std::string(e.what()).find("'node_as_strided' (Gather)"), std::string::npos) << e.what();
+    }
+    return;
+  }
   Graph g = load_onnx(test::ref_path("families/" + file));
   g.check_input(x, file);
 
@@ -76,5 +89,5 @@ TEST_P(TorchvisionFamily, LogitsAndInputGradientMatchPyTorch) {
 
 INSTANTIATE_TEST_SUITE_P(Torchvision, TorchvisionFamily, testing::ValuesIn(families()),
                          [](const testing::TestParamInfo<Family>& info) {
-                           return info.param.name + "_op" + std::to_string(info.param.opset);
+                           return info.param.file();
                          });
