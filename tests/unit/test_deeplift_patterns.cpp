@@ -127,11 +127,13 @@ TEST(Patterns, AreSavedBesideTheModelAndReusedWithoutTrainingData) {
   EXPECT_TRUE(torch::equal(m->attribute(reuse, x, targets), first));
   EXPECT_GT(first.abs().sum().item<double>(), 0.0);
   // Wrapped, the method sees the same training data and patterns file: SmoothGrad with sigma 0
-  // equals it, whether the patterns are fitted or read from the file.
+  // equals it, whether the patterns are fitted or read from the file, up to float32 rounding (its
+  // passes hold four rows, not two, and a product's last bits depend on the rows beside a row:
+  // docs/DETERMINISM.md; MKL on an AMD EPYC measured 1.1e-6). Other patterns would differ by O(1).
   const std::string wrapped = "smoothgrad(pattern_attribution(fit_count=48), n=2, sigma=0)";
-  EXPECT_LT(test::max_rel_error(MethodRegistry::instance().make(wrapped)->attribute(reuse, x, targets), first), 1e-6);
+  EXPECT_LT(test::max_rel_error(MethodRegistry::instance().make(wrapped)->attribute(reuse, x, targets), first), 1e-5);
   AttributionContext fit_only{g, 32};
   fit_only.fit_data = &data;
   EXPECT_LT(test::max_rel_error(MethodRegistry::instance().make(wrapped)->attribute(fit_only, x, targets), first),
-            1e-6);
+            1e-5);
 }
