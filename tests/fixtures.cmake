@@ -1,11 +1,11 @@
-# Reference fixtures (python3-torch writes reference files at test time) and the test programs that
+# Reference fixtures (PyTorch scripts write reference files at test time) and the test programs that
 # need them: sanity_reference_fixture(<name> <script.py> [args]) then
 # set(fixtures_<test program> ref_<name> ...).
 
 # Similarity metrics against scipy.stats and skimage (SSIM, HOG).
 sanity_reference_fixture(metrics metrics_reference.py)
 set(fixtures_test_metrics_reference ref_metrics)
-# Modified backprop (LRP family): a small CNN with python3-torch autograd-hook references.
+# Modified backprop (LRP family): a small CNN with PyTorch autograd-hook references.
 sanity_reference_fixture(lrp_reference lrp_reference.py)
 set(fixtures_test_lrp_reference ref_lrp_reference)
 
@@ -27,7 +27,7 @@ set(fixtures_test_models_onnx ref_torchvision)
 # .npy files written by numpy, for the .npy reader.
 sanity_reference_fixture(npy npy_reference.py)
 set(fixtures_test_data_readers ref_npy)
-# Attribution methods against python3-torch (MNIST CNN, ResNet-50, VGG-16 with random weights).
+# Attribution methods against PyTorch (MNIST CNN, ResNet-50, VGG-16 with random weights).
 sanity_reference_fixture(attribution attribution_reference.py)
 set(fixtures_test_attribution_reference ref_attribution)
 # Bootstrap intervals and the Wilcoxon signed-rank test against scipy.stats.

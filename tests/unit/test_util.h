@@ -1,5 +1,5 @@
 #pragma once
-// Helpers shared by the test programs: reference files from python3-torch, correlation, temp dirs,
+// Helpers shared by the test programs: reference files from PyTorch, correlation, temp dirs,
 // running the CLI.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
