@@ -32,9 +32,6 @@ list(GET sanity_torch_lines 2 sanity_torch_abi)
 list(GET sanity_torch_lines 3 sanity_torch_includes)
 list(GET sanity_torch_lines 4 TORCH_LIBRARY_DIR)
 string(REPLACE "," ";" sanity_torch_includes "${sanity_torch_includes}")
-if(TORCH_CUDA_VERSION STREQUAL "None")
-  set(TORCH_CUDA_VERSION "")
-endif()
 
 # libtorch.so of a CUDA wheel depends on libtorch_cuda.so, whose static initializers register the
 # CUDA backend: linked with --no-as-needed, the same binary runs on a GPU where a driver exists and

@@ -65,7 +65,8 @@ def data(spec, labels=None, *, split="test", count=0, seed=0, balanced=False, **
 
 class Explanations(dict):
     """Maps by method spec as given ("gradient", "smoothgrad(gradient, n=50)"): N x C x H x W float32
-    arrays in input order, NumPy, or CPU torch tensors when the images came as a torch tensor. Also: specs (given -> canonical spec with every default),
+    arrays in input order, NumPy, or CPU torch tensors when the images came as a torch tensor.
+    Also: specs (given -> canonical spec with every default),
     predicted and targets (the classes explained), ids (image indices in the data), diagnostics
     (per method: per-image arrays such as Integrated Gradients' completeness_gap), seconds."""
 
@@ -85,8 +86,8 @@ def explain(model, x, methods, targets=None, *, labels=None, example=None, batch
     targets: None or "predicted" (the argmax), "true" (labels), a class index, or one class per image.
     fit, fit_count: training images for pattern methods (an array or a data spec; default for a
         built-in dataset: its train split).
-    Returns Explanations, a dict of maps by method (torch tensors for a torch x, NumPy otherwise). Raises ValueError for bad input and
-    NotImplementedError for what the model cannot support, with the CLI's one-line messages."""
+    Returns Explanations, a dict of maps by method (torch tensors for a torch x, NumPy otherwise).
+    Raises ValueError for bad input and NotImplementedError for what the model cannot support, with the CLI's one-line messages."""
     m, d = _model_and_data(model, x, labels, example, data_options, _explain_count, seed)
     request = {"methods": _spec_list(methods, "methods"), "batch_size": batch_size, "target": "predicted",
                "classes": None}

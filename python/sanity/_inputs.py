@@ -17,16 +17,13 @@ DATA_OPTIONS = ("split", "count", "seed", "balanced", "data_dir", "resize", "cro
 BUILTIN_DATASETS = ("mnist", "fashion-mnist")
 
 
-def _torch_to_numpy(x):
-    torch = sys.modules.get("torch")
-    if torch is not None and torch.is_tensor(x):
-        return x.detach().cpu().numpy()
-    return x
-
-
 def is_torch(x):
     torch = sys.modules.get("torch")
     return torch is not None and torch.is_tensor(x)
+
+
+def _torch_to_numpy(x):
+    return x.detach().cpu().numpy() if is_torch(x) else x
 
 
 def like(x, a):

@@ -453,7 +453,8 @@ void Importer::reshape_to_probe(const onnx::NodeProto& n, const std::function<Te
   int batch_at = -1;
   for (int64_t i = 0; i < a.dim(); ++i) {
     if (a.size(i) == b.size(i)) continue;
-    if (batch_at >= 0 || a.size(i) != kProbeBatch[0] * (b.size(i) / kProbeBatch[1])) unsupported(n, "changes the batch dimension");
+    if (batch_at >= 0 || a.size(i) * kProbeBatch[1] != b.size(i) * kProbeBatch[0])  // not factor * N
+      unsupported(n, "changes the batch dimension");
     batch_at = static_cast<int>(i);
   }
   if (batch_at < 0) unsupported(n, "changes the batch dimension");
