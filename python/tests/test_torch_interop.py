@@ -115,3 +115,90 @@ def test_python_dash_m_runs_the_command_line():
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("sanity " + sanity.__version__)
     assert "LibTorch " + torch.__version__.split("+")[0] in r.stdout
+
+
+class UserModel(torch.nn.Module):
+    """The layers users bring beyond the torchvision families: a BatchNorm after a conv, GroupNorm,
+    bilinear Upsample, an elementwise torch.where on a computed tensor, nn.MultiheadAttention."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 8, 3, padding=1)
+        self.bn = torch.nn.BatchNorm2d(8)
+        self.gn = torch.nn.GroupNorm(2, 8)
+        self.up = torch.nn.Upsample(scale_factor=2, mode="bilinear")
+        self.attn = torch.nn.MultiheadAttention(8, 2, batch_first=True)
+        self.fc = torch.nn.Linear(8, 5)
+
+    def forward(self, x):
+        h = self.gn(torch.relu(self.bn(self.conv(x))))
+        h = self.up(h)
+        h = torch.where(h > 0.1, h, 0.5 * h)
+        t = torch.nn.functional.avg_pool2d(h, 4).flatten(2).transpose(1, 2)
+        a, _ = self.attn(t, t, t, need_weights=False)
+        return self.fc(a.mean(1))
+
+
+def user_model():
+    torch.manual_seed(5)
+    net = UserModel().eval()
+    with torch.no_grad():
+        net.bn.running_mean.uniform_(-1, 1)
+        net.bn.running_var.uniform_(0.5, 2.0)
+        net.gn.weight.uniform_(0.5, 1.5)
+        net.gn.bias.uniform_(-0.5, 0.5)
+    return net
+
+
+def expect_logits_and_gradient(net, m, x):
+    maps = sanity.explain(m, x, "gradient", threads=2, progress=False)
+    logits, grad = input_gradients(net, x, maps.predicted.long())
+    assert torch.equal(maps.predicted.long(), logits.argmax(1))
+    err = (maps["gradient"] - grad).abs().max() / grad.abs().max()
+    assert err <= 1e-5, float(err)
+    return maps
+
+
+def test_user_layers_explained_from_the_module(tmp_path):
+    net = user_model()
+    x = torch.randn(4, 3, 8, 8, generator=torch.Generator().manual_seed(6))
+    m = sanity.model(net, x[:1])
+    summary = m.summary()
+    for kind in ("instancenorm", "resize", "compare", "where", "batchnorm"):
+        assert kind in summary, (kind, summary)
+    expect_logits_and_gradient(net, m, x)
+    sanity.check(net, x, "gradient", checks="cascading", metrics="spearman_abs", out=str(tmp_path / "study"),
+                 threads=2, progress=False)
+    labels = list(sanity.stages(str(tmp_path / "study"))["label"])
+    bn = [label for label in labels if "bn" in label]
+    assert len(bn) == 1 and "conv" not in bn[0], labels  # the BatchNorm is a stage of its own
+    assert any("gn" in label for label in labels), labels
+
+
+def test_user_layers_from_a_dynamo_export(tmp_path):
+    # torch.onnx.export's default exporter writes the same operators; it folds the BatchNorm into the conv.
+    # An example batch of 2: torch.export fixes a dimension whose example size is 1 (the MHA reshapes).
+    net = user_model()
+    x = torch.randn(4, 3, 8, 8, generator=torch.Generator().manual_seed(7))
+    path = str(tmp_path / "user_model.onnx")
+    batch = torch.export.Dim("batch", min=1)
+    torch.onnx.export(net, (x[:2],), path, dynamo=True, input_names=["input"], output_names=["logits"],
+                      dynamic_shapes={"x": {0: batch}}, verbose=False)
+    expect_logits_and_gradient(net, sanity.model(path), x)
+
+
+def test_a_file_with_batchnorm_folded_is_said_in_the_report(tmp_path):
+    # torch.onnx.export's TorchScript defaults (eval mode, constant folding) fold the BatchNorm into the
+    # conv: the run records it and the report says it.
+    torch.manual_seed(8)
+    net = ConvBatchNorm().eval()
+    x = torch.randn(3, 3, 8, 8, generator=torch.Generator().manual_seed(9))
+    path = str(tmp_path / "folded.onnx")
+    torch.onnx.export(net, (x[:1],), path, dynamo=False, input_names=["input"], output_names=["logits"],
+                      dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}})
+    study = str(tmp_path / "study")
+    sanity.check(path, x, "gradient", checks="cascading", metrics="spearman_abs", out=study, threads=2,
+                 progress=False)
+    assert [label for label in sanity.stages(study)["label"] if "bn" in label] == []
+    html = open(sanity.report(study)).read()
+    assert "Note on the model: 1 of 1 convs hold a BatchNorm the exporter folded into them" in html

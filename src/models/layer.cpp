@@ -44,6 +44,10 @@ std::string_view kind_name(LayerKind kind) {
     case LayerKind::Sqrt: return "sqrt";
     case LayerKind::HardSigmoid: return "hard_sigmoid";
     case LayerKind::HardSwish: return "hard_swish";
+    case LayerKind::InstanceNorm: return "instancenorm";
+    case LayerKind::Resize: return "resize";
+    case LayerKind::Compare: return "compare";
+    case LayerKind::Where: return "where";
   }
   return "?";
 }

@@ -54,9 +54,14 @@ enum class LayerKind {
   Sqrt,
   HardSigmoid,
   HardSwish,
+  // The models users bring (GroupNorm, Upsample, torch.where).
+  InstanceNorm,
+  Resize,
+  Compare,
+  Where,
 };
 // One past the last kind: for loops over every kind (rules files name kinds).
-inline constexpr int kLayerKindCount = static_cast<int>(LayerKind::HardSwish) + 1;
+inline constexpr int kLayerKindCount = static_cast<int>(LayerKind::Where) + 1;
 
 // The name used in model summaries and error messages ("conv", "relu", ...).
 std::string_view kind_name(LayerKind kind);

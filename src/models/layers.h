@@ -5,6 +5,7 @@
 
 #include "models/layer.h"
 #include "models/layers_transformer.h"
+#include "models/layers_user_models.h"
 #include "models/pool_memo.h"
 
 namespace sanity {

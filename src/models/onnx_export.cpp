@@ -44,11 +44,15 @@ class Exporter {
   }
 
  private:
-  // 17 where a layer needs it (LayerNormalization, HardSwish); 13 otherwise, as before.
+  // 18 for Resize (its axes attribute); 17 where a layer needs it (LayerNormalization, HardSwish);
+  // 13 otherwise, as before.
   int opset_version() const {
-    for (const auto& n : g_.nodes())
-      if (static_cast<int>(n.layer->kind()) >= static_cast<int>(LayerKind::Sub)) return 17;
-    return 13;
+    int v = 13;
+    for (const auto& n : g_.nodes()) {
+      if (n.layer->kind() == LayerKind::Resize) return 18;
+      if (static_cast<int>(n.layer->kind()) >= static_cast<int>(LayerKind::Sub)) v = 17;
+    }
+    return v;
   }
 
   std::string value_name(int k) const { return k == 0 ? g_.input_spec().name : g_.node(k).name; }
@@ -101,6 +105,12 @@ class Exporter {
     a->set_name(key);
     a->set_type(onnx::AttributeProto::INT);
     a->set_i(v);
+  }
+  static void text(onnx::NodeProto* n, const char* key, const std::string& v) {
+    auto* a = n->add_attribute();
+    a->set_name(key);
+    a->set_type(onnx::AttributeProto::STRING);
+    a->set_s(v);
   }
   static void real(onnx::NodeProto* n, const char* key, double v) {
     auto* a = n->add_attribute();
@@ -245,6 +255,58 @@ class Exporter {
     real(n, "beta", h.beta);
   }
 
+  void instance_norm(int k, const InstanceNorm& l) {
+    const std::string& name = g_.node(k).name;
+    real(node(k, "InstanceNormalization", {initializer(name + ".scale", l.scale()), initializer(name + ".bias", l.bias())}),
+         "epsilon", l.eps);
+  }
+  // Scales or sizes for the resized axes alone (opset 18's axes attribute).
+  void resize(int k, const Resize& r) {
+    const bool by_size = !r.axes.empty() && r.axes[0].size > 0;
+    std::vector<int64_t> axes, sizes;
+    std::vector<float> scales;
+    for (const auto& a : r.axes) {
+      if ((a.size > 0) != by_size)
+        throw UnsupportedError("save_onnx: node '" + g_.node(k).name + "' resizes some axes by scale, some to a size");
+      axes.push_back(a.axis);
+      sizes.push_back(a.size);
+      scales.push_back(static_cast<float>(a.scale));
+    }
+    const std::string& name = g_.node(k).name;
+    auto* n = by_size ? node(k, "Resize", {"", "", ints_init(k, "sizes", sizes)})
+                      : node(k, "Resize", {"", initializer(name + ".scales", torch::tensor(scales))});
+    ints(n, "axes", axes);
+    text(n, "mode", r.mode == Resize::Mode::Nearest ? "nearest" : "linear");
+    text(n, "coordinate_transformation_mode", r.coordinates);
+    text(n, "nearest_mode", r.nearest);
+  }
+  // A comparison's boolean as 1.0 / 0.0, and Where's condition back to a boolean.
+  void compare(int k, const Compare& c) {
+    const Node& g = g_.node(k);
+    const std::string b = helper(k, c.op.c_str(), c.op, {value_name(g.inputs.at(0)), value_name(g.inputs.at(1))});
+    cast(k, b, value_name(k), onnx::TensorProto::FLOAT);
+  }
+  void where(int k) {
+    const Node& g = g_.node(k);
+    const std::string cond = g_.node(k).name + "/Condition";
+    cast(k, value_name(g.inputs.at(0)), cond, onnx::TensorProto::BOOL);
+    auto* n = graph_->add_node();
+    n->set_name(g.name);
+    n->set_op_type("Where");
+    n->add_input(cond);
+    n->add_input(value_name(g.inputs.at(1)));
+    n->add_input(value_name(g.inputs.at(2)));
+    n->add_output(value_name(k));
+  }
+  void cast(int k, const std::string& from, const std::string& to, int type) {
+    auto* n = graph_->add_node();
+    n->set_name(g_.node(k).name + "/Cast" + (type == onnx::TensorProto::BOOL ? "Bool" : ""));
+    n->set_op_type("Cast");
+    n->add_input(from);
+    n->add_output(to);
+    integer(n, "to", type);
+  }
+
   void reduce_mean(int k, const ReduceMean& r) {
     auto* n = node(k, "ReduceMean");
     if (!r.axes.empty()) ints(n, "axes", r.axes);
@@ -292,6 +354,10 @@ class Exporter {
       case LayerKind::Sqrt: node(k, "Sqrt"); return;
       case LayerKind::HardSigmoid: return hard_sigmoid(k, static_cast<const HardSigmoid&>(l));
       case LayerKind::HardSwish: node(k, "HardSwish"); return;
+      case LayerKind::InstanceNorm: return instance_norm(k, static_cast<const InstanceNorm&>(l));
+      case LayerKind::Resize: return resize(k, static_cast<const Resize&>(l));
+      case LayerKind::Compare: return compare(k, static_cast<const Compare&>(l));
+      case LayerKind::Where: return where(k);
     }
     throw UnsupportedError("save_onnx: node '" + g_.node(k).name + "' of kind " + std::string(kind_name(l.kind())) +
                            " cannot be exported");

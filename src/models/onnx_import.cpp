@@ -2,6 +2,7 @@
 // here; each operator's handler is in onnx_ops.cpp (onnx_importer.h).
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl.h>
+#include <google/protobuf/unknown_field_set.h>
 #include <onnx/onnx_pb.h>
 
 #include <climits>
@@ -53,6 +54,65 @@ std::string module_path(const std::string& name) {
   return path;
 }
 
+// The module a weight belongs to: "features.28" for "features.28.weight"; empty for other names.
+std::string parameter_module(const std::string& name) {
+  const auto dot = name.rfind(".weight");
+  return dot != std::string::npos && dot + 7 == name.size() ? name.substr(0, dot) : std::string();
+}
+
+// A node's metadata entry `key` (NodeProto.metadata_props, field 9 since ONNX 1.16; the ONNX library
+// we build against predates it and keeps the field among the message's unknown fields).
+std::optional<std::string> node_metadata(const onnx::NodeProto& n, const std::string& key) {
+  constexpr int kMetadataProps = 9;
+  const auto& unknown = n.unknown_fields();
+  for (int i = 0; i < unknown.field_count(); ++i) {
+    const auto& f = unknown.field(i);
+    if (f.number() != kMetadataProps || f.type() != google::protobuf::UnknownField::TYPE_LENGTH_DELIMITED) continue;
+    onnx::StringStringEntryProto entry;
+    if (entry.ParseFromString(f.length_delimited()) && entry.key() == key) return entry.value();
+  }
+  return std::nullopt;
+}
+
+// The module a node of torch's dynamo exporter comes from: its metadata lists the scopes it was traced
+// in, ['', 'layer1', 'layer1.0', 'layer1.0.bn1', '<op>'], the module path last before the op's own
+// name. Node names there are the exporter's own ("node_Conv_296"). Empty when there is none.
+std::string scoped_path(const onnx::NodeProto& n) {
+  const auto v = node_metadata(n, "pkg.torch.onnx.name_scopes");
+  if (!v) return {};
+  std::vector<std::string> scopes;
+  for (size_t open = v->find('\''); open != std::string::npos; open = v->find('\'', open + 1)) {
+    const size_t close = v->find('\'', open + 1);
+    if (close == std::string::npos) break;
+    scopes.push_back(v->substr(open + 1, close - open - 1));
+    open = close;
+  }
+  return scopes.size() >= 2 ? scopes[scopes.size() - 2] : std::string();
+}
+
+// Convs that arrive with a BatchNorm folded into them by the exporter: the dynamo exporter marks them
+// (its FuseBatchNormIntoConv rewrite); the TorchScript exporter's constant folding renames their
+// weights (onnx::Conv_N instead of layer1.0.conv1.weight). Their weights are not the model's:
+// randomizing one re-draws the BatchNorm's scale with it, and no BatchNorm is left to reset. Empty
+// when there are none.
+std::string folded_batchnorm_note(const std::vector<onnx::NodeProto>& nodes) {
+  int convs = 0, folded = 0;
+  for (const auto& n : nodes) {
+    if (n.op_type() != "Conv") continue;
+    ++convs;
+    const auto rule = node_metadata(n, "pkg.onnxscript.rewriter.rule_name");
+    if ((rule && rule->find("FuseBatchNormIntoConv") != std::string::npos) ||
+        (n.input_size() > 1 && n.input(1).rfind("onnx::Conv_", 0) == 0))
+      ++folded;
+  }
+  if (folded == 0) return {};
+  return std::to_string(folded) + " of " + std::to_string(convs) +
+         " convs hold a BatchNorm the exporter folded into them: randomizing such a conv re-draws the "
+         "BatchNorm's scale with it and no BatchNorm is a stage of its own. For BatchNorms kept, export with "
+         "dynamo=False, training=TrainingMode.PRESERVE, do_constant_folding=False (as sanity.explain does for a "
+         "module)";
+}
+
 // PyTorch names parameters and named values by their module path ("encoder.pos_embedding",
 // "class_token"); what the exporter made itself is "onnx::..." or "/scope/Op_output_0".
 bool exporter_made(const std::string& name) {
@@ -100,6 +160,7 @@ Graph Importer::run() {
   graph_.set_output(it->second);
   for (const auto& p : model_.metadata_props()) graph_.metadata[p.key()] = p.value();
   graph_.metadata["source"] = std::filesystem::path(path_).filename().string();
+  if (const std::string note = folded_batchnorm_note(nodes); !note.empty()) graph_.metadata["batchnorm_folded"] = note;
   return std::move(graph_);
 }
 
@@ -370,6 +431,12 @@ std::optional<Tensor> Importer::probe(int node, int which) const {
 
 int Importer::emit(const onnx::NodeProto& n, std::unique_ptr<Layer> layer, std::vector<int> inputs, int output) {
   std::string name = name_of(n);
+  // torch's dynamo exporter names nodes by operator and counter ("node_Conv_296"); such a node takes
+  // its module's name instead ("layer1.0.conv1/Conv"), so that stages and --layers read like the model.
+  if (const std::string scoped = scoped_path(n); !scoped.empty() && name.rfind('/', 0) != 0) {
+    const std::string weight = n.input_size() > 1 ? parameter_module(n.input(1)) : std::string();
+    name = (weight.empty() ? scoped : weight) + "/" + n.op_type();
+  }
   if (output > 0) {
     name += '_';
     name += std::to_string(output);
@@ -413,14 +480,15 @@ int Importer::emit(const onnx::NodeProto& n, std::unique_ptr<Layer> layer, std::
     graph_.set_path(idx, path);
     if (!graph_.try_find(path)) graph_.add_alias(path, idx);
   }
-  if (n.input_size() > 1) {
-    const std::string& w = n.input(1);
-    const auto dot = w.rfind(".weight");
-    if (dot != std::string::npos && dot + 7 == w.size()) {
-      if (!graph_.try_find(w.substr(0, dot))) graph_.add_alias(w.substr(0, dot), idx);
-      if (graph_.path(idx).empty()) graph_.set_path(idx, w.substr(0, dot));
-    }
+  if (const std::string weight = n.input_size() > 1 ? parameter_module(n.input(1)) : std::string(); !weight.empty()) {
+    if (!graph_.try_find(weight)) graph_.add_alias(weight, idx);
+    if (graph_.path(idx).empty()) graph_.set_path(idx, weight);
   }
+  if (graph_.path(idx).empty())
+    if (const std::string scoped = scoped_path(n); !scoped.empty()) {
+      graph_.set_path(idx, scoped);
+      if (!graph_.try_find(scoped)) graph_.add_alias(scoped, idx);
+    }
   if (graph_.path(idx).empty() && n.op_type() == "Constant" && !n.name().empty() && n.name()[0] != '/')
     graph_.set_path(idx, n.name());  // a parameter made a node: "class_token"
   return idx;

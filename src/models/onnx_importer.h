@@ -143,6 +143,9 @@ void add_folding_operators(std::map<std::string, OpHandler>& table);
 // The operators of transformers and modern CNNs (MatMul of computed tensors, LayerNormalization,
 // Slice, Gather, Split, Expand, activations).
 void add_transformer_operators(std::map<std::string, OpHandler>& table);
+// The operators of the models users bring (InstanceNormalization, Resize, comparisons and Where on
+// computed tensors). Added last: it wraps the folding handlers of the comparisons and Where.
+void add_user_model_operators(std::map<std::string, OpHandler>& table);
 
 // Rewrites the decomposed LayerNormalization and GELU of older exports into single nodes (their
 // layers have their own VJP and LRP rules), before the nodes are imported. Returns the node list.

@@ -370,6 +370,7 @@ const std::map<std::string, OpHandler>& operator_table() {
     std::map<std::string, OpHandler> t = basic_operators();
     add_transformer_operators(t);
     add_folding_operators(t);
+    add_user_model_operators(t);
     return t;
   }();
   return table;

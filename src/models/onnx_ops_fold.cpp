@@ -108,6 +108,8 @@ void add_folding_operators(std::map<std::string, OpHandler>& t) {
   t["Equal"] = elementwise([](const Tensors& in) { return at::eq(in.at(0), in.at(1)); });
   t["Less"] = elementwise([](const Tensors& in) { return at::lt(in.at(0), in.at(1)); });
   t["Greater"] = elementwise([](const Tensors& in) { return at::gt(in.at(0), in.at(1)); });
+  t["GreaterOrEqual"] = elementwise([](const Tensors& in) { return at::ge(in.at(0), in.at(1)); });
+  t["LessOrEqual"] = elementwise([](const Tensors& in) { return at::le(in.at(0), in.at(1)); });
   t["Not"] = elementwise([](const Tensors& in) { return at::logical_not(in.at(0)); });
   t["And"] = elementwise([](const Tensors& in) { return at::logical_and(in.at(0), in.at(1)); });
   t["Or"] = elementwise([](const Tensors& in) { return at::logical_or(in.at(0), in.at(1)); });
@@ -130,8 +132,12 @@ void add_folding_operators(std::map<std::string, OpHandler>& t) {
       im.fold(n, [to](const Tensors& in) { return Tensors{in.at(0).to(to)}; });
       return;
     }
-    if (to != torch::kFloat32) im.unsupported(n, "cast of a tensor computed from the image to a non-float type");
-    im.set_value(n.output(0), im.value(n, 0));  // float to float: nothing to do
+    const int x = im.value(n, 0);
+    // Float to float, or a comparison's 1.0 / 0.0 to the boolean Where reads: nothing to do.
+    const bool mask = to == torch::kBool && im.graph().layer(x).kind() == LayerKind::Compare;
+    if (to != torch::kFloat32 && !mask)
+      im.unsupported(n, "cast of a tensor computed from the image to a non-float type");
+    im.set_value(n.output(0), x);
   };
 }
 

@@ -114,12 +114,41 @@ void slice(Importer& im, const Node& n) {
   im.emit(n, std::make_unique<Slice>(starts, ends, b.axes, b.steps), {x});
 }
 
+// torch's dynamo exporter writes as_strided (ConvNeXt's and Swin's adaptive pooling: a view of each
+// image) as a Gather on the flattened batch, indices computed from the batch size: image i reads
+// base + i * K, K its number of elements. That is the base indices gathered within each image. True if
+// n is such a Gather (then emitted as a Reshape to [N, K] and a Gather on axis 1).
+bool per_image_gather(Importer& im, const Node& n, int64_t axis) {
+  static_assert(kProbeBatch[0] == 1, "the first probe holds one image");
+  if (!im.is_constant(n.input(1))) return false;
+  const Constant& c = im.folded(n, 1, "indices");
+  if (axis != 0 || !c.batch_dependent() || im.is_constant(n.input(0))) return false;
+  const int x = im.value(n, 0);
+  const auto p0 = im.probe(x, 0), p1 = im.probe(x, 1);
+  if (!p0 || !p1 || p0->dim() != 1 || p1->dim() != 1 || p1->numel() != p0->numel() * kProbeBatch[1]) return false;
+  const int64_t k = p0->numel();
+  const Tensor base = c.value.to(torch::kInt64), second = c.second.to(torch::kInt64);
+  if (base.dim() == 0 || base.size(0) != 1 || second.dim() != base.dim() || second.size(0) != kProbeBatch[1]) return false;
+  for (int64_t i = 0; i < kProbeBatch[1]; ++i)
+    if (!second[i].equal(base[0] + i * k)) return false;
+  if (base.min().item<int64_t>() < 0 || base.max().item<int64_t>() >= k) return false;
+  Node rows;
+  rows.set_name(n.name() + "/per_image");
+  rows.set_op_type("Reshape");
+  rows.add_input(n.input(0));
+  rows.add_output(n.output(0) + "/per_image");
+  const int r = im.emit(rows, std::make_unique<Reshape>(std::vector<int64_t>{-1, k}, false), {x});
+  im.emit(n, std::make_unique<Gather>(1, base[0].clone()), {r});
+  return true;
+}
+
 void gather(Importer& im, const Node& n) {
   const int64_t axis = im.attr_int(n, "axis", 0);
   if (im.all_constant(n)) {
     im.fold(n, [axis](const Tensors& in) { return Tensors{Gather(axis, in.at(1).to(torch::kInt64)).forward({in.at(0)}, false)}; });
     return;
   }
+  if (per_image_gather(im, n, axis)) return;
   const Tensor idx = im.constant(n, 1, "indices").to(torch::kInt64);
   im.emit(n, std::make_unique<Gather>(axis, idx), {im.value(n, 0)});
 }

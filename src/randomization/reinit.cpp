@@ -37,8 +37,9 @@ int64_t fan_in_of(const Layer& layer) {
 // are not a layer's weights) have no framework default and take torchvision's ViT initializer,
 // truncated normal 0.02.
 Tensor default_value(const Layer& layer, const Param& p, at::Generator& gen) {
-  if (layer.kind() == LayerKind::BatchNorm || layer.kind() == LayerKind::LayerNorm) {
-    if (p.name == "weight") return torch::ones_like(p.value);
+  if (layer.kind() == LayerKind::BatchNorm || layer.kind() == LayerKind::LayerNorm ||
+      layer.kind() == LayerKind::InstanceNorm) {
+    if (p.name == "weight" || p.name == "scale") return torch::ones_like(p.value);
     if (p.name == "bias" || p.name == "running_mean") return torch::zeros_like(p.value);
     return torch::ones_like(p.value);  // running_var
   }

@@ -210,6 +210,8 @@ std::string run_section(const RunSection& s) {
   std::string h = "<h2 id=\"" + id + "\">Run " + std::to_string(s.run.id) + ": " + esc(run_label(s.run)) + "</h2>\n";
   h += "<p class=\"lead\">Model <code>" + esc(s.run.config.model) + "</code> on <code>" + esc(s.run.config.data) +
        "</code>, seed " + std::to_string(s.run.config.seed) + ".</p>\n";
+  if (const auto& o = s.run.config.options; o.is_object() && o.contains("model_note") && o["model_note"].is_string())
+    h += "<p class=\"note\">Note on the model: " + esc(o["model_note"].get<std::string>()) + ".</p>\n";
   if (has_kind(s, "similarity") || has_kind(s, "accuracy") || has_kind(s, "activation")) {
     h += "<h3 id=\"" + id + "-randomization\">Randomization checks (Adebayo et al. 2018)</h3>\n";
     h += figures_block(s, {"similarity", "accuracy", "activation"});

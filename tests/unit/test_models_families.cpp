@@ -8,6 +8,7 @@
 #include "models/backprop.h"
 #include "models/layers.h"
 #include "models/model_io.h"
+#include "randomization/stages.h"
 #include "test_util.h"
 
 using namespace sanity;
@@ -35,6 +36,12 @@ std::vector<Family> families() {
 
 Tensor reference(const std::string& name) { return test::load_ref("families/" + name); }
 
+std::vector<std::string> block_names(const Graph& g) {
+  std::vector<std::string> names;
+  for (const auto& group : module_groups(g)) names.push_back(group.name);
+  return names;
+}
+
 class TorchvisionFamily : public testing::TestWithParam<Family> {};
 
 }  // namespace
@@ -45,19 +52,18 @@ TEST_P(TorchvisionFamily, LogitsAndInputGradientMatchPyTorch) {
   const Tensor logits = reference(f.name + "_logits.npy"), grad = reference(f.name + "_grad.npy");
   ASSERT_TRUE(x.defined() && classes.defined() && logits.defined() && grad.defined());
   const std::string file = f.file() + ".onnx";
-  // The dynamo exporter writes ConvNeXt's and Swin's as_strided as a Gather whose indices it computes
-  // from the batch size: refused, one line naming the node (docs/ONNX_EXPORTS.md), until supported.
-  if (f.opset == 0 && (f.name == "convnext_tiny" || f.name == "swin_t")) {
-    try {
-      (void)load_onnx(test::ref_path("families/" + file));
-      ADD_FAILURE() << file << " imports now: test it like the others and update docs/ONNX_EXPORTS.md";
-    } catch (const UnsupportedError& e) {
-      EXPECT_NE(std::string(e.what()).find("'node_as_strided' (Gather)"), std::string::npos) << e.what();
-    }
-    return;
-  }
   Graph g = load_onnx(test::ref_path("families/" + file));
   g.check_input(x, file);
+  // A BatchNorm folded into its conv by the exporter (every file here is a default export) is said.
+  const auto folded = g.metadata.find("batchnorm_folded");
+  if (f.name == "resnet18") {
+    ASSERT_NE(folded, g.metadata.end()) << file;
+    EXPECT_EQ(folded->second.rfind("20 of 20 convs", 0), 0u) << folded->second;
+  }
+  if (f.name == "squeezenet1_1" || f.name == "alexnet") EXPECT_EQ(folded, g.metadata.end()) << file;
+  // --layers blocks finds the same blocks in the dynamo exporter's file (its node names are its own:
+  // "node_Conv_296"; module paths come from parameter names and the nodes' name scopes).
+  if (f.opset == 0) EXPECT_EQ(block_names(g), block_names(load_onnx(test::ref_path("families/" + f.name + "_op20.onnx"))));
 
   // The image twice, the second copy flipped: a batch of 2 must give each its own logits.
   const Tensor batch = torch::cat({x, x.flip(3)});

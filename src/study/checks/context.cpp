@@ -146,6 +146,9 @@ RunConfig CheckContext::run_config() const {
   rc.data = data_identity_;
   rc.options = c_.identity();
   rc.options["inputs"] = input_keys();
+  // What the report must say about the model (a BatchNorm folded into its convs by the exporter).
+  if (const auto it = trained_.metadata.find("batchnorm_folded"); it != trained_.metadata.end())
+    rc.options["model_note"] = it->second;
   rc.seed = c_.data.testbed.seed;
   return rc;
 }
