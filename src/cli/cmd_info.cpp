@@ -27,7 +27,8 @@ Command make_info_command() {
     std::printf("--layers blocks (%zu groups, output to input):", groups.size());
     for (const auto& gr : groups) std::printf(" %s[%zu]", gr.name.c_str(), gr.nodes.size());
     std::printf("\n");
-    for (const auto& [k, v] : g.metadata) std::printf("metadata %s = %s\n", k.c_str(), v.c_str());
+    for (const auto& [k, v] : g.metadata)
+      if (k != "batchnorm_folded") std::printf("metadata %s = %s\n", k.c_str(), v.c_str());
     if (const auto it = g.metadata.find("batchnorm_folded"); it != g.metadata.end())
       std::printf("note: %s\n", it->second.c_str());
     return 0;
