@@ -31,6 +31,7 @@ Command make_export_command() {
     formats.ci.resamples = a->resamples;
     formats.ci.confidence = a->confidence;
     const ResultsStore store(a->db, /*read_only=*/true);
+    store.check_integrity(kRepairWithTheWriter);
     for (const std::string& path : export_results(store, a->out, formats)) std::printf("wrote %s\n", path.c_str());
     return 0;
   };

@@ -30,9 +30,12 @@ int run_train(const TrainArgs& a) {
   TrainJob job{a.model, a.dataset, a.out, resolve_options(a), a.common.data_dir, a.common.device};
   if (job.out.empty()) job.out = "runs/" + a.model + "-" + a.dataset + (job.options.permute_labels ? "-permuted" : "");
   const nlohmann::json j = train_and_save(job);
-  std::printf("%s on %s: train accuracy %.2f%%, validation %.2f%%, test %.2f%% (%.0f s); wrote %s/model.onnx\n",
-              a.model.c_str(), a.dataset.c_str(), 100 * j["train_accuracy"].get<double>(),
-              100 * j["validation_accuracy"].get<double>(), 100 * j["test_accuracy"].get<double>(),
+  // No validation images: no validation accuracy to print (the trainer records -1).
+  const double validation = j["validation_accuracy"].get<double>();
+  char held_out[64] = "no validation set";
+  if (validation >= 0) std::snprintf(held_out, sizeof held_out, "validation %.2f%%", 100 * validation);
+  std::printf("%s on %s: train accuracy %.2f%%, %s, test %.2f%% (%.0f s); wrote %s/model.onnx\n", a.model.c_str(),
+              a.dataset.c_str(), 100 * j["train_accuracy"].get<double>(), held_out, 100 * j["test_accuracy"].get<double>(),
               j["seconds"].get<double>(), job.out.c_str());
   return 0;
 }

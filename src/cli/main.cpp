@@ -5,9 +5,11 @@
 
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/stop_signals.h"
 #include "core/error.h"
 #include "core/runtime.h"
 #include "distributed/coordination.h"
@@ -53,7 +55,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", [] { return sanity::version_text(); });
   app.footer(
       "Exit codes: 0 success, 1 internal error, 2 bad input (file, field or option), 3 unsupported\n"
-      "(an ONNX operator, say), 130 interrupted. Run `sanity <command> --help` for each command.");
+      "(an ONNX operator, say), 130 interrupted (SIGINT), 143 stopped (SIGTERM: every committed unit\n"
+      "is kept). Run `sanity <command> --help` for each command.");
   std::vector<sanity::cli::Command> commands = sanity::cli::all_commands();
   for (auto& c : commands) c.attach(app);
   try {
@@ -61,6 +64,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return parse_error(app, e, argc, argv);
   }
+  sanity::cli::StopSignals stop;
   try {
     for (auto& c : commands)
       if (c.parsed()) return c.run();
@@ -72,10 +76,17 @@ int main(int argc, char** argv) {
                  "machine, on all %d cores here; Ctrl-C stops it, and running it again resumes.\n",
                  static_cast<int>(std::thread::hardware_concurrency()));
     return commands.front().run();
+  } catch (const sanity::Interrupted& e) {
+    const int signal = sanity::cli::StopSignals::received();
+    return sanity::distributed::fail(signal ? 128 + signal : 130, e.what());
   } catch (const sanity::InputError& e) {
     return sanity::distributed::fail(2, e.what());
   } catch (const sanity::UnsupportedError& e) {
     return sanity::distributed::fail(3, e.what());
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A path the user gave that the file system refuses (a link loop, no permission): bad input.
+    const std::string path = e.path1().empty() ? std::string("a path") : e.path1().string();
+    return sanity::distributed::fail(2, path + ": " + e.code().message());
   } catch (const std::exception& e) {
     return sanity::distributed::fail(1, e.what());
   }

@@ -64,6 +64,7 @@ torch::Tensor parse_idx_ubyte(const std::vector<unsigned char>& bytes, const std
     if (__builtin_mul_overflow(count, static_cast<size_t>(dims.back()), &count))
       throw InputError(path + ": IDX header: dimension sizes promise more bytes than any file holds");
   }
+  if (!dims.empty() && dims[0] == 0) throw InputError(path + ": IDX header: the file holds 0 items");
   if (bytes.size() != header + count)
     throw InputError(path + ": IDX data: header promises " + std::to_string(count) + " bytes of data, file holds " +
                      std::to_string(bytes.size() - header));

@@ -1,6 +1,7 @@
 #include "data/image_folder.h"
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -8,6 +9,7 @@
 #include <opencv2/imgproc.hpp>
 #include <set>
 #include <sstream>
+#include <utility>
 
 #include "core/error.h"
 
@@ -71,14 +73,33 @@ torch::Tensor load_image(const std::string& path, const ImagePreprocess& pre) {
   return t;
 }
 
+namespace {
+
+// Whether a label is a class index (digits) rather than a class name; a negative number is neither.
+bool is_class_index(const std::string& label, const std::string& where) {
+  const auto digits = [](const std::string& t) { return !t.empty() && std::all_of(t.begin(), t.end(), ::isdigit); };
+  if (label[0] == '-' && digits(label.substr(1)))
+    throw InputError(where + ": expected a class index from 0 or a class name, not a negative number");
+  return digits(label);
+}
+
+}  // namespace
+
 Dataset load_image_folder(const std::string& root, const ImagePreprocess& pre, const std::string& labels_file) {
   if (!fs::is_directory(root)) throw InputError("--data " + root + ": image folder does not exist");
+  // Checked before any image is decoded: OpenCV would try to allocate a 40 GB image for --resize 100000.
+  constexpr int64_t kMaxSide = 8192;
+  for (const auto& [value, option] : {std::pair{pre.resize, "--resize"}, std::pair{pre.crop, "--crop"}})
+    if (value != -1 && (value < 1 || value > kMaxSide))
+      throw InputError(std::string(option) + " " + std::to_string(value) + ": expected 1 to " + std::to_string(kMaxSide) +
+                       " pixels");
   std::vector<std::pair<fs::path, int64_t>> items;
   std::vector<std::string> classes;
   if (!labels_file.empty()) {
     std::ifstream in(labels_file);
     if (!in) throw InputError("--labels " + labels_file + ": cannot open labels file");
     std::map<std::string, int64_t> class_index;
+    std::set<bool> line_kinds;  // numeric labels, named labels
     std::string line;
     for (int line_no = 1; std::getline(in, line); ++line_no) {
       if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
@@ -87,9 +108,15 @@ Dataset load_image_folder(const std::string& root, const ImagePreprocess& pre, c
       if (!(ss >> file)) continue;
       if (!(ss >> label))
         throw InputError(labels_file + ":" + std::to_string(line_no) + ": expected '<file name> <label>'");
+      const std::string where = labels_file + ":" + std::to_string(line_no) + ": label '" + label + "'";
+      const bool numeric = is_class_index(label, where);
+      if (line_kinds.insert(numeric).second && line_kinds.size() > 1)
+        throw InputError(where + ": the file mixes class indices and class names, which would give two labels one "
+                                 "class; use one kind throughout");
       int64_t id;
-      if (std::all_of(label.begin(), label.end(), ::isdigit)) {
-        id = std::stoll(label);
+      if (numeric) {
+        if (std::from_chars(label.data(), label.data() + label.size(), id).ec != std::errc() || id > (int64_t{1} << 31))
+          throw InputError(where + ": expected a class index below 2^31");
       } else {
         auto [it, added] = class_index.emplace(label, static_cast<int64_t>(class_index.size()));
         if (added) classes.push_back(label);

@@ -119,7 +119,8 @@ bool validates_after(const TrainOptions& o, int epoch) {
 void check_train_options(const TrainOptions& o) {
   if (o.epochs < 1) throw InputError("--epochs " + std::to_string(o.epochs) + ": expected at least 1");
   if (o.batch_size < 1) throw InputError("--batch-size " + std::to_string(o.batch_size) + ": expected at least 1");
-  if (!(o.lr > 0)) throw InputError("--lr " + std::to_string(o.lr) + ": expected a positive learning rate");
+  if (!(o.lr > 0) || !std::isfinite(o.lr))
+    throw InputError("--lr " + std::to_string(o.lr) + ": expected a positive, finite learning rate");
   if (o.lr_schedule != "cosine" && o.lr_schedule != "constant")
     throw InputError("--lr-schedule " + o.lr_schedule + ": expected cosine or constant");
   if (o.subset < 0) throw InputError("--subset " + std::to_string(o.subset) + ": expected 0 (all) or more images");

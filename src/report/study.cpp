@@ -72,14 +72,19 @@ static std::string study_directory(const std::string& path) {
   return path;
 }
 
+static ResultsStore checked(ResultsStore store) {
+  store.check_integrity(kRepairWithTheWriter);
+  return store;
+}
+
 static ResultsStore open_store(const std::string& path) {
-  if (fs::is_regular_file(path)) return ResultsStore(path, /*read_only=*/true);
+  if (fs::is_regular_file(path)) return checked(ResultsStore(path, /*read_only=*/true));
   const std::string& dir = path;
   if (!fs::is_directory(dir)) throw InputError("study directory '" + dir + "' does not exist");
   const std::string db = (fs::path(dir) / "results.sqlite").string();
   if (!fs::is_regular_file(db))
     throw InputError("study directory '" + dir + "': results.sqlite is missing (run `sanity check` first)");
-  return ResultsStore(db, /*read_only=*/true);
+  return checked(ResultsStore(db, /*read_only=*/true));
 }
 
 Study::Study(const std::string& path) : dir_(study_directory(path)), store_(open_store(path)) {

@@ -125,6 +125,10 @@ struct SalvageReport {
   std::string damaged_copy;  // where the damaged file now is
 };
 
+// What export and report say of a damaged store: they only read, so the repair is the writer's.
+inline constexpr const char* kRepairWithTheWriter =
+    "; export and report read undamaged stores only: run the check or run that wrote it again with --repair";
+
 class ResultsStore {
  public:
   // Opens the database, creating it (and its schema) if missing unless read_only. Throws InputError
@@ -157,7 +161,8 @@ class ResultsStore {
 
   // SQLite's quick_check (reads every page, no index cross-checks): InputError naming the file and
   // the way out (--repair) when the file is damaged.
-  void check_integrity() const;
+  // `way_out`: what the error says to do (default: rerun the command with --repair).
+  void check_integrity(const char* way_out = nullptr) const;
   // Deletes a unit's rows and its completion marker, so that a rerun computes it again.
   void forget_unit(const WorkUnit& unit);
   // Rebuilds a damaged store: the file (with its -wal) moves to `path`.damaged-<UTC time>, and a new

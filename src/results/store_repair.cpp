@@ -72,7 +72,7 @@ int64_t copy_runs_and_stages(const sql::Database& from, const sql::Database& to)
 
 }  // namespace
 
-void ResultsStore::check_integrity() const {
+void ResultsStore::check_integrity(const char* way_out) const {
   std::string problem;
   try {
     sql::Statement s(*db_, "PRAGMA quick_check");
@@ -83,7 +83,7 @@ void ResultsStore::check_integrity() const {
   }
   if (problem.empty()) return;
   if (problem.size() > 200) problem = problem.substr(0, 200) + "...";
-  throw InputError("results database '" + path() + "' is damaged (" + problem + ")" + kWayOut);
+  throw InputError("results database '" + path() + "' is damaged (" + problem + ")" + (way_out ? way_out : kWayOut));
 }
 
 void ResultsStore::forget_unit(const WorkUnit& u) {

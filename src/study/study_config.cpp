@@ -1,5 +1,7 @@
 #include "study/study_config.h"
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -84,6 +86,13 @@ TrainOptions train_options(const nlohmann::json& j, TrainOptions t, const std::s
   return t;
 }
 
+bool is_file_name(const std::string& name) {
+  if (name.empty() || name.size() > 128 || name[0] == '.') return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '+' || c == '.';
+  });
+}
+
 nlohmann::json train_json(const TrainOptions& t) {
   return {{"epochs", t.epochs}, {"batch_size", t.batch_size}, {"lr", t.lr}, {"lr_schedule", t.lr_schedule},
           {"l2", t.l2}, {"seed", t.seed}, {"subset", t.subset}, {"validation", t.validation}};
@@ -140,6 +149,11 @@ StudyModel parse_model(const nlohmann::json& j, const std::string& origin, const
     if (m.data.spec.empty()) f.fail(f.where("data"), "an onnx model needs its test data");
     if (m.name.empty()) m.name = std::filesystem::path(m.onnx).stem().string();
   }
+  // The name names files inside the study (models/<name>.onnx): nothing that could climb out of it.
+  if (!is_file_name(m.name))
+    f.fail(f.has("name") ? f.where("name") : path,
+           "expected a name of letters, digits, '-', '_', '+' and '.' that does not start with '.' (it names the "
+           "model's files in the study), got '" + m.name + "'");
   return m;
 }
 
@@ -263,6 +277,8 @@ StudyConfig parse_study_config(const nlohmann::json& given, const std::string& o
 }
 
 StudyConfig load_study_config(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw InputError(path + ": is a folder; expected a study configuration (JSON)");
   std::ifstream in(path);
   if (!in) throw InputError(path + ": cannot open the study configuration");
   return parse_study_config(parse_json_strict(in, path), path);

@@ -2,6 +2,9 @@
 // show it): results never go stale when inputs change, damaged stores say so and can be repaired,
 // work is bounded, one writer per study, and every bad input is one line with exit 2 (3: unsupported).
 #include <onnx/onnx_pb.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -9,8 +12,10 @@
 
 #include "attribution/method.h"
 #include "core/files.h"
+#include "data/idx.h"
 #include "data/npy.h"
 #include "models/builtin.h"
+#include "models/layers.h"
 #include "models/model_io.h"
 #include "results/store.h"
 #include "test_util.h"
@@ -184,6 +189,10 @@ TEST(Hardening, DamagedStoreOrMapIsOneErrorAndRepairRecomputesTheSameResults) {
     io.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
   }
   expect_one_line_error(test::run_cli(check_args(f)), 2, {"results.sqlite", "damaged", "--repair"});
+  // Export and report only read: they refuse the damaged store and name who can repair it.
+  expect_one_line_error(test::run_cli("export --db " + db + " --out " + f.dir + "/damaged-export"), 2,
+                        {"results.sqlite", "damaged", "that wrote it again with --repair"});
+  expect_one_line_error(test::run_cli("report --study " + f.dir + "/study"), 2, {"damaged", "--repair"});
   const auto repaired = test::run_cli(check_args(f, "--repair"));
   ASSERT_EQ(repaired.exit_code, 0) << repaired.output;
   EXPECT_NE(repaired.output.find("repaired"), std::string::npos) << repaired.output;
@@ -358,6 +367,20 @@ TEST(Hardening, StudyConfigsAreCheckedWholeBeforeAnythingIsWritten) {
   EXPECT_FALSE(fs::exists(dir + "/missing/study.json")) << "nothing is written before the config checks out";
   expect_one_line_error(run("badcheck", R"js({"checks": ["cascading", "smprt(samples=0)"]})js"), 2, {"samples=0"});
   EXPECT_FALSE(fs::exists(dir + "/badcheck"));
+  // A model name forms paths inside the study: one that could climb out is refused before anything runs.
+  for (const char* name : {"../../../escaped_builtin", "a/b", "..", ".hidden"}) {
+    const std::string config = R"({"models": [{"name": ")" + std::string(name) + R"(", "builtin": "cnn"}]})";
+    expect_one_line_error(run("escape", config), 2, {"models[0].name", "does not start with '.'"});
+  }
+  EXPECT_FALSE(fs::exists(dir + "/escaped_builtin"));
+  EXPECT_FALSE(fs::exists(dir + "/escape/models"));
+  // Nesting past kMaxJsonDepth (here 50,000 objects deep, which overflowed the stack) is one line.
+  std::string deep;
+  for (int i = 0; i < 50000; ++i) deep += R"({"a": )";
+  deep += "1" + std::string(50000, '}');
+  expect_one_line_error(run("deep", deep), 2, {"deep.json", "nested deeper than 64 levels"});
+  expect_one_line_error(run("deep_arrays", std::string(200000, '[') + std::string(200000, ']')), 2,
+                        {"nested deeper than 64 levels"});
 }
 
 TEST(Hardening, SanityAloneSaysWhatItWillDoBeforeDoingIt) {
@@ -398,4 +421,100 @@ TEST(Hardening, ExternalDataIsReadFromTheModelsFolderOnly) {
   test::expect_input_error([&] { load_onnx(dir + "/long.onnx"); }, "which holds 200");
   write_external_model(dir + "/missing.onnx", "nowhere.data");
   test::expect_input_error([&] { load_onnx(dir + "/missing.onnx"); }, "is not a file");
+}
+
+// Issue 38's first cases, grouped by reader: each is one line and exit 2, not a library's text and exit 1.
+TEST(Hardening, LinkLoopsFoldersOneClassModelsAndLabelFilesAreOneLine) {
+  const Fixture f = make_fixture("hard-round2");
+  // A model path that is a symbolic-link loop: the file system's reason, naming the path.
+  fs::create_symlink(f.dir + "/loop.onnx", f.dir + "/loop.onnx");
+  expect_one_line_error(test::run_cli("info --model " + f.dir + "/loop.onnx"), 2, {"loop.onnx", "symbolic links"});
+  // A study configuration that is a folder.
+  fs::create_directories(f.dir + "/config.json");
+  expect_one_line_error(test::run_cli("run " + f.dir + "/config.json --out " + f.dir + "/s --quiet"), 2,
+                        {"config.json", "is a folder"});
+  // random_logit on a model with one output class: there is no other class to draw.
+  Graph one;
+  const int x = one.add_input({"input", {1, 28, 28}});
+  const int flat = one.add("flat", std::make_unique<Flatten>(1), {x});
+  one.add("fc", std::make_unique<Linear>(torch::randn({1, 28 * 28}), torch::zeros({1})), {flat});
+  save_onnx(one, f.dir + "/one.onnx");
+  expect_one_line_error(test::run_cli("check --model " + f.dir + "/one.onnx --data " + f.images +
+                                      " --methods gradient --checks random_logit --quiet --out " + f.dir + "/rl"),
+                        2, {"random_logit", "1 output class", "at least 2"});
+  // Label files: a class index past 2^31, a negative one, indices and names mixed.
+  fs::create_directories(f.dir + "/imgs");
+  write_text(f.dir + "/imgs/a.pgm", "P5\n28 28\n255\n" + std::string(28 * 28, '\x40'));
+  write_text(f.dir + "/imgs/b.pgm", "P5\n28 28\n255\n" + std::string(28 * 28, '\x20'));
+  const auto explain_with = [&](const std::string& labels) {
+    write_text(f.dir + "/labels.txt", labels);
+    return test::run_cli("explain --model " + f.model + " --data " + f.dir + "/imgs --channels 1 --labels " + f.dir +
+                         "/labels.txt --methods gradient --quiet --out " + f.dir + "/e");
+  };
+  expect_one_line_error(explain_with("a.pgm 99999999999999999999999\n"), 2, {"labels.txt:1", "below 2^31"});
+  expect_one_line_error(explain_with("a.pgm -1\n"), 2, {"labels.txt:1", "'-1'", "not a negative number"});
+  expect_one_line_error(explain_with("a.pgm cat\nb.pgm 0\n"), 2, {"labels.txt:2", "mixes class indices and class names"});
+  EXPECT_EQ(explain_with("a.pgm cat\nb.pgm dog\n").exit_code, 0);
+  // --resize past any image (OpenCV would try to allocate 40 GB) or not a size at all.
+  for (const char* size : {"100000", "0", "-5"})
+    expect_one_line_error(test::run_cli("explain --model " + f.model + " --data " + f.dir + "/imgs --channels 1 --resize " +
+                                        size + " --methods gradient --quiet --out " + f.dir + "/e"),
+                          2, {"--resize " + std::string(size), "expected 1 to 8192 pixels"});
+  // An infinite learning rate, refused before training (it wrote a model of NaN weights).
+  expect_one_line_error(test::run_cli("train --model cnn --dataset mnist --lr inf --out " + f.dir + "/t"), 2,
+                        {"--lr inf", "finite"});
+  EXPECT_FALSE(fs::exists(f.dir + "/t/model.onnx"));
+  // An IDX file that holds no images (a LibTorch backtrace before).
+  const std::vector<unsigned char> empty_idx = {0, 0, 8, 3, 0, 0, 0, 0, 0, 0, 0, 28, 0, 0, 0, 28};
+  try {
+    (void)parse_idx_ubyte(empty_idx, "empty-idx3-ubyte", 3);
+    ADD_FAILURE() << "an IDX file of 0 images was read";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("empty-idx3-ubyte: IDX header: the file holds 0 items"), std::string::npos)
+        << e.what();
+  }
+}
+
+// SIGTERM, what Slurm sends before SIGKILL, stops a run as Ctrl-C does: between units, one line, exit
+// 143, every committed unit kept; the same command then computes the rest.
+TEST(Hardening, SigtermStopsBetweenUnitsAndTheSameCommandFinishes) {
+  const Fixture f = make_fixture("hard-sigterm");
+  write_npy(f.images, torch::rand({16, 1, 28, 28}));
+  const std::string study = f.dir + "/study", log = f.dir + "/log.txt";
+  const std::string args = "check --model " + f.model + " --data " + f.images +
+                           " --count 0 --methods 'gradient,integrated_gradients(steps=128)' --checks cascading,independent"
+                           " --metrics spearman_abs --threads 1 --quiet --out " + study;
+  const auto units = [&] {
+    try {
+      ResultsStore store(study + "/results.sqlite", /*read_only=*/true);
+      size_t n = 0;
+      for (const RunInfo& r : store.runs()) n += store.done_units(r.id).size();
+      return n;
+    } catch (const std::exception&) {
+      return size_t{0};  // not created yet
+    }
+  };
+  const pid_t child = fork();
+  if (child == 0) {
+    execl("/bin/sh", "sh", "-c", ("exec " + std::string(SANITY_CLI) + " " + args + " > " + log + " 2>&1").c_str(),
+          (char*)nullptr);
+    _exit(127);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  while (units() < 1 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_EQ(kill(child, SIGTERM), 0);
+  int status = 0;
+  waitpid(child, &status, 0);
+  std::ifstream in(log);
+  const std::string output((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << WTERMSIG(status) << ": " << output;
+  EXPECT_EQ(WEXITSTATUS(status), 143) << output;
+  EXPECT_EQ(test::count_lines(output), 1) << output;
+  EXPECT_NE(output.find("interrupted by SIGTERM"), std::string::npos) << output;
+  const size_t kept = units();
+  EXPECT_GE(kept, 1u);
+  const auto rerun = test::run_cli(args);
+  EXPECT_EQ(rerun.exit_code, 0) << rerun.output;
+  EXPECT_GT(units(), kept);
 }

@@ -1,5 +1,6 @@
 // Random logit test (Sixt et al. 2020): the map of the trained model's class against the map of a
 // class drawn uniformly from the others, per image from (seed, image id).
+#include "core/error.h"
 #include "core/rng.h"
 #include "metrics/registry.h"
 #include "models/train.h"
@@ -20,6 +21,9 @@ class RandomLogit : public Check {
   Tensor targets(CheckContext& c, const Graph&) const override {
     const Tensor& trained = c.trained_targets();
     const int64_t classes = predict_logits(c.trained(), c.images().narrow(0, 0, 1)).size(1);
+    if (classes < 2)
+      throw InputError("random_logit: the model has " + std::to_string(classes) +
+                       " output class; the check compares the predicted class with another one and needs at least 2");
     Tensor out = trained.clone();
     for (int64_t i = 0; i < out.size(0); ++i) {
       at::Generator g = make_generator(derive_seed(c.seed(), "random_logit", c.ids()[i].item<int64_t>()));
