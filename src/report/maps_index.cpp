@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "data/npy.h"
 #include "report/checks.h"
+#include "results/checked_npy.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -119,7 +120,7 @@ MapsIndex read_maps_index(const std::string& run_dir) {
 
 static torch::Tensor read_npy_at(const std::string& path) {
   if (!fs::is_regular_file(path)) throw InputError("'" + path + "' is missing (listed by its index.json)");
-  return read_npy(path);
+  return read_checked_npy(path);
 }
 
 torch::Tensor load_images(const MapsIndex& index) {

@@ -11,6 +11,7 @@
 #include "core/files.h"
 #include "core/hash.h"
 #include "core/json.h"
+#include "results/checked_npy.h"
 #include "results/store.h"
 #include "study/checks/context.h"
 
@@ -161,8 +162,8 @@ MergeSummary merge_shards(const std::string& out, const std::vector<std::string>
     for (const RunInfo& r : s.runs) {
       const int64_t id = target->open_run(r.config);
       const std::string from = s.dir + "/maps/" + std::to_string(r.id), to = out + "/maps/" + std::to_string(id);
-      for (const char* f : {"index.json", "images.npy", "config.json"})
-        summary.files_copied += copy_if_missing(from + "/" + f, to + "/" + f);
+      for (const char* f : {"index.json", "config.json"}) summary.files_copied += copy_if_missing(from + "/" + f, to + "/" + f);
+      summary.files_copied += copy_checked_npy(from + "/images.npy", to + "/images.npy");
       for (const auto& [key, label] : s.store->stage_labels(r.id)) target->label_stage(id, key.first, key.second, label);
       for (const WorkUnit& u : s.store->done_units(r.id)) {
         const WorkUnit here{id, u.check, u.stage, u.method};
@@ -172,7 +173,7 @@ MergeSummary merge_shards(const std::string& out, const std::vector<std::string>
         }
         if (!u.method.empty()) {
           const std::string file = "/" + u.check + "/" + std::to_string(u.stage) + "/" + method_file_name(u.method) + ".npy";
-          summary.files_copied += copy_if_missing(from + file, to + file);
+          summary.files_copied += copy_checked_npy(from + file, to + file);
         }
         target->record_unit(here, unit_rows(*s.store, u));
         ++summary.units_added;

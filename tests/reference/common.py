@@ -114,6 +114,7 @@ def versioned_dir(name, *scripts):
     """<ref dir>/<name>, emptied first when any of `scripts` (files beside this one; common.py always
     counts) or torch changed since the files in it were written: work already done is kept
     across test runs, and never served stale."""
+    import fcntl
     import hashlib
     import shutil
     here = os.path.dirname(os.path.abspath(__file__))
@@ -124,9 +125,12 @@ def versioned_dir(name, *scripts):
     h.update(torch.__version__.encode())
     out = os.path.join(out_dir(), name)
     stamp = os.path.join(out, "version")
-    if os.path.exists(out) and (not os.path.exists(stamp) or open(stamp).read() != h.hexdigest()):
-        shutil.rmtree(out)
-    os.makedirs(out, exist_ok=True)
-    with open(stamp, "w") as f:
-        f.write(h.hexdigest())
+    # Locked: CTest runs one generator per torchvision family, two at a time, into one folder.
+    with open(out + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if os.path.exists(out) and (not os.path.exists(stamp) or open(stamp).read() != h.hexdigest()):
+            shutil.rmtree(out)
+        os.makedirs(out, exist_ok=True)
+        with open(stamp, "w") as f:
+            f.write(h.hexdigest())
     return out

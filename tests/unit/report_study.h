@@ -12,6 +12,7 @@
 
 #include "core/rng.h"
 #include "data/npy.h"
+#include "results/checked_npy.h"
 #include "results/store.h"
 
 namespace sanity::test {
@@ -85,7 +86,7 @@ inline void write_maps(const std::string& dir, int64_t run) {
   torch::Tensor xx = torch::arange(28, torch::kFloat32).view({1, 28}).expand({28, 28});
   torch::Tensor disc = ((yy - 14).pow(2) + (xx - 12).pow(2) < 64).to(torch::kFloat32);
   torch::Tensor images = torch::stack({disc, disc.flip(1)}).unsqueeze(1);  // [2, 1, 28, 28]
-  write_npy(root + "/images.npy", images);
+  write_checked_npy(root + "/images.npy", images);
   nlohmann::json index = {{"images", {3, 17}}, {"image_file", "images.npy"}, {"methods", nlohmann::json::array()}};
   const std::vector<std::string> files = {"gradient", "guided_backprop", "integrated_gradients"};
   for (size_t m = 0; m < files.size(); m++) index["methods"].push_back({{"spec", study_methods()[m]}, {"file", files[m]}});
@@ -99,7 +100,7 @@ inline void write_maps(const std::string& dir, int64_t run) {
         const double keep = m == 1 ? 1.0 : 1.0 / (1.0 + static_cast<double>(s));
         torch::Tensor edges = (images - images.roll(1, 3)).abs() + (images - images.roll(1, 2)).abs();
         torch::Tensor noise = torch::randn({2, 1, 28, 28}, gen);
-        write_npy(root + "/" + check + "/" + std::to_string(s) + "/" + files[m] + ".npy",
+        write_checked_npy(root + "/" + check + "/" + std::to_string(s) + "/" + files[m] + ".npy",
                   (keep * edges + (1 - keep) * noise).to(torch::kFloat32));
       }
     }

@@ -17,6 +17,7 @@
 #include "models/builtin.h"
 #include "models/layers.h"
 #include "models/model_io.h"
+#include "results/checked_npy.h"
 #include "results/store.h"
 #include "test_util.h"
 
@@ -33,6 +34,11 @@ void expect_one_line_error(const test::CommandResult& r, int exit_code, const st
 }
 
 void write_text(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
 
 // A small study: the untrained built-in CNN as ONNX and four images.
 struct Fixture {
@@ -206,8 +212,20 @@ TEST(Hardening, DamagedStoreOrMapIsOneErrorAndRepairRecomputesTheSameResults) {
   const auto fixed = test::run_cli(check_args(f, "--repair"));
   ASSERT_EQ(fixed.exit_code, 0) << fixed.output;
   EXPECT_NE(fixed.output.find("1 units computed"), std::string::npos) << fixed.output;
-  EXPECT_EQ(npy_problem(map), "");
+  EXPECT_EQ(checked_npy_problem(map), "");
   EXPECT_EQ(dump(db), before);
+  // Garbage over the body, header and size intact: only the checksum shows it.
+  const std::string intact = read_bytes(map);
+  {
+    std::fstream io(map, std::ios::in | std::ios::out | std::ios::binary);
+    io.seekp(static_cast<std::streamoff>(fs::file_size(map) - 64));
+    io.write(std::string(64, '\x5a').data(), 64);
+  }
+  EXPECT_EQ(npy_problem(map), "");
+  expect_one_line_error(test::run_cli(check_args(f)), 2, {"gradient.npy", "does not match its checksum", "--repair"});
+  expect_one_line_error(test::run_cli("report --study " + f.dir + "/study"), 2, {"gradient.npy", "checksum"});
+  ASSERT_EQ(test::run_cli(check_args(f, "--repair")).exit_code, 0);
+  EXPECT_EQ(read_bytes(map), intact) << "the unit computed again writes the same map";
 }
 
 TEST(Hardening, NonFiniteWeightsAndOutputsNameTheTensor) {

@@ -2,7 +2,8 @@
 // by the dynamo exporter (weights in a .onnx.data file), with a dynamic batch, by
 // tests/reference/torchvision_families.py): logits and the input gradient of one
 // logit must agree with PyTorch, and a batch of two images must give each image's own result (the
-// folded Shape chains of dynamic-batch exports follow the batch size).
+// folded Shape chains of dynamic-batch exports follow the batch size). CTest runs it one family at a
+// time (family_<name> in tests/fixtures.cmake: export, these three cases, delete the files).
 #include <torch/torch.h>
 
 #include "models/backprop.h"

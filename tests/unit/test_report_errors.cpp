@@ -111,14 +111,19 @@ TEST(ReportErrors, MapsIndexFieldsAndArrays) {
   const std::string map = st.dir + "/maps/1/cascading/2/guided_backprop.npy";
   fs::remove(map);
   test::expect_input_error([&] { grid_with_index(st, good); }, "cascading/2/guided_backprop.npy' is missing");
-  write_npy(map, torch::zeros({2, 1, 14, 14}));
+  write_checked_npy(map, torch::zeros({2, 1, 14, 14}));
   test::expect_input_error([&] { grid_with_index(st, good); }, "guided_backprop.npy': shape [2, 1, 14, 14], expected [2, C, 28, 28]");
   torch::Tensor nan_map = torch::zeros({2, 1, 28, 28});
   nan_map[1][0][5][5] = std::nanf("");
-  write_npy(map, nan_map);
+  write_checked_npy(map, nan_map);
   test::expect_input_error([&] { grid_with_index(st, good); }, "guided_backprop.npy': expected finite");
-  write_npy(map, torch::ones({2, 3, 28, 28}));  // 3-channel maps are fine: summed |.| per pixel
+  write_checked_npy(map, torch::ones({2, 3, 28, 28}));  // 3-channel maps are fine: summed |.| per pixel
   EXPECT_NO_THROW(grid_with_index(st, good));
+  // Intact header and size over other content, or no checksum: not drawn.
+  write_npy(map, torch::full({2, 3, 28, 28}, 2.0));
+  test::expect_input_error([&] { grid_with_index(st, good); }, "guided_backprop.npy': its content does not match its checksum");
+  fs::remove(map + ".sha256");
+  test::expect_input_error([&] { grid_with_index(st, good); }, "guided_backprop.npy' has no checksum");
 }
 
 // `sanity check` writes no study.json (yet): the configuration then comes from each run's

@@ -15,6 +15,7 @@
 #include "models/fingerprint.h"
 #include "models/model_io.h"
 #include "models/train.h"
+#include "results/checked_npy.h"
 #include "core/runtime.h"
 #include "attribution/pattern.h"
 #include "study/checks/check.h"
@@ -229,8 +230,8 @@ void CheckContext::note_other_runs(const std::vector<RunInfo>& before, const Run
   }
 }
 
-// Every unit done kept its grid maps (maps/<run>/<check>/<stage>/<method>.npy): a missing or
-// truncated one is an error naming it, or with --repair its unit is computed again.
+// Every unit done kept its grid maps (maps/<run>/<check>/<stage>/<method>.npy) with their checksums: a
+// missing, truncated or garbled one is an error naming it, or with --repair its unit is computed again.
 void CheckContext::verify_saved_maps() {
   if (std::min<int64_t>(c_.grid_images, data_.size()) == 0) return;
   std::map<std::string, bool> keeps;
@@ -242,7 +243,7 @@ void CheckContext::verify_saved_maps() {
     if (it == methods_.end() || !keeps[u.check]) continue;
     const std::string path = c_.out_dir + "/maps/" + run_dir_ + "/" + u.check + "/" + std::to_string(u.stage) + "/" +
                              it->file + ".npy";
-    const std::string problem = npy_problem(path);
+    const std::string problem = checked_npy_problem(path);
     if (problem.empty()) continue;
     if (c_.repair) store().forget_unit(u);
     else damaged.push_back(problem);
@@ -353,13 +354,13 @@ Tensor CheckContext::original(const PreparedMethod& m) {
   if (it != originals_.end()) return it->second;
   const std::string path = c_.out_dir + "/cache/" + run_dir_ + "/original/" + m.file + ".npy";
   Tensor e;
-  if (fs::exists(path) && npy_problem(path).empty()) {
+  if (fs::exists(path) && checked_npy_problem(path).empty()) {
     e = read_npy(path);
   } else {
     fs::create_directories(fs::path(path).parent_path());
     status("original explanations: " + m.spec);
     e = explain_with_stages(m);
-    write_npy(path, e);
+    write_checked_npy(path, e);
   }
   originals_[m.spec] = e;
   return e;
@@ -436,7 +437,7 @@ void CheckContext::add_rows(std::vector<Measurement>& rows, const Metric& metric
 void CheckContext::prepare_grid(const std::vector<std::pair<std::string, std::vector<Stage>>>& staged_checks) {
   const std::string dir = c_.out_dir + "/maps/" + run_dir_;
   fs::create_directories(dir);
-  write_npy(dir + "/images.npy", data_.images.narrow(0, 0, grid_count_));
+  write_checked_npy(dir + "/images.npy", data_.images.narrow(0, 0, grid_count_));
   nlohmann::json index;
   index["image_file"] = "images.npy";
   index["images"] = std::vector<int64_t>(ids_.data_ptr<int64_t>(), ids_.data_ptr<int64_t>() + grid_count_);
@@ -451,7 +452,7 @@ void CheckContext::save_grid_maps(const std::string& check, int64_t stage, const
   if (!kept.defined()) return;
   const std::string dir = c_.out_dir + "/maps/" + run_dir_ + "/" + check + "/" + std::to_string(stage);
   fs::create_directories(dir);
-  write_npy(dir + "/" + m.file + ".npy", kept);
+  write_checked_npy(dir + "/" + m.file + ".npy", kept);
 }
 
 Tensor CheckContext::grid_part(const Tensor& maps) const {
