@@ -48,7 +48,8 @@ void add_data_options(CLI::App* sub, DataArgs& d, int64_t default_count) {
   d.options.testbed.count = default_count;
   sub->add_option("--data", d.options.spec, "mnist, fashion-mnist, an image folder, or a .npy array (N x C x H x W float32)");
   sub->add_option("--split", d.options.split, "train or test (built-in datasets)")->capture_default_str();
-  sub->add_option("--count", d.options.testbed.count, "number of images in the test bed (0: all)")->capture_default_str();
+  d.count = sub->add_option("--count", d.options.testbed.count, "number of images in the test bed (0: all)")
+                ->capture_default_str();
   sub->add_option("--seed", d.options.testbed.seed, "seed of the test-bed selection and of every random draw")
       ->capture_default_str();
   sub->add_flag("--balanced", d.options.testbed.balanced, "balance the test bed across classes");
@@ -81,9 +82,43 @@ static std::vector<double> parse_doubles(const std::string& text, const char* op
 DataOptions finish_data_options(DataArgs& d, const CommonOptions& common) {
   DataOptions o = d.options;
   o.data_dir = common.data_dir;
+  o.count_given = d.count && d.count->count() > 0;
   api::apply_preprocess(o, d.imagenet, d.mean.empty() ? std::vector<double>{} : parse_doubles(d.mean, "--mean"),
                         d.std.empty() ? std::vector<double>{} : parse_doubles(d.std, "--std"));
   return o;
+}
+
+namespace {
+
+// "" when `v` is a decimal integer that fits int64 (or, unsigned, uint64); else what was expected.
+std::string decimal_integer_problem(const std::string& v, bool is_unsigned) {
+  const char *begin = v.data(), *end = v.data() + v.size();
+  uint64_t u = 0;
+  int64_t i = 0;
+  const std::from_chars_result r = is_unsigned ? std::from_chars(begin, end, u) : std::from_chars(begin, end, i);
+  const std::string expected = std::string("expected a whole number in decimal digits") + (is_unsigned ? ", 0 or more" : "");
+  if (r.ec == std::errc::result_out_of_range) return expected + " that fits in 64 bits, got " + v;
+  if (r.ec != std::errc() || r.ptr != end) return expected + ", got " + v;
+  return "";
+}
+
+}  // namespace
+
+void require_well_formed_values(CLI::App& app) {
+  for (CLI::Option* o : app.get_options()) {
+    const std::string full = o->get_type_name(), type = full.substr(0, full.find(':'));  // "INT:1..8"
+    if (type == "INT" || type == "UINT") {
+      const bool is_unsigned = type == "UINT";
+      o->check(CLI::Validator([is_unsigned](std::string& v) { return decimal_integer_problem(v, is_unsigned); }, ""));
+    } else if (type == "TEXT" && !o->get_required()) {  // a required one's own check says what it expects
+      o->check(CLI::Validator(
+          [](std::string& v) {
+            return v.find_first_not_of(" \t") == std::string::npos ? "empty; leave the option out for its default" : "";
+          },
+          ""));
+    }
+  }
+  for (CLI::App* sub : app.get_subcommands({})) require_well_formed_values(*sub);
 }
 
 std::string units_by_rank(const std::vector<int64_t>& counts) {

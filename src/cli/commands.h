@@ -49,10 +49,17 @@ struct DataArgs {
   DataOptions options;
   std::string mean, std;  // comma-separated per-channel values
   bool imagenet = false;
+  CLI::Option* count = nullptr;  // --count, to tell a count given from the default
 };
 void add_data_options(CLI::App* sub, DataArgs& d, int64_t default_count = 200);
 // Fills options.preprocess from the parsed strings and the data dir; throws InputError on bad values.
 DataOptions finish_data_options(DataArgs& d, const CommonOptions& common);
+
+// Every integer option of `app` and its subcommands takes decimal digits only, and a value that fits 64
+// bits (CLI11 reads integers with strtoll/strtoull, which take "0x10" and "010" (octal), wrap "-5"
+// into an unsigned seed and clamp a number past 64 bits without a word); every text option refuses
+// an empty value (`--layers ''` would otherwise mean the default).
+void require_well_formed_values(CLI::App& app);
 
 // " (ranks 0, 1, ...: 12, 15, 14)" after a count of units a distributed run computed; "" otherwise.
 std::string units_by_rank(const std::vector<int64_t>& counts);

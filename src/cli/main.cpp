@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
       "is kept). Run `sanity <command> --help` for each command.");
   std::vector<sanity::cli::Command> commands = sanity::cli::all_commands();
   for (auto& c : commands) c.attach(app);
+  sanity::cli::require_well_formed_values(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

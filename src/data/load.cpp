@@ -1,5 +1,7 @@
 #include "data/load.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 
 #include "core/error.h"
@@ -61,12 +63,44 @@ Dataset dataset_from_arrays(const std::string& name, const torch::Tensor& x, con
   return d;
 }
 
+namespace {
+
+// Options an image folder alone reads are refused for other data rather than ignored.
+void refuse_folder_options(const DataOptions& o, const std::string& what) {
+  const ImagePreprocess none;
+  const ImagePreprocess& p = o.preprocess;
+  const auto all_equal = [](const std::vector<double>& v, double x) {
+    return std::all_of(v.begin(), v.end(), [x](double e) { return e == x; });
+  };
+  if (p.resize != none.resize || p.crop != none.crop || p.channels != none.channels || !all_equal(p.mean, 0.0) ||
+      !all_equal(p.std, 1.0))
+    throw InputError("--data " + o.spec + " is " + what + ": --resize, --crop, --channels, --mean, --std and --imagenet "
+                     "apply to image folders only (an array must already be the model's input)");
+}
+
+// The test bed asked for, against the images there are.
+void check_testbed_count(const DataOptions& o, int64_t available) {
+  if (o.testbed.count < 0)
+    throw InputError("--count " + std::to_string(o.testbed.count) + ": expected 0 (every image) or more");
+  if (o.count_given && o.testbed.count > available)
+    std::fprintf(stderr, "note: --count %lld, but %s holds %lld images: the test bed is all %lld\n",
+                 (long long)o.testbed.count, o.spec.c_str(), (long long)available, (long long)available);
+}
+
+}  // namespace
+
 LoadedData load_data(const DataOptions& o) {
   if (o.spec.empty()) throw InputError("--data: missing; give mnist, fashion-mnist, an image folder or a .npy file");
+  if (o.testbed.count < 0) check_testbed_count(o, 0);
   Dataset full;
   if (is_builtin_dataset(o.spec)) {
+    if (!o.labels.empty())
+      throw InputError("--labels " + o.labels + ": " + o.spec + " has its own labels; --labels is for an image folder "
+                       "or a .npy --data");
+    refuse_folder_options(o, "a built-in dataset");
     full = load_builtin_dataset(o.spec, o.split, o.data_dir);
   } else if (o.spec.size() > 4 && o.spec.substr(o.spec.size() - 4) == ".npy") {
+    refuse_folder_options(o, "an array");
     if (!std::filesystem::exists(o.spec)) throw InputError("--data " + o.spec + ": file not found");
     full = dataset_from_arrays(o.spec, read_npy(o.spec), o.labels.empty() ? torch::Tensor() : read_npy(o.labels),
                                o.labels);
@@ -75,6 +109,7 @@ LoadedData load_data(const DataOptions& o) {
   } else {
     throw InputError("--data " + o.spec + ": not mnist, fashion-mnist, an existing image folder or a .npy file");
   }
+  check_testbed_count(o, full.size());
   LoadedData r;
   r.data = make_testbed(full, o.testbed, &r.ids);
   r.data.content = dataset_content(r.data, r.ids);

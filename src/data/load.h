@@ -17,6 +17,7 @@ struct DataOptions {
   std::string labels;         // image folder: labels file; .npy: optional labels .npy (int64 [N])
   ImagePreprocess preprocess; // image folders
   TestBedOptions testbed;     // which images (count, seed, balanced)
+  bool count_given = false;   // the user asked for testbed.count: fewer images than that is said
 };
 
 struct LoadedData {

@@ -1,6 +1,7 @@
 #include "study/check_config.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "core/error.h"
 #include "distributed/shard.h"
@@ -24,9 +25,32 @@ std::vector<Spec> CheckConfig::resolved_checks() const {
   return out;
 }
 
+namespace {
+
+// The data check's models are given for it alone, and none of them is the trained model itself.
+void validate_data_models(const CheckConfig& c, const std::vector<Spec>& resolved) {
+  const bool data = std::any_of(resolved.begin(), resolved.end(), [](const Spec& s) {
+    return CheckRegistry::instance().get(s.name).uses_permuted_model;
+  });
+  for (const auto& [option, path] : {std::pair{"--permuted-model", c.permuted_model}, {"--reference-model", c.reference_model}}) {
+    if (path.empty()) continue;
+    if (!data) throw InputError(std::string(option) + " " + path + ": only the data check reads it, and --checks has no data");
+    std::error_code ec;
+    if (path == c.permuted_model && (path == c.model || std::filesystem::equivalent(path, c.model, ec)))
+      throw InputError(std::string(option) + " " + path + ": that is --model itself; the data check compares the trained "
+                       "model with one trained on permuted labels");
+  }
+}
+
+}  // namespace
+
 void CheckConfig::validate() const {
-  for (const Spec& s : resolved_checks())
+  const std::vector<Spec> resolved = resolved_checks();
+  if (resolved.empty())
+    throw InputError("--checks: empty; give one or more of " + CheckRegistry::instance().names());
+  for (const Spec& s : resolved)
     if (const auto& v = CheckRegistry::instance().get(s.name).validate) v(*this);
+  validate_data_models(*this, resolved);
   if (target != "predicted" && target != "trained" && target != "true")
     throw InputError("--target " + target + ": expected predicted, trained or true");
   if (methods.empty()) throw InputError("--methods: give at least one method");

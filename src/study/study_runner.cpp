@@ -90,18 +90,17 @@ StudySummary run_study(const StudyConfig& c, const StudyRunOptions& o) {
   for (const auto& m : c.models) {
     CheckConfig cc;
     cc.model = m.builtin.empty() ? m.onnx : train_if_needed(m, "", m.train, c, o, s);
-    if (m.permuted) {
+    // The data check's models, only for a study that runs it.
+    const bool data_check = std::any_of(c.checks.begin(), c.checks.end(),
+                                        [](const std::string& k) { return parse_method_spec(k).name == "data"; });
+    if (data_check && m.permuted) {
       cc.permuted_model = train_if_needed(m, "-permuted", m.permuted_train, c, o, s);
       // The data check's true-label side: the permuted model's images, recipe and seed with the true
       // labels, so that the labels are the only difference (the main model saw 10x the images).
-      const bool data_check = std::any_of(c.checks.begin(), c.checks.end(),
-                                          [](const std::string& k) { return parse_method_spec(k).name == "data"; });
-      if (data_check) {
-        TrainOptions reference = m.permuted_train;
-        reference.permute_labels = false;
-        cc.reference_model = train_if_needed(m, "-reference", reference, c, o, s);
-      }
-    } else {
+      TrainOptions reference = m.permuted_train;
+      reference.permute_labels = false;
+      cc.reference_model = train_if_needed(m, "-reference", reference, c, o, s);
+    } else if (data_check) {
       cc.permuted_model = m.permuted_onnx;
       cc.reference_model = m.reference_onnx;
     }

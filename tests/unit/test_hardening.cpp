@@ -493,6 +493,34 @@ TEST(Hardening, LinkLoopsFoldersOneClassModelsAndLabelFilesAreOneLine) {
   }
 }
 
+// Options that were taken silently: integers CLI11 parsed with strtoll (hex, octal, wrapped negatives,
+// clamped overflow), empty lists that meant the default, options the data or the checks never read.
+TEST(Hardening, OptionsNoCommandReadsOrCannotMeanAreOneLine) {
+  const Fixture f = make_fixture("hard-options");
+  const std::string explain = "explain --model " + f.model + " --data " + f.images + " --methods gradient --quiet --out " +
+                              f.dir + "/e ";
+  expect_one_line_error(test::run_cli(explain + "--count -3"), 2, {"--count -3", "expected 0 (every image) or more"});
+  expect_one_line_error(test::run_cli(explain + "--count 99999999999999999999"), 2,
+                        {"--count", "fits in 64 bits", "got 99999999999999999999"});
+  for (const char* seed : {"-5", "0x10", "1e3", "18446744073709551616"})
+    expect_one_line_error(test::run_cli(explain + "--seed " + seed), 2, {"--seed", "decimal digits, 0 or more", seed});
+  expect_one_line_error(test::run_cli(explain + "--resize 32"), 2, {"x.npy is an array", "--resize", "image folders only"});
+  expect_one_line_error(test::run_cli("evaluate --model " + f.model + " --data mnist --labels " + f.images), 2,
+                        {"--labels", "mnist has its own labels"});
+  // More images asked for than there are: done with all of them, and said.
+  const auto all = test::run_cli(explain + "--count 100");
+  EXPECT_EQ(all.exit_code, 0) << all.output;
+  EXPECT_NE(all.output.find("note: --count 100, but " + f.images + " holds 4 images: the test bed is all 4"),
+            std::string::npos) << all.output;
+  // Empty lists, and the data check's models without the data check.
+  expect_one_line_error(test::run_cli(check_args(f, "--layers ''")), 2, {"--layers", "empty"});
+  expect_one_line_error(test::run_cli(check_args(f, "", "','")), 2, {"--checks: empty", "cascading"});
+  expect_one_line_error(test::run_cli(check_args(f, "--permuted-model " + f.model)), 2,
+                        {"--permuted-model", "only the data check reads it"});
+  expect_one_line_error(test::run_cli(check_args(f, "--permuted-model " + f.model, "data")), 2,
+                        {"--permuted-model", "that is --model itself"});
+}
+
 // SIGTERM, what Slurm sends before SIGKILL, stops a run as Ctrl-C does: between units, one line, exit
 // 143, every committed unit kept; the same command then computes the rest.
 TEST(Hardening, SigtermStopsBetweenUnitsAndTheSameCommandFinishes) {
