@@ -1,9 +1,9 @@
 #include "data/npy.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 #include "core/error.h"
@@ -32,6 +32,102 @@ struct NpyHeader {
 
 const char* kAccepted = "<f4, <f8, <i8, <i4, |u1 or |b1";
 
+// The header's dictionary, read as numpy writes it and numpy.load reads it: exactly the keys 'descr',
+// 'fortran_order' (True or False) and 'shape' (a tuple of non-negative integers), each once, in a
+// {...} with nothing after it but spaces and the newline. A header of any other form is named, not
+// guessed at (a missing brace or an unknown key was read past before).
+class HeaderDict {
+ public:
+  HeaderDict(const std::string& text, const std::string& path) : s_(text), path_(path) {}
+
+  NpyHeader parse() {
+    NpyHeader h;
+    bool descr = false, order = false, shape = false;
+    expect('{');
+    while (skip_spaces() != '}') {
+      if (peek() == '\0') fail("is missing its closing '}'");
+      const std::string key = quoted();
+      expect(':');
+      bool& seen = key == "descr" ? descr : key == "fortran_order" ? order : key == "shape" ? shape : fail_key(key);
+      if (seen) fail("field '" + key + "' is given twice");
+      seen = true;
+      if (key == "descr") h.type = dtype(quoted());
+      if (key == "fortran_order") read_fortran_order();
+      if (key == "shape") h.shape = tuple();
+      if (skip_spaces() == ',') ++i_;
+      else if (peek() != '}') fail("expected ',' or '}' after field '" + key + "'");
+    }
+    ++i_;
+    if (skip_spaces() != '\0') fail("unexpected text after the closing '}'");
+    for (const auto& [name, given] : {std::pair{"descr", descr}, {"fortran_order", order}, {"shape", shape}})
+      if (!given) fail(std::string("has no '") + name + "' field");
+    return h;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const { throw InputError(path_ + ": .npy header " + what); }
+  [[noreturn]] bool& fail_key(const std::string& key) const {
+    fail("has the unknown field '" + key + "'; expected exactly 'descr', 'fortran_order' and 'shape'");
+  }
+  char peek() const { return i_ < s_.size() ? s_[i_] : '\0'; }
+  char skip_spaces() {
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\n')) ++i_;
+    return peek();
+  }
+  void expect(char c) {
+    if (skip_spaces() != c) fail(std::string("expected '") + c + "' at byte " + std::to_string(i_));
+    ++i_;
+  }
+  std::string quoted() {
+    expect('\'');
+    const size_t close = s_.find('\'', i_);
+    if (close == std::string::npos) fail("has an unterminated string");
+    std::string out = s_.substr(i_, close - i_);
+    i_ = close + 1;
+    return out;
+  }
+  torch::ScalarType dtype(const std::string& descr) const {
+    for (const auto& t : kTypes)
+      if (descr == t.descr) return t.type;
+    fail("field 'descr' is '" + descr + "'; expected " + kAccepted);
+  }
+  void read_fortran_order() {
+    skip_spaces();
+    if (s_.compare(i_, 5, "False") == 0) i_ += 5;
+    else if (s_.compare(i_, 4, "True") == 0) fail("field 'fortran_order' is True; save the array in C order");
+    else fail("field 'fortran_order' must be True or False");
+  }
+  std::vector<int64_t> tuple() {
+    std::vector<int64_t> shape;
+    expect('(');
+    while (skip_spaces() != ')') {
+      if (peek() == '\0') fail("field 'shape' is missing its closing ')'");
+      const size_t stop = std::min(s_.find_first_of(",)}\n", i_), s_.size());
+      std::string entry = s_.substr(i_, stop - i_);
+      entry.erase(entry.find_last_not_of(' ') + 1);
+      const size_t digits = entry.size() - (!entry.empty() && entry.back() == 'L');  // Python 2's long
+      int64_t d = -1;
+      const auto [end, ec] = std::from_chars(entry.data(), entry.data() + digits, d);
+      if (ec != std::errc() || end != entry.data() + digits || d < 0)
+        fail("field 'shape' has entry '" + entry + "'; expected non-negative integers, like (2, 1, 28, 28)");
+      shape.push_back(d);
+      i_ = stop;
+      if (peek() == ',') ++i_;
+      else if (peek() != ')') fail("field 'shape' is not a closed tuple, like (2, 1, 28, 28)");
+    }
+    ++i_;
+    return shape;
+  }
+
+  const std::string& s_;
+  const std::string& path_;
+  size_t i_ = 0;
+};
+
+NpyHeader parse_header_dict(const std::string& header, const std::string& path) {
+  return HeaderDict(header, path).parse();
+}
+
 // Reads and checks the header against the file's size before anything is allocated: a header that
 // promises more (or less) data than the file holds is an error naming the file, not an allocation.
 NpyHeader read_header(std::istream& in, const std::string& path) {
@@ -57,33 +153,11 @@ NpyHeader read_header(std::istream& in, const std::string& path) {
   if (prefix + header_len > file_size) throw InputError(path + ": truncated .npy header");
   std::string header(header_len, '\0');
   if (!in.read(header.data(), header_len)) throw InputError(path + ": truncated .npy header");
-  std::smatch m;
-  if (!std::regex_search(header, m, std::regex("'descr':\\s*'([^']+)'")))
-    throw InputError(path + ": .npy header has no 'descr' field");
-  const std::string descr = m[1];
-  NpyHeader h;
-  bool found = false;
-  for (const auto& t : kTypes)
-    if (descr == t.descr) h.type = t.type, found = true;
-  if (!found) throw InputError(path + ": .npy field 'descr' is '" + descr + "'; expected " + kAccepted);
-  if (std::regex_search(header, m, std::regex("'fortran_order':\\s*True")))
-    throw InputError(path + ": .npy field 'fortran_order' is True; save the array in C order");
-  if (!std::regex_search(header, m, std::regex("'shape':\\s*\\(([^)]*)\\)")))
-    throw InputError(path + ": .npy header has no 'shape' field");
+  NpyHeader h = parse_header_dict(header, path);
   uint64_t count = 1;
-  std::stringstream ss(m[1].str());
-  for (std::string item; std::getline(ss, item, ',');) {
-    const size_t first = item.find_first_not_of(" "), last = item.find_last_not_of(" L");
-    if (first == std::string::npos) continue;
-    const std::string digits = item.substr(first, last - first + 1);
-    int64_t d = -1;
-    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), d);
-    if (ec != std::errc() || end != digits.data() + digits.size() || d < 0)
-      throw InputError(path + ": .npy field 'shape' has entry '" + digits + "'; expected non-negative integers");
+  for (int64_t d : h.shape)
     if (__builtin_mul_overflow(count, static_cast<uint64_t>(d), &count))
       throw InputError(path + ": .npy field 'shape' promises more elements than any file can hold");
-    h.shape.push_back(d);
-  }
   const uint64_t elem = torch::elementSize(h.type);
   if (__builtin_mul_overflow(count, elem, &h.data_bytes))
     throw InputError(path + ": .npy field 'shape' promises more bytes than any file can hold");

@@ -103,14 +103,18 @@ void write_io_model(const std::string& path, int inputs, int outputs, bool four_
   ASSERT_TRUE(m.SerializeToOstream(&out));
 }
 
-// A .npy file with a hand-written header and `data_bytes` bytes of zeros after it.
-void write_npy_header(const std::string& path, const std::string& descr, const std::string& shape, size_t data_bytes) {
-  std::string header = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
+// A .npy file with the header dictionary `header` and `data_bytes` bytes of zeros after it.
+void write_npy_dict(const std::string& path, std::string header, size_t data_bytes) {
   header += std::string((64 - (10 + header.size() + 1) % 64) % 64, ' ') + "\n";
   std::string bytes = std::string("\x93NUMPY\x01\x00", 8);
   bytes += static_cast<char>(header.size() & 0xff);
   bytes += static_cast<char>(header.size() >> 8);
   write_text(path, bytes + header + std::string(data_bytes, '\0'));
+}
+
+// A .npy file with a hand-written header and `data_bytes` bytes of zeros after it.
+void write_npy_header(const std::string& path, const std::string& descr, const std::string& shape, size_t data_bytes) {
+  write_npy_dict(path, "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }", data_bytes);
 }
 
 }  // namespace
@@ -289,6 +293,21 @@ TEST(Hardening, NpyHeadersAreCheckedAgainstTheFileBeforeAllocating) {
   expect_one_line_error(explain(dir + "/garbled.npy"), 2, {"garbled.npy", "'abc'"});
   write_npy_header(dir + "/overflow.npy", "<f4", "(99999999999, 99999999999, 99999999999)", 0);
   expect_one_line_error(explain(dir + "/overflow.npy"), 2, {"overflow.npy", "more elements than any file"});
+  // Header dictionaries numpy.load would refuse: each named, none read past.
+  const size_t bytes = 2 * 28 * 28 * 4;
+  for (const auto& [dict, needle] : std::vector<std::pair<std::string, std::string>>{
+           {"{'descr': '<f4', 'fortran_order': False, 'shape': (2, 1, 28, 28), ", "missing its closing '}'"},
+           {"{'descr': '<f4', 'fortran_order': False, 'shape': (2, 1, 28, 28), 'x': 1}", "unknown field 'x'"},
+           {"{'descr': '<f4', 'shape': (2, 1, 28, 28)}", "no 'fortran_order' field"},
+           {"{'descr': '<f4', 'fortran_order': 7, 'shape': (2, 1, 28, 28)}", "must be True or False"},
+           {"{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (2, 1, 28, 28)}", "'descr' is given twice"},
+           {"{'descr': '<f4', 'fortran_order': False, 'shape': (2, 1, 28, 28}", "not a closed tuple"},
+           {"{'descr': '<f4', 'fortran_order': False, 'shape': (2, 1, 28, 28)} x", "after the closing '}'"}}) {
+    write_npy_dict(dir + "/dict.npy", dict, bytes);
+    expect_one_line_error(explain(dir + "/dict.npy"), 2, {"dict.npy: .npy header", needle});
+  }
+  write_npy_dict(dir + "/dict.npy", "{'shape': (2, 1, 28, 28), 'fortran_order': False, 'descr': '<f4'}", bytes);
+  EXPECT_EQ(explain(dir + "/dict.npy").exit_code, 0) << "the keys in another order are the same header";
   write_npy_header(dir + "/empty.npy", "<f4", "(0, 1, 28, 28)", 0);
   expect_one_line_error(explain(dir + "/empty.npy"), 2, {"empty.npy", "holds no images"});
   write_npy(dir + "/bytes.npy", torch::zeros({2, 1, 28, 28}, torch::kUInt8));
