@@ -6,6 +6,7 @@
 
 #include "api/study.h"
 #include "common.h"
+#include "core/json.h"
 #include "results/store.h"
 #include "study/study_config.h"
 
@@ -47,7 +48,7 @@ py::dict check(const py::dict& config, int threads, const py::object& bar, bool 
 // config: "" (the default study), a JSON text ("{...}", from a dict) or a config file's path.
 py::dict run(const std::string& config, const py::dict& options, int threads, const py::object& bar, bool progress) {
   StudyConfig c = config.empty()                 ? parse_study_config(nlohmann::json::object(), "the default study")
-                  : config.front() == '{'        ? parse_study_config(nlohmann::json::parse(config), "config")
+                  : config.front() == '{'        ? parse_study_config(parse_json_text(config, "config"), "config")
                                                  : load_study_config(config);
   c.out = get(options, "out", c.out);
   c.report = get(options, "report", c.report);

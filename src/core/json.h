@@ -13,5 +13,10 @@ namespace sanity {
 inline constexpr int kMaxJsonDepth = 64;
 
 nlohmann::json parse_json_strict(std::istream& in, const std::string& origin);
+nlohmann::json parse_json_text(const std::string& text, const std::string& origin);
+// nlohmann's message in our words: "at line 3, column 7: unexpected ','; expected '[', '{', or a
+// literal" for "[json.exception.parse_error.101] parse error at line 3, column 7: syntax error while
+// parsing value - unexpected ','; ...".
+std::string json_error_text(const nlohmann::json::exception& e);
 
 }  // namespace sanity

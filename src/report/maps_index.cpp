@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/json.h"
 #include "data/npy.h"
 #include "report/checks.h"
 #include "results/checked_npy.h"
@@ -58,14 +59,7 @@ MapsIndex read_maps_index(const std::string& run_dir) {
   const Fields f{(fs::path(run_dir) / "index.json").string()};
   std::ifstream in(f.path);
   if (!in) throw InputError("'" + f.path + "' is missing (it lists the saved maps of this run)");
-  std::stringstream text;
-  text << in.rdbuf();
-  json j;
-  try {
-    j = json::parse(text.str());
-  } catch (const json::parse_error& e) {
-    throw InputError("'" + f.path + "': not valid JSON (" + std::string(e.what()) + ")");
-  }
+  const json j = parse_json_strict(in, "'" + f.path + "'");
   if (!j.is_object()) throw InputError("'" + f.path + "': expected a JSON object");
 
   MapsIndex index;

@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "core/error.h"
+#include "core/json.h"
 #include "report/checks.h"
 
 namespace fs = std::filesystem;
@@ -19,14 +20,7 @@ namespace {
 nlohmann::json read_json_object(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw InputError("'" + path + "': cannot be read");
-  std::stringstream text;
-  text << in.rdbuf();
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text.str());
-  } catch (const nlohmann::json::parse_error& e) {
-    throw InputError("'" + path + "': not valid JSON (" + std::string(e.what()) + ")");
-  }
+  nlohmann::json j = parse_json_strict(in, "'" + path + "'");
   if (!j.is_object()) throw InputError("'" + path + "': expected a JSON object, got " + std::string(j.type_name()));
   return j;
 }

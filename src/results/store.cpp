@@ -10,6 +10,7 @@
 #include <variant>
 
 #include "core/error.h"
+#include "core/json.h"
 #include "core/rng.h"
 #include "results/sqlite.h"
 #include "results/store_rows.h"
@@ -330,7 +331,8 @@ std::vector<RunInfo> ResultsStore::runs() const {
   while (s.step()) {
     RunInfo r;
     r.id = s.int64(0);
-    r.config = {s.text(1), s.text(2), nlohmann::json::parse(s.text(3)), static_cast<uint64_t>(s.int64(4))};
+    r.config = {s.text(1), s.text(2), parse_json_text(s.text(3), path() + ": run " + std::to_string(r.id) + "'s options"),
+                static_cast<uint64_t>(s.int64(4))};
     r.sanity_version = s.text(5);
     r.torch_version = s.text(6);
     r.created = s.text(7);

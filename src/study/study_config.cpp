@@ -236,6 +236,7 @@ StudyConfig parse_study_config(const nlohmann::json& given, const std::string& o
     t.get("seed", c.testbed.seed, "a non-negative integer");
     t.get("balanced", c.testbed.balanced, "true or false");
     t.get("split", c.split, "train or test");
+    if (c.split != "train" && c.split != "test") t.fail("testbed.split", "expected train or test, got '" + c.split + "'");
     t.no_others();
   }
   if (f.has("models")) {

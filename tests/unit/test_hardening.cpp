@@ -398,6 +398,12 @@ TEST(Hardening, StudyConfigsAreCheckedWholeBeforeAnythingIsWritten) {
   };
   expect_one_line_error(run("negative", R"({"testbed": {"count": -4}})"), 2, {"testbed.count", "-4"});
   expect_one_line_error(run("fraction", R"({"testbed": {"count": 4.7}})"), 2, {"testbed.count", "an integer", "4.7"});
+  expect_one_line_error(run("split", R"({"testbed": {"split": "validation"}})"), 2,
+                        {"testbed.split", "train or test", "'validation'"});
+  // A syntax error in our words, where it is: no "[json.exception.parse_error.101]".
+  const auto syntax = run("syntax", "{\"models\": [{\"builtin\": \"cnn\"},\n ,]}");
+  expect_one_line_error(syntax, 2, {"syntax.json: not valid JSON at line 2, column 2: unexpected ','"});
+  EXPECT_EQ(syntax.output.find("json.exception"), std::string::npos) << syntax.output;
   expect_one_line_error(run("twice", R"({"report": false, "report": true})"), 2, {"\"report\" appears twice"});
   expect_one_line_error(run("missing", R"({"models": [{"name": "m", "onnx": ")" + dir + R"(/none.onnx", "data": "mnist"}]})"),
                         2, {"models[0].onnx", "none.onnx does not exist"});
