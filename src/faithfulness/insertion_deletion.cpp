@@ -33,6 +33,9 @@ InsertionDeletionResult insertion_deletion(const Graph& model, const Tensor& x, 
   const int64_t pixels = x.size(2) * x.size(3);
   const int64_t per_step = options.pixels_per_step == 0 ? x.size(3) : options.pixels_per_step;
   const int64_t steps = (pixels + per_step - 1) / per_step;
+  if (steps < 2)  // one step inserts or deletes the whole image: every method's curve is the same
+    throw InputError("insertion/deletion option pixels_per_step = " + std::to_string(per_step) + ": the " +
+                     std::to_string(pixels) + "-pixel image in one step; expected 1 to " + std::to_string(pixels - 1));
   std::vector<int64_t> thresholds;
   for (int64_t k = 0; k <= steps; ++k) thresholds.push_back(std::min(k * per_step, pixels));
 

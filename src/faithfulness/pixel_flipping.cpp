@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "faithfulness/curves.h"
 #include "faithfulness/regions.h"
@@ -27,6 +29,11 @@ PixelFlippingResult pixel_flipping(const Graph& model, const Tensor& x, const Te
   options.validate();
   if (attributions.sizes() != x.sizes()) throw InputError("pixel flipping: attributions must have the input's shape");
   const int64_t regions = region_count(x.size(2), x.size(3), options.patch);
+  // One region is the whole image: every method would get the same two-point curve.
+  if (regions < 2)
+    throw InputError("pixel flipping option patch = " + std::to_string(options.patch) + ": one patch covers the whole " +
+                     std::to_string(x.size(2)) + " x " + std::to_string(x.size(3)) + " image; expected 1 to " +
+                     std::to_string(std::max(x.size(2), x.size(3)) - 1) + " pixels");
   const int64_t steps = options.steps == 0 ? regions : std::min(options.steps, regions);
   std::vector<int64_t> thresholds;
   for (int64_t k = 0; k <= steps; ++k) thresholds.push_back(k);

@@ -168,4 +168,15 @@ TEST(FaithfulnessStudy, CliWritesCurvesScoresRankingAndDatabase) {
                                   dir + "/bad");
   EXPECT_EQ(zero.exit_code, 2) << zero.output;
   EXPECT_NE(zero.output.find("patch"), std::string::npos) << zero.output;
+  // One patch or one step that is the whole image gives every method the same curve.
+  const auto whole = test::run_cli("faithfulness --model cnn --data " + images + " --methods gradient --patch 28 --out " +
+                                   dir + "/bad --quiet");
+  EXPECT_EQ(whole.exit_code, 2) << whole.output;
+  EXPECT_NE(whole.output.find("patch = 28: one patch covers the whole 28 x 28 image; expected 1 to 27"), std::string::npos)
+      << whole.output;
+  const auto one_step = test::run_cli("faithfulness --model cnn --data " + images +
+                                      " --methods gradient --pixels-per-step 784 --out " + dir + "/bad --quiet");
+  EXPECT_EQ(one_step.exit_code, 2) << one_step.output;
+  EXPECT_NE(one_step.output.find("pixels_per_step = 784: the 784-pixel image in one step"), std::string::npos)
+      << one_step.output;
 }
