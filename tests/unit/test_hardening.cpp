@@ -174,6 +174,14 @@ TEST(Hardening, ReplacedDataOrRulesAreANewRunNeverStaleResults) {
   ASSERT_EQ(runs.size(), 2u);
   EXPECT_NE(runs[0].config.data.find("x.npy:4:seed0#"), std::string::npos) << "the count held, not the count asked";
   EXPECT_NE(runs[0].config.data, runs[1].config.data);
+  // A third version of the images: one note, against the latest run, counting the one before.
+  torch::manual_seed(100);
+  write_npy(f.images, torch::rand({4, 1, 28, 28}));
+  const auto third = test::run_cli(check_args(f));
+  ASSERT_EQ(third.exit_code, 0) << third.output;
+  EXPECT_EQ(test::count_lines(third.output), 2) << "the note and the summary: " << third.output;
+  EXPECT_NE(third.output.find("run 2 of this model and data differs in data"), std::string::npos) << third.output;
+  EXPECT_NE(third.output.find("(and 1 earlier run(s) of them)"), std::string::npos) << third.output;
   // An LRP rules file edited in place: its content is part of the run, so the next run is new.
   write_text(f.dir + "/rules.json", R"js([{"kind": "linear", "rule": "epsilon(eps=0.5)"}])js");
   const std::string lrp = "check --model " + f.model + " --data " + f.images + " --count 0 --methods 'lrp_z(rules=" +

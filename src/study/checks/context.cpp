@@ -207,27 +207,31 @@ nlohmann::json CheckContext::input_keys() const {
   return j;
 }
 
-// A new run where the store already has runs of this model file and data source: say what differs,
-// so nobody mistakes the older results for these.
+// A new run where the store already has runs of this model file and data source: one line saying
+// what differs from the latest of them, so nobody mistakes the older results for these.
 void CheckContext::note_other_runs(const std::vector<RunInfo>& before, const RunConfig& rc) const {
   const auto head = [](const std::string& s) { return s.substr(0, s.find('#')); };
   const auto source = [&](const std::string& data) { return head(data).substr(0, head(data).find(':')); };
-  for (const RunInfo& r : before) {
-    if (head(r.config.model) != head(rc.model) || source(r.config.data) != source(rc.data)) continue;
-    std::vector<std::string> what;
-    if (r.config.model != rc.model) what.push_back("model weights");
-    if (r.config.data != rc.data) what.push_back("data (" + r.config.data + " -> " + rc.data + ")");
-    if (r.config.options.value("inputs", nlohmann::json()) != rc.options["inputs"]) what.push_back("other inputs");
-    nlohmann::json a = r.config.options, b = rc.options;
-    a.erase("inputs");
-    b.erase("inputs");
-    if (a != b) what.push_back("options");
-    std::string list;
-    for (const auto& w : what) list += (list.empty() ? "" : ", ") + w;
-    std::fprintf(stderr, "note: %s/results.sqlite: run %lld of this model and data differs in %s; its results are "
-                         "kept apart, this is run %s\n",
-                 c_.out_dir.c_str(), (long long)r.id, list.c_str(), run_dir_.c_str());
-  }
+  std::vector<const RunInfo*> same;
+  for (const RunInfo& r : before)
+    if (head(r.config.model) == head(rc.model) && source(r.config.data) == source(rc.data)) same.push_back(&r);
+  if (same.empty()) return;
+  const RunInfo& r = *same.back();
+  std::vector<std::string> what;
+  if (r.config.model != rc.model) what.push_back("model weights");
+  if (r.config.data != rc.data) what.push_back("data (" + r.config.data + " -> " + rc.data + ")");
+  if (r.config.options.value("inputs", nlohmann::json()) != rc.options["inputs"]) what.push_back("other inputs");
+  nlohmann::json a = r.config.options, b = rc.options;
+  a.erase("inputs");
+  b.erase("inputs");
+  if (a != b) what.push_back("options");
+  std::string list;
+  for (const auto& w : what) list += (list.empty() ? "" : ", ") + w;
+  const std::string older =
+      same.size() > 1 ? " (and " + std::to_string(same.size() - 1) + " earlier run(s) of them)" : std::string();
+  std::fprintf(stderr, "note: %s/results.sqlite: run %lld of this model and data differs in %s; its results%s are "
+                       "kept apart, this is run %s\n",
+               c_.out_dir.c_str(), (long long)r.id, list.c_str(), older.c_str(), run_dir_.c_str());
 }
 
 // Every unit done kept its grid maps (maps/<run>/<check>/<stage>/<method>.npy) with their checksums: a
