@@ -115,6 +115,39 @@ bool copy_if_missing(const std::string& from, const std::string& to) {
   return true;
 }
 
+// A study's configuration (study.json's "config", less where it was written), or null without one.
+nlohmann::json study_config_of(const std::string& dir) {
+  const std::string path = dir + "/study.json";
+  if (!fs::exists(path)) return nullptr;
+  std::ifstream in(path);
+  nlohmann::json j = parse_json_strict(in, path);
+  nlohmann::json config = j.value("config", nlohmann::json::object());
+  if (config.is_object()) config.erase("out");
+  return config;
+}
+
+// Shards of `sanity run` carry their study's configuration: a shard of another study (other models,
+// methods or checks) is refused before anything is written, where its runs would otherwise join OUT's.
+void require_one_study(const std::string& out, const std::vector<Source>& sources) {
+  std::string first_path = out + "/study.json";
+  nlohmann::json first = study_config_of(out);
+  for (const Source& s : sources) {
+    const nlohmann::json mine = study_config_of(s.dir);
+    if (mine.is_null()) continue;
+    if (first.is_null()) {
+      first = mine;
+      first_path = s.dir + "/study.json";
+      continue;
+    }
+    if (mine == first) continue;
+    std::string field = "its configuration";
+    for (const auto& [key, value] : mine.items())
+      if (!first.contains(key) || first[key] != value) field = "field '" + key + "'";
+    throw InputError("sanity merge: " + s.dir + "/study.json is another study than " + first_path + " (" + field +
+                     " differs): not shards of one study; nothing was merged");
+  }
+}
+
 }  // namespace
 
 MergeSummary merge_shards(const std::string& out, const std::vector<std::string>& shards) {
@@ -123,6 +156,7 @@ MergeSummary merge_shards(const std::string& out, const std::vector<std::string>
   const DirectoryLock lock(out);
   std::vector<Source> sources;
   for (const auto& s : shards) sources.push_back(open_source(s, out));
+  require_one_study(out, sources);
 
   // Shards of one study hold the same runs.
   std::map<std::string, RunConfig> runs;

@@ -19,6 +19,7 @@
 #include "models/model_io.h"
 #include "results/checked_npy.h"
 #include "results/store.h"
+#include "study/merge.h"
 #include "test_util.h"
 
 using namespace sanity;
@@ -552,6 +553,21 @@ TEST(Hardening, OptionsNoCommandReadsOrCannotMeanAreOneLine) {
                         {"--permuted-model", "only the data check reads it"});
   expect_one_line_error(test::run_cli(check_args(f, "--permuted-model " + f.model, "data")), 2,
                         {"--permuted-model", "that is --model itself"});
+}
+
+// A shard of another study (other methods in its study.json) would have joined OUT's runs silently.
+TEST(Hardening, MergeRefusesAShardOfAnotherStudy) {
+  const std::string dir = test::temp_dir("hard-merge");
+  for (const char* d : {"/out", "/shard"}) {
+    fs::create_directories(dir + d);
+    ResultsStore store(dir + d + "/results.sqlite");
+  }
+  write_text(dir + "/out/study.json", R"({"config": {"out": "a", "methods": ["gradient"]}})");
+  write_text(dir + "/shard/study.json", R"({"config": {"out": "b", "methods": ["gradient"]}, "shard": "1/2"})");
+  EXPECT_NO_THROW(merge_shards(dir + "/out", {dir + "/shard"})) << "the same study, written elsewhere";
+  write_text(dir + "/shard/study.json", R"({"config": {"out": "b", "methods": ["lrp_z"]}})");
+  test::expect_input_error([&] { merge_shards(dir + "/out", {dir + "/shard"}); },
+                           "shard/study.json is another study than " + dir + "/out/study.json (field 'methods' differs)");
 }
 
 // SIGTERM, what Slurm sends before SIGKILL, stops a run as Ctrl-C does: between units, one line, exit
