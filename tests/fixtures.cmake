@@ -65,3 +65,8 @@ set_tests_properties(ref_transformer PROPERTIES FIXTURES_REQUIRED "${transformer
 # One fixture per test program: gtest_discover_tests splits a list-valued property, so a program that
 # needs several reference sets names the last one, whose own FIXTURES_REQUIRED pulls in the others.
 set(fixtures_test_attribution_transformers ref_transformer)
+
+# The hostile-input probe, every fifth case (scripts/probe.sh runs them all): one line and exit 2 or 3
+# for each bad input, no crash, hang, silent or unclear outcome.
+add_test(NAME probe_fast COMMAND ${SANITY_PYTHON} ${PROJECT_SOURCE_DIR}/scripts/probe.py $<TARGET_FILE:sanity> --fast)
+set_tests_properties(probe_fast PROPERTIES TIMEOUT 600 ENVIRONMENT "OMP_NUM_THREADS=1;OMP_WAIT_POLICY=passive")

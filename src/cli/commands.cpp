@@ -47,7 +47,7 @@ void add_fit_options(CLI::App* sub, FitArgs& f) {
 void add_data_options(CLI::App* sub, DataArgs& d, int64_t default_count) {
   d.options.testbed.count = default_count;
   sub->add_option("--data", d.options.spec, "mnist, fashion-mnist, an image folder, or a .npy array (N x C x H x W float32)");
-  sub->add_option("--split", d.options.split, "train or test (built-in datasets)")->capture_default_str();
+  d.split = sub->add_option("--split", d.options.split, "train or test (built-in datasets)")->capture_default_str();
   d.count = sub->add_option("--count", d.options.testbed.count, "number of images in the test bed (0: all)")
                 ->capture_default_str();
   sub->add_option("--seed", d.options.testbed.seed, "seed of the test-bed selection and of every random draw")
@@ -83,6 +83,7 @@ DataOptions finish_data_options(DataArgs& d, const CommonOptions& common) {
   DataOptions o = d.options;
   o.data_dir = common.data_dir;
   o.count_given = d.count && d.count->count() > 0;
+  o.split_given = d.split && d.split->count() > 0;
   api::apply_preprocess(o, d.imagenet, d.mean.empty() ? std::vector<double>{} : parse_doubles(d.mean, "--mean"),
                         d.std.empty() ? std::vector<double>{} : parse_doubles(d.std, "--std"));
   return o;

@@ -49,7 +49,7 @@ struct DataArgs {
   DataOptions options;
   std::string mean, std;  // comma-separated per-channel values
   bool imagenet = false;
-  CLI::Option* count = nullptr;  // --count, to tell a count given from the default
+  CLI::Option *count = nullptr, *split = nullptr;  // to tell a value given from the default
 };
 void add_data_options(CLI::App* sub, DataArgs& d, int64_t default_count = 200);
 // Fills options.preprocess from the parsed strings and the data dir; throws InputError on bad values.

@@ -134,12 +134,17 @@ Spec parse_method_spec(const std::string& text) { return Parser(text).parse(); }
 
 std::vector<Spec> parse_method_list(const std::string& text) {
   std::vector<Spec> out;
+  if (text.find_first_not_of(" \t,") == std::string::npos) return out;  // the caller says what it needs
   int depth = 0;
   size_t start = 0;
   for (size_t i = 0; i <= text.size(); ++i) {
     if (i == text.size() || (text[i] == ',' && depth == 0)) {
       std::string part = text.substr(start, i - start);
-      if (part.find_first_not_of(" \t") != std::string::npos) out.push_back(parse_method_spec(part));
+      const std::string where = "list '" + text + "', entry " + std::to_string(out.size() + 1);
+      if (part.find_first_not_of(" \t") == std::string::npos) throw InputError(where + " is empty");
+      out.push_back(parse_method_spec(part));
+      for (size_t k = 0; k + 1 < out.size(); ++k)
+        if (out[k].str() == out.back().str()) throw InputError(where + ": " + out.back().str() + " is given twice");
       start = i + 1;
     } else if (text[i] == '(') {
       ++depth;

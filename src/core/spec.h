@@ -35,6 +35,7 @@ using MethodSpec = Spec;
 // Parses one spec; throws InputError pointing at the offending character.
 Spec parse_method_spec(const std::string& text);
 // Splits a comma-separated list at top level ("gradient,smoothgrad(gradient, n=10)") and parses each.
+// An empty entry ("a,,b") or one given twice is an InputError; a blank list is empty.
 std::vector<Spec> parse_method_list(const std::string& text);
 
 }  // namespace sanity

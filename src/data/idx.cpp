@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -12,7 +13,23 @@
 namespace sanity {
 namespace {
 
-// Whole file contents; zlib's gzread reads plain files unchanged, so one path serves both.
+uint32_t be32(const unsigned char* p) { return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3]; }
+
+// The file size an IDX header declares (header plus one byte per element), once enough of it has
+// been read; SIZE_MAX before that, or when the sizes overflow (parse_idx_ubyte names that).
+size_t declared_size(const std::vector<unsigned char>& b) {
+  if (b.size() < 4) return SIZE_MAX;
+  const size_t dims = b[3], header = 4 + 4 * dims;
+  if (b.size() < header) return SIZE_MAX;
+  size_t count = 1;
+  for (size_t i = 0; i < dims; ++i)
+    if (__builtin_mul_overflow(count, static_cast<size_t>(be32(b.data() + 4 + 4 * i)), &count)) return SIZE_MAX;
+  return header + count;
+}
+
+// Whole file contents; zlib's gzread reads plain files unchanged, so one path serves both. Inflating
+// stops as soon as the data runs past what the header declares: a gzip bomb is refused at once, not
+// after gigabytes.
 std::vector<unsigned char> read_all(const std::string& path) {
   if (!std::filesystem::exists(path)) throw InputError(path + ": file not found");
   gzFile f = gzopen(path.c_str(), "rb");
@@ -23,6 +40,11 @@ std::vector<unsigned char> read_all(const std::string& path) {
   constexpr size_t kMaxBytes = size_t{1} << 31;  // 2 GiB: far above any IDX dataset, far below a gzip bomb
   while ((n = gzread(f, buf.data(), static_cast<unsigned>(buf.size()))) > 0) {
     out.insert(out.end(), buf.begin(), buf.begin() + n);
+    if (const size_t declared = declared_size(out); declared != SIZE_MAX && out.size() > declared) {
+      gzclose(f);
+      throw InputError(path + ": IDX data: runs past the " + std::to_string(declared) +
+                       " bytes its header declares (a damaged file, or not an IDX dataset)");
+    }
     if (out.size() > kMaxBytes) {
       gzclose(f);
       throw InputError(path + ": decompresses to more than 2 GiB; not an IDX dataset");
@@ -36,8 +58,6 @@ std::vector<unsigned char> read_all(const std::string& path) {
     throw InputError(path + ": corrupt gzip stream (" + message + ")");
   return out;
 }
-
-uint32_t be32(const unsigned char* p) { return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3]; }
 
 }  // namespace
 

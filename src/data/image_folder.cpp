@@ -1,7 +1,11 @@
 #include "data/image_folder.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -24,6 +28,59 @@ bool is_image(const fs::path& p) {
   std::string ext = p.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
   return kImageExtensions.count(ext) > 0;
+}
+
+// libpng and libjpeg print their own lines ("libpng error: Read Error") before OpenCV returns an empty
+// image: silenced while one image is decoded, so that the error is ours alone. Images are decoded
+// before any work starts, on one thread, so nothing else is writing to stderr then.
+class QuietStderr {
+ public:
+  QuietStderr() {
+    std::fflush(stderr);
+    saved_ = dup(2);
+    const int null = open("/dev/null", O_WRONLY);
+    if (null >= 0) {
+      dup2(null, 2);
+      close(null);
+    }
+  }
+  ~QuietStderr() {
+    std::fflush(stderr);
+    if (saved_ >= 0) {
+      dup2(saved_, 2);
+      close(saved_);
+    }
+  }
+  QuietStderr(const QuietStderr&) = delete;
+  QuietStderr& operator=(const QuietStderr&) = delete;
+
+ private:
+  int saved_ = -1;
+};
+
+cv::Mat decode(const std::string& path, int flags) {
+  try {
+    const QuietStderr quiet;
+    return cv::imread(path, flags);
+  } catch (const cv::Exception&) {  // a header declaring a size past OpenCV's limits, among others
+    throw InputError(path + ": cannot decode image (its header declares a size or format OpenCV refuses)");
+  }
+}
+
+// Class folders are numbered as torchvision's ImageFolder numbers them, by sorted name, so that a
+// model trained with it gets its own labels. A folder named like a number that is not its class
+// ("-1" as class 0, "10" as class 2) is said once.
+void note_numbered_folders(const std::string& root, const std::vector<std::string>& classes) {
+  for (size_t c = 0; c < classes.size(); ++c) {
+    int64_t n = 0;
+    const std::string& name = classes[c];
+    const auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), n);
+    const bool number = end == name.data() + name.size() && ec != std::errc::invalid_argument;  // past 64 bits too
+    if (!number || (ec == std::errc() && n == static_cast<int64_t>(c))) continue;
+    std::fprintf(stderr, "note: %s: class folders are numbered by sorted name, as torchvision's ImageFolder numbers "
+                         "them: folder '%s' is class %zu\n", root.c_str(), name.c_str(), c);
+    return;
+  }
 }
 
 std::vector<fs::path> images_in(const fs::path& dir) {
@@ -50,8 +107,8 @@ torch::Tensor load_image(const std::string& path, const ImagePreprocess& pre) {
     throw InputError("--channels " + std::to_string(pre.channels) + ": expected 1 or 3");
   if (static_cast<int64_t>(pre.mean.size()) != pre.channels || static_cast<int64_t>(pre.std.size()) != pre.channels)
     throw InputError("--mean/--std: expected " + std::to_string(pre.channels) + " values each");
-  cv::Mat img = cv::imread(path, pre.channels == 1 ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);
-  if (img.empty()) throw InputError(path + ": cannot decode image (not a readable JPEG/PNG/... file)");
+  cv::Mat img = decode(path, pre.channels == 1 ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);
+  if (img.empty()) throw InputError(path + ": cannot decode image (not a readable JPEG/PNG/... file, or truncated)");
   if (pre.channels == 3) cv::cvtColor(img, img, cv::COLOR_BGR2RGB);
   if (pre.resize > 0) {
     const double scale = double(pre.resize) / std::min(img.rows, img.cols);
@@ -136,6 +193,7 @@ Dataset load_image_folder(const std::string& root, const ImagePreprocess& pre, c
         classes.push_back(dirs[c].filename().string());
         for (const auto& p : images_in(dirs[c])) items.emplace_back(p, static_cast<int64_t>(c));
       }
+      note_numbered_folders(root, classes);
     } else {
       for (const auto& p : images_in(root)) items.emplace_back(p, -1);  // unlabelled: explain the prediction
     }

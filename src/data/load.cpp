@@ -92,6 +92,9 @@ void check_testbed_count(const DataOptions& o, int64_t available) {
 LoadedData load_data(const DataOptions& o) {
   if (o.spec.empty()) throw InputError("--data: missing; give mnist, fashion-mnist, an image folder or a .npy file");
   if (o.testbed.count < 0) check_testbed_count(o, 0);
+  if (o.split != "train" && o.split != "test") throw InputError("--split " + o.split + ": expected train or test");
+  if (o.split_given && !is_builtin_dataset(o.spec))
+    throw InputError("--split " + o.split + ": only mnist and fashion-mnist have splits; --data " + o.spec + " has none");
   Dataset full;
   if (is_builtin_dataset(o.spec)) {
     if (!o.labels.empty())

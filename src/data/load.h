@@ -18,6 +18,7 @@ struct DataOptions {
   ImagePreprocess preprocess; // image folders
   TestBedOptions testbed;     // which images (count, seed, balanced)
   bool count_given = false;   // the user asked for testbed.count: fewer images than that is said
+  bool split_given = false;   // the user chose the split: refused for data that has none
 };
 
 struct LoadedData {

@@ -343,7 +343,16 @@ void Importer::add_input() {
   const auto& type = in.type();
   if (!type.has_tensor_type())
     throw UnsupportedError(path_ + ": graph.input '" + in.name() + "': only tensor inputs are supported");
+  const int elem = type.tensor_type().elem_type();
+  if (elem != onnx::TensorProto::FLOAT && elem != onnx::TensorProto::DOUBLE && elem != onnx::TensorProto::UNDEFINED)
+    throw UnsupportedError(path_ + ": graph.input '" + in.name() + "' holds " +
+                           onnx::TensorProto::DataType_Name(static_cast<onnx::TensorProto::DataType>(elem)) +
+                           " values; sanity explains models of real-valued images (FLOAT)");
   const auto& dims = type.tensor_type().shape().dim();
+  for (int i = 0; i < dims.size(); ++i)
+    if (dims[i].has_dim_value() && dims[i].dim_value() < (i == 0 ? 0 : 1))
+      throw InputError(path_ + ": graph.input '" + in.name() + "' dimension " + std::to_string(i) + " is " +
+                       std::to_string(dims[i].dim_value()) + "; expected a positive size or a symbolic one");
   if (dims.size() != 4)
     throw UnsupportedError(path_ + ": graph.input '" + in.name() + "' has rank " + std::to_string(dims.size()) +
                            "; sanity explains image models with an [N, C, H, W] input");

@@ -2,6 +2,7 @@
 // numpy wrote, and files numpy reads), and the built-in datasets' label counts from docs/DATA.md.
 #include <zlib.h>
 
+#include <chrono>
 #include <fstream>
 
 #include "core/error.h"
@@ -92,7 +93,13 @@ TEST(Idx, TruncatedHeaderAndDataAreReported) {
   expect_contains(input_error([&] { read_idx_ubyte(dir + "/short-data", 3); }),
                   {dir + "/short-data", "IDX data", "promises 24 bytes", "holds 19"});
   write_file(dir + "/long-data", bytes + "xx");
-  expect_contains(input_error([&] { read_idx_ubyte(dir + "/long-data", 3); }), {"holds 26"});
+  expect_contains(input_error([&] { read_idx_ubyte(dir + "/long-data", 3); }), {"runs past the 40 bytes its header declares"});
+  // A gzip bomb (64 MiB of zeros after a 2-image header, about 64 KB gzipped): refused at the first
+  // megabyte inflated, not after the whole stream (26 to 33 s for a 2 GiB one before).
+  write_gzip(dir + "/bomb.gz", idx_bytes({2, 28, 28}, iota_bytes(2 * 28 * 28)) + std::string(size_t{64} << 20, '\0'));
+  const auto start = std::chrono::steady_clock::now();
+  expect_contains(input_error([&] { read_idx_ubyte(dir + "/bomb.gz", 3); }), {"bomb.gz", "runs past the 1584 bytes"});
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 0.5);
   write_file(dir + "/short-header", bytes.substr(0, 9));
   expect_contains(input_error([&] { read_idx_ubyte(dir + "/short-header", 3); }),
                   {dir + "/short-header", "truncated dimension sizes"});

@@ -555,6 +555,64 @@ TEST(Hardening, OptionsNoCommandReadsOrCannotMeanAreOneLine) {
                         {"--permuted-model", "that is --model itself"});
 }
 
+// A model with one input of `type` and `dims` (0: symbolic), flattened to its output.
+void write_input_model(const std::string& path, int type, const std::vector<int64_t>& dims) {
+  onnx::ModelProto m;
+  m.set_ir_version(8);
+  m.add_opset_import()->set_version(17);
+  auto* g = m.mutable_graph();
+  auto* in = g->add_input();
+  in->set_name("input");
+  auto* tt = in->mutable_type()->mutable_tensor_type();
+  tt->set_elem_type(type);
+  for (int64_t d : dims) {
+    auto* dim = tt->mutable_shape()->add_dim();
+    if (d) dim->set_dim_value(d);
+    else dim->set_dim_param("N");
+  }
+  auto* n = g->add_node();
+  n->set_op_type("Flatten");
+  n->add_input("input");
+  n->add_output("logits");
+  g->add_output()->set_name("logits");
+  std::ofstream out(path, std::ios::binary);
+  ASSERT_TRUE(m.SerializeToOstream(&out));
+}
+
+// What scripts/probe.py found accepted without a word: each refused in one line, or said.
+TEST(Hardening, ProbeFindingsAreOneLineOrANote) {
+  const Fixture f = make_fixture("hard-probe");
+  write_input_model(f.dir + "/int.onnx", onnx::TensorProto::INT64, {0, 1, 28, 28});
+  expect_one_line_error(test::run_cli("info --model " + f.dir + "/int.onnx"), 3, {"int.onnx", "INT64 values"});
+  write_input_model(f.dir + "/neg.onnx", onnx::TensorProto::FLOAT, {0, 1, -28, 28});
+  expect_one_line_error(test::run_cli("info --model " + f.dir + "/neg.onnx"), 2, {"neg.onnx", "dimension 2 is -28"});
+  const std::string on = "explain --model " + f.model + " --quiet --out " + f.dir + "/e ";
+  const std::string explain = on + "--data " + f.images + " ";
+  expect_one_line_error(test::run_cli(explain + "--methods gradient,sobel,gradient"), 2,
+                        {"entry 3: gradient is given twice"});
+  expect_one_line_error(test::run_cli(explain + "--methods gradient,,sobel"), 2, {"entry 2 is empty"});
+  expect_one_line_error(test::run_cli(explain + "--methods gradient --split train"), 2,
+                        {"--split train", "only mnist and fashion-mnist have splits"});
+  // Class folders numbered as torchvision's ImageFolder numbers them, said where a name is a number.
+  for (const char* c : {"-1", "0"}) {
+    fs::create_directories(f.dir + "/classes/" + c);
+    write_text(f.dir + "/classes/" + c + "/a.pgm", "P5\n28 28\n255\n" + std::string(28 * 28, '\x40'));
+  }
+  const auto folders = test::run_cli(on + "--methods gradient --channels 1 --data " + f.dir + "/classes");
+  EXPECT_EQ(folders.exit_code, 0) << folders.output;
+  EXPECT_NE(folders.output.find("numbered by sorted name, as torchvision's ImageFolder numbers them: folder '-1' is class 0"),
+            std::string::npos) << folders.output;
+  // Images a decoder refuses: one line, without libpng's own.
+  fs::create_directories(f.dir + "/bad/a");
+  write_text(f.dir + "/bad/a/x.png", std::string("\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR", 16));
+  expect_one_line_error(test::run_cli(on + "--methods gradient --channels 1 --data " + f.dir + "/bad"), 2,
+                        {"x.png: cannot decode image"});
+  write_text(f.dir + "/bad/a/x.png", "P5\n1000000000 1000000000\n255\n");
+  fs::rename(f.dir + "/bad/a/x.png", f.dir + "/bad/a/x.pgm");
+  expect_one_line_error(test::run_cli(on + "--methods gradient --channels 1 --data " + f.dir + "/bad"), 2,
+                        {"x.pgm: cannot decode image", "size or format OpenCV refuses"});
+}
+
 // A shard of another study (other methods in its study.json) would have joined OUT's runs silently.
 TEST(Hardening, MergeRefusesAShardOfAnotherStudy) {
   const std::string dir = test::temp_dir("hard-merge");
