@@ -157,6 +157,7 @@ Dataset load_image_folder(const std::string& root, const ImagePreprocess& pre, c
     if (!in) throw InputError("--labels " + labels_file + ": cannot open labels file");
     std::map<std::string, int64_t> class_index;
     std::set<bool> line_kinds;  // numeric labels, named labels
+    std::map<std::string, int> listed;  // image -> its line
     std::string line;
     for (int line_no = 1; std::getline(in, line); ++line_no) {
       if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
@@ -181,6 +182,9 @@ Dataset load_image_folder(const std::string& root, const ImagePreprocess& pre, c
       }
       const fs::path p = fs::path(root) / file;
       if (!fs::exists(p)) throw InputError(labels_file + ":" + std::to_string(line_no) + ": " + p.string() + " does not exist");
+      if (const auto [it, added] = listed.emplace(p.lexically_normal().string(), line_no); !added)
+        throw InputError(labels_file + ":" + std::to_string(line_no) + ": " + file + " is listed again (first on line " +
+                         std::to_string(it->second) + "); give each image one label");
       items.emplace_back(p, id);
     }
   } else {

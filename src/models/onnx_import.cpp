@@ -481,8 +481,44 @@ void Importer::reshape_to_probe(const onnx::NodeProto& n, const std::function<Te
   emit(n, std::make_unique<Reshape>(shape, batch_first), {x});
 }
 
+namespace {
+
+// A window (Conv, MaxPool, AveragePool) must fit its padded input, with pads of image size: a hostile
+// file's pads of 100,000 would otherwise reach LibTorch's allocator (1.4 TB) and a kernel larger than
+// the image its shape checks, each with LibTorch's text.
+void check_window(const Importer& im, const onnx::NodeProto& n, const std::vector<int64_t>& kernel,
+                  const std::vector<int64_t>& stride, const std::vector<int64_t>& dilation, const Pads2d& p,
+                  int input_node) {
+  constexpr int64_t kMaxPad = 8192;
+  for (int64_t v : {p.top, p.left, p.bottom, p.right})
+    if (v < 0 || v > kMaxPad)
+      im.bad(n, "pads of " + std::to_string(v) + " pixels; expected 0 to " + std::to_string(kMaxPad));
+  for (int d = 0; d < 2; ++d)
+    if (kernel.at(d) < 1 || stride.at(d) < 1 || dilation.at(d) < 1)
+      im.bad(n, "kernel_shape, strides and dilations must be at least 1");
+  const auto in = im.probe(input_node);
+  if (!in || in->dim() != 4) return;
+  for (int d = 0; d < 2; ++d) {
+    const int64_t padded = in->size(2 + d) + (d == 0 ? p.top + p.bottom : p.left + p.right);
+    const int64_t extent = dilation[d] * (kernel[d] - 1) + 1;
+    if (extent > padded)
+      im.bad(n, "its " + std::to_string(extent) + "-pixel window does not fit the input's " + (d == 0 ? "height" : "width") +
+                    " of " + std::to_string(padded) + " pixels (padding included)");
+  }
+}
+
+}  // namespace
+
 Pads2d Importer::pads2d(const onnx::NodeProto& n, const std::vector<int64_t>& kernel, const std::vector<int64_t>& stride,
-              const std::vector<int64_t>& dilation, int input_node) {
+                        const std::vector<int64_t>& dilation, int input_node) {
+  const Pads2d p = pads_as_given(n, kernel, stride, dilation, input_node);
+  check_window(*this, n, kernel, stride, dilation, p, input_node);
+  return p;
+}
+
+Pads2d Importer::pads_as_given(const onnx::NodeProto& n, const std::vector<int64_t>& kernel,
+                               const std::vector<int64_t>& stride, const std::vector<int64_t>& dilation,
+                               int input_node) {
   const std::string auto_pad = attr_string(n, "auto_pad", "NOTSET");
   if (auto_pad == "NOTSET") {
     auto p = attr_ints(n, "pads", {0, 0, 0, 0});

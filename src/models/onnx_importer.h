@@ -108,11 +108,14 @@ class Importer {
   void emit_or_fold(const onnx::NodeProto& n, std::unique_ptr<Layer> layer);
   // A reshape-like node whose target is the probe's output shape with the batch size first.
   void reshape_to_probe(const onnx::NodeProto& n, const std::function<Tensor(const Tensor&)>& f);
+  // A window's pads (explicit or auto_pad), checked: pads of image size and a window that fits.
   Pads2d pads2d(const onnx::NodeProto& n, const std::vector<int64_t>& kernel, const std::vector<int64_t>& stride,
                 const std::vector<int64_t>& dilation, int input_node);
   std::vector<int64_t> spatial(const onnx::NodeProto& n, const std::string& key, std::vector<int64_t> fallback);
 
  private:
+  Pads2d pads_as_given(const onnx::NodeProto& n, const std::vector<int64_t>& kernel, const std::vector<int64_t>& stride,
+                       const std::vector<int64_t>& dilation, int input_node);
   void check_opset();
   void add_input();
   void add_node(const onnx::NodeProto& n, int index);

@@ -1,6 +1,7 @@
 // A damaged results store: the integrity check run before a study resumes, and `--repair`, which
 // keeps what can still be read and leaves the rest to be computed again (results are deterministic,
 // so recomputed units equal the lost ones).
+#include <algorithm>
 #include <ctime>
 #include <filesystem>
 
@@ -82,6 +83,8 @@ void ResultsStore::check_integrity(const char* way_out) const {
     problem = e.what();
   }
   if (problem.empty()) return;
+  // SQLite's report spans lines ("*** in database main ***\nPage 7: ..."): one line here.
+  std::replace(problem.begin(), problem.end(), '\n', ' ');
   if (problem.size() > 200) problem = problem.substr(0, 200) + "...";
   throw InputError("results database '" + path() + "' is damaged (" + problem + ")" + (way_out ? way_out : kWayOut));
 }

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <tuple>
 
 #include "attribution/method.h"
 #include "core/files.h"
@@ -507,6 +508,8 @@ TEST(Hardening, LinkLoopsFoldersOneClassModelsAndLabelFilesAreOneLine) {
   expect_one_line_error(explain_with("a.pgm -1\n"), 2, {"labels.txt:1", "'-1'", "not a negative number"});
   expect_one_line_error(explain_with("a.pgm cat\nb.pgm 0\n"), 2, {"labels.txt:2", "mixes class indices and class names"});
   EXPECT_EQ(explain_with("a.pgm cat\nb.pgm dog\n").exit_code, 0);
+  expect_one_line_error(explain_with("a.pgm cat\nb.pgm dog\n./a.pgm dog\n"), 2,
+                        {"labels.txt:3", "./a.pgm is listed again (first on line 1)"});
   // --resize past any image (OpenCV would try to allocate 40 GB) or not a size at all.
   for (const char* size : {"100000", "0", "-5"})
     expect_one_line_error(test::run_cli("explain --model " + f.model + " --data " + f.dir + "/imgs --channels 1 --resize " +
@@ -586,6 +589,32 @@ TEST(Hardening, ProbeFindingsAreOneLineOrANote) {
   expect_one_line_error(test::run_cli("info --model " + f.dir + "/int.onnx"), 3, {"int.onnx", "INT64 values"});
   write_input_model(f.dir + "/neg.onnx", onnx::TensorProto::FLOAT, {0, 1, -28, 28});
   expect_one_line_error(test::run_cli("info --model " + f.dir + "/neg.onnx"), 2, {"neg.onnx", "dimension 2 is -28"});
+  // A window with pads of 100,000 pixels, or larger than the image: our words, not LibTorch's allocator's.
+  for (const auto& [pad, kernel, needle] : {std::tuple{100000, 3, "pads of 100000 pixels; expected 0 to 8192"},
+                                            std::tuple{0, 40, "40-pixel window does not fit the input's height of 28"}}) {
+    onnx::ModelProto m;
+    {
+      std::ifstream in(f.model, std::ios::binary);
+      ASSERT_TRUE(m.ParseFromIstream(&in));
+    }
+    auto* g = m.mutable_graph();
+    auto* pool = g->add_node();
+    pool->set_op_type("MaxPool");
+    pool->add_input(g->input(0).name());
+    pool->add_output("pooled");
+    auto* k = pool->add_attribute();
+    k->set_name("kernel_shape");
+    k->set_type(onnx::AttributeProto::INTS);
+    k->add_ints(kernel);
+    k->add_ints(kernel);
+    auto* pads = pool->add_attribute();
+    pads->set_name("pads");
+    pads->set_type(onnx::AttributeProto::INTS);
+    for (int i = 0; i < 4; ++i) pads->add_ints(pad);
+    g->mutable_node()->SwapElements(0, g->node_size() - 1);  // first: the import stops at it
+    std::ofstream(f.dir + "/window.onnx", std::ios::binary) << m.SerializeAsString();
+    expect_one_line_error(test::run_cli("info --model " + f.dir + "/window.onnx"), 2, {"(MaxPool)", needle});
+  }
   const std::string on = "explain --model " + f.model + " --quiet --out " + f.dir + "/e ";
   const std::string explain = on + "--data " + f.images + " ";
   expect_one_line_error(test::run_cli(explain + "--methods gradient,sobel,gradient"), 2,
