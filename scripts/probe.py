@@ -48,6 +48,14 @@ def write(path, data):
     return path
 
 
+def not_files(d, ext):
+    """Paths with the right extension that are no file: a folder, a symbolic-link loop, nothing."""
+    os.makedirs(f"{d}/folder.{ext}", exist_ok=True)
+    if not os.path.lexists(f"{d}/loop.{ext}"):
+        os.symlink(f"{d}/loop.{ext}", f"{d}/loop.{ext}")
+    return {"folder": f"{d}/folder.{ext}", "link-loop": f"{d}/loop.{ext}", "missing": f"{d}/nothing.{ext}"}
+
+
 # --- fixtures --------------------------------------------------------------------------------------
 
 def make_fixtures(d):
@@ -134,12 +142,7 @@ def bad_arrays(d):
     out["wrong-size"] = f"{d}/wrong-size.npy"
     np.save(f"{d}/three-channels.npy", np.zeros((2, 3, 28, 28), np.float32))
     out["three-channels"] = f"{d}/three-channels.npy"
-    os.makedirs(f"{d}/folder.npy", exist_ok=True)
-    out["folder"] = f"{d}/folder.npy"
-    if not os.path.lexists(f"{d}/loop.npy"):
-        os.symlink(f"{d}/loop.npy", f"{d}/loop.npy")
-    out["link-loop"] = f"{d}/loop.npy"
-    out["missing"] = f"{d}/nothing-here.npy"
+    out.update(not_files(d, "npy"))
     return out
 
 
@@ -179,12 +182,7 @@ def bad_models(d):
         "bad-field": onnx_varint((1 << 29) << 3) + b"\x00",
     }
     out = {k: write(f"{d}/{k}.onnx", v) for k, v in files.items()}
-    os.makedirs(f"{d}/folder.onnx", exist_ok=True)
-    out["folder"] = f"{d}/folder.onnx"
-    if not os.path.lexists(f"{d}/loop.onnx"):
-        os.symlink(f"{d}/loop.onnx", f"{d}/loop.onnx")
-    out["link-loop"] = f"{d}/loop.onnx"
-    out["missing"] = f"{d}/nothing.onnx"
+    out.update(not_files(d, "onnx"))
     out["unknown-builtin"] = "resnet9000"
     out.update(odd_models(d))
     return out
@@ -273,9 +271,7 @@ def bad_configs(d):
         "bom-garbage": "\ufeff\x00\x01",
     }
     out = {k: write(f"{d}/config-{k}.json", v) for k, v in texts.items()}
-    os.makedirs(f"{d}/config-folder.json", exist_ok=True)
-    out["folder"] = f"{d}/config-folder.json"
-    out["missing"] = f"{d}/config-nothing.json"
+    out.update(not_files(d, "json"))
     return out
 
 

@@ -30,7 +30,7 @@ size_t declared_size(const std::vector<unsigned char>& b) {
 // Whole file contents; zlib's gzread reads plain files unchanged, so one path serves both. Inflating
 // stops as soon as the data runs past what the header declares: a gzip bomb is refused at once, not
 // after gigabytes.
-std::vector<unsigned char> read_all(const std::string& path) {
+std::vector<unsigned char> read_all(const std::string& path, int expected_dims) {
   if (!std::filesystem::exists(path)) throw InputError(path + ": file not found");
   gzFile f = gzopen(path.c_str(), "rb");
   if (!f) throw InputError(path + ": cannot open");
@@ -40,6 +40,7 @@ std::vector<unsigned char> read_all(const std::string& path) {
   constexpr size_t kMaxBytes = size_t{1} << 31;  // 2 GiB: far above any IDX dataset, far below a gzip bomb
   while ((n = gzread(f, buf.data(), static_cast<unsigned>(buf.size()))) > 0) {
     out.insert(out.end(), buf.begin(), buf.begin() + n);
+    if (out.size() >= 4 && be32(out.data()) != (0x0800u | static_cast<uint32_t>(expected_dims))) break;  // named below
     if (const size_t declared = declared_size(out); declared != SIZE_MAX && out.size() > declared) {
       gzclose(f);
       throw InputError(path + ": IDX data: runs past the " + std::to_string(declared) +
@@ -62,7 +63,7 @@ std::vector<unsigned char> read_all(const std::string& path) {
 }  // namespace
 
 torch::Tensor read_idx_ubyte(const std::string& path, int expected_dims) {
-  return parse_idx_ubyte(read_all(path), path, expected_dims);
+  return parse_idx_ubyte(read_all(path, expected_dims), path, expected_dims);
 }
 
 torch::Tensor parse_idx_ubyte(const std::vector<unsigned char>& bytes, const std::string& path, int expected_dims) {
