@@ -78,10 +78,8 @@ void refuse_folder_options(const DataOptions& o, const std::string& what) {
                      "apply to image folders only (an array must already be the model's input)");
 }
 
-// The test bed asked for, against the images there are.
-void check_testbed_count(const DataOptions& o, int64_t available) {
-  if (o.testbed.count < 0)
-    throw InputError("--count " + std::to_string(o.testbed.count) + ": expected 0 (every image) or more");
+// More images asked for than there are: all of them, said.
+void note_short_testbed(const DataOptions& o, int64_t available) {
   if (o.count_given && o.testbed.count > available)
     std::fprintf(stderr, "note: --count %lld, but %s holds %lld images: the test bed is all %lld\n",
                  (long long)o.testbed.count, o.spec.c_str(), (long long)available, (long long)available);
@@ -91,7 +89,8 @@ void check_testbed_count(const DataOptions& o, int64_t available) {
 
 LoadedData load_data(const DataOptions& o) {
   if (o.spec.empty()) throw InputError("--data: missing; give mnist, fashion-mnist, an image folder or a .npy file");
-  if (o.testbed.count < 0) check_testbed_count(o, 0);
+  if (o.testbed.count < 0)
+    throw InputError("--count " + std::to_string(o.testbed.count) + ": expected 0 (every image) or more");
   if (o.split != "train" && o.split != "test") throw InputError("--split " + o.split + ": expected train or test");
   if (o.split_given && !is_builtin_dataset(o.spec))
     throw InputError("--split " + o.split + ": only mnist and fashion-mnist have splits; --data " + o.spec + " has none");
@@ -112,7 +111,7 @@ LoadedData load_data(const DataOptions& o) {
   } else {
     throw InputError("--data " + o.spec + ": not mnist, fashion-mnist, an existing image folder or a .npy file");
   }
-  check_testbed_count(o, full.size());
+  note_short_testbed(o, full.size());
   LoadedData r;
   r.data = make_testbed(full, o.testbed, &r.ids);
   r.data.content = dataset_content(r.data, r.ids);

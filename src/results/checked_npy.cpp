@@ -59,7 +59,8 @@ torch::Tensor read_checked_npy(const std::string& path) {
 bool copy_checked_npy(const std::string& from, const std::string& to) {
   if (!fs::exists(from) || fs::exists(to)) return false;
   const std::string bytes = read_bytes(from);
-  const std::string problem = npy_problem(from).empty() ? checksum_problem(from, bytes) : npy_problem(from);
+  std::string problem = npy_problem(from);
+  if (problem.empty()) problem = checksum_problem(from, bytes);
   if (!problem.empty()) throw InputError(problem);
   fs::create_directories(fs::path(to).parent_path());
   write_file_atomically(to, bytes);
