@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "data/npy.h"
+#include "temp_dirs.h"
 
 namespace sanity::test {
 
@@ -53,6 +54,7 @@ inline std::string temp_dir(const std::string& name) {
                         std::to_string(::getpid());
   std::filesystem::remove_all(p);
   std::filesystem::create_directories(p);
+  temp_dirs().push_back(p);
   return p;
 }
 
