@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# libFuzzer on every parser of untrusted input (ONNX, .npy, IDX, method/metric/check/rule specs,
+# libFuzzer on every parser of untrusted input (ONNX, .npy, IDX, method/metric/check/rule specs, LRP rules files,
 # study configs), with AddressSanitizer and UndefinedBehaviorSanitizer (clang-14):
 #   bash scripts/fuzz.sh [RUNS] [TARGET...]    # RUNS executions per target (default 1,000,000)
 # Builds into build-fuzz/ (the library instrumented, no tests) and fuzzes each target from its seed
@@ -11,7 +11,7 @@ SANITY_TARGETS=none bash scripts/setup.sh >/dev/null  # packages (clang-14, libF
 RUNS="${1:-1000000}"
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(onnx npy idx spec study_config)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(onnx npy idx spec study_config rules)
 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 -DSANITY_FUZZ=ON \
   -DSANITY_BUILD_TESTS=OFF -DSANITY_BUILD_BENCH=OFF >/dev/null
 cmake --build build-fuzz -j"$(nproc)" --target "${TARGETS[@]/#/fuzz_}"

@@ -1,6 +1,7 @@
 """The hostile-input probe: builds bad inputs of every kind sanity reads (options, .npy arrays, label
-files, ONNX files, image folders, study configs, LRP rules files, method specs, stores, shards), runs
-each command on them with a time limit, and classifies every outcome:
+files, ONNX files, image folders, study configs, LRP rules files, method specs, stores, shards, and
+the Python module's arguments), runs each command or call on them with a time limit, and classifies
+every outcome:
 
   ok      as promised: one line "error: ..." and exit 2 (3: valid but unsupported), or, for a case
           that must be accepted, exit 0 (with its note, where one is expected)
@@ -10,7 +11,7 @@ each command on them with a time limit, and classifies every outcome:
   hang    still running at the time limit
   wrong   a case that must be accepted is refused, or exits 0 without its note
 
-Usage: probe.py SANITY [--fast] [--jobs N] [--keep DIR]. --fast runs every fifth case (CI); the whole
+Usage: probe.py SANITY [--fast] [--jobs N] [--keep DIR] [--only PREFIX]. --fast runs every fifth case (CI); the whole
 probe is scripts/probe.sh. Exit 0 only when every case is ok. Cases that sanity accepts on purpose
 are listed in docs/RELIABILITY.md with the reason.
 """
@@ -18,11 +19,13 @@ import argparse
 import concurrent.futures
 import json
 import os
+import re
 import shutil
 import struct
 import subprocess
 import sys
 import tempfile
+import warnings
 import zlib
 
 import numpy as np
@@ -31,8 +34,10 @@ REFUSE, ACCEPT = "refuse", "accept"
 
 
 class Case:
-    def __init__(self, name, args, expect=REFUSE, note=None, timeout=60):
+    """A command line (args), or a Python call of the sanity module (python: code after PY_PRELUDE)."""
+    def __init__(self, name, args, expect=REFUSE, note=None, timeout=60, python=None):
         self.name, self.args, self.expect, self.note, self.timeout = name, args, expect, note, timeout
+        self.python = python
 
 
 def npy_bytes(header, body=b""):
@@ -66,8 +71,10 @@ def make_fixtures(d):
     import torch
     net = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.ReLU(), torch.nn.Flatten(),
                               torch.nn.Linear(4 * 26 * 26, 10))
-    torch.onnx.export(net, torch.zeros(1, 1, 28, 28), f"{d}/m.onnx", dynamo=False, input_names=["input"],
-                      output_names=["logits"], dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}})
+    with warnings.catch_warnings():  # the TorchScript exporter's deprecation notice
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net, torch.zeros(1, 1, 28, 28), f"{d}/m.onnx", dynamo=False, input_names=["input"],
+                          output_names=["logits"], dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}})
     os.makedirs(f"{d}/imgs/cat", exist_ok=True)
     os.makedirs(f"{d}/imgs/dog", exist_ok=True)
     for i, c in enumerate(("cat", "dog")):
@@ -430,6 +437,96 @@ def accepted_cases(d, out_dir):
                                                                             f"{d}/y.npy"], ACCEPT)]
 
 
+# --- the Python module -----------------------------------------------------------------------------
+
+# Each Python case runs in its own interpreter (a crash kills only its case) and prints one line
+# "RESULT <returned|error|other> <type>" and then the exception's text: an error is one of sanity's
+# (InputError, a ValueError; UnsupportedError, a NotImplementedError) with a one-line message.
+PY_PRELUDE = """
+import sys, numpy as np, torch, sanity
+D = sys.argv[1]
+M = D + "/m.onnx"
+x = np.random.default_rng(0).random((4, 1, 28, 28), dtype=np.float32)
+net = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.ReLU(), torch.nn.Flatten(),
+                          torch.nn.Linear(4 * 26 * 26, 10)).eval()
+def call():
+    return {call}
+try:
+    call()
+    print("RESULT returned -")
+except (sanity.InputError, sanity.UnsupportedError) as e:
+    print("RESULT error", type(e).__name__)
+    print(str(e))
+except (TypeError, ValueError, NotImplementedError) as e:
+    print("RESULT other", type(e).__name__)
+    print(str(e))
+except BaseException as e:
+    print("RESULT other", type(e).__name__)
+    print(str(e))
+"""
+
+
+def python_cases(d):
+    o = f"out='{d}/py-study'"
+    refuse = {
+        "explain/3d-images": "sanity.explain(M, x[0], 'gradient')",
+        "explain/nan-images": "sanity.explain(M, np.full_like(x, np.nan), 'gradient')",
+        "explain/object-images": "sanity.explain(M, x.astype(object), 'gradient')",
+        "explain/complex-images": "sanity.explain(M, x.astype(np.complex64), 'gradient')",
+        "explain/string-images": "sanity.explain(M, np.array([['a']]), 'gradient')",
+        "explain/no-images": "sanity.explain(M, np.zeros((0, 1, 28, 28), np.float32), 'gradient')",
+        "explain/wrong-channels": "sanity.explain(M, np.zeros((4, 3, 28, 28), np.float32), 'gradient')",
+        "explain/wrong-size": "sanity.explain(M, np.zeros((4, 1, 20, 20), np.float32), 'gradient')",
+        "explain/none-images": "sanity.explain(M, None, 'gradient')",
+        "explain/missing-npy": "sanity.explain(M, D + '/nothing.npy', 'gradient')",
+        "explain/missing-model": "sanity.explain(D + '/nothing.onnx', x, 'gradient')",
+        "explain/model-int": "sanity.explain(42, x, 'gradient')",
+        "explain/model-garbage-bytes": "sanity.explain(b'not onnx', x, 'gradient')",
+        "explain/module-wrong-input": "sanity.explain(torch.nn.Linear(3, 2), x, 'gradient')",
+        "explain/unknown-method": "sanity.explain(M, x, 'nosuch')",
+        "explain/method-twice": "sanity.explain(M, x, ['gradient', 'gradient'])",
+        "explain/methods-int": "sanity.explain(M, x, 5)",
+        "explain/methods-empty": "sanity.explain(M, x, [])",
+        "explain/bad-option": "sanity.explain(M, x, 'smoothgrad(n=-3)')",
+        "explain/targets-short": "sanity.explain(M, x, 'gradient', targets=[1, 2])",
+        "explain/targets-range": "sanity.explain(M, x, 'gradient', targets=[99] * 4)",
+        "explain/targets-float": "sanity.explain(M, x, 'gradient', targets=[0.5] * 4)",
+        "explain/labels-short": "sanity.explain(M, x, 'gradient', labels=np.arange(3))",
+        "explain/batch-zero": "sanity.explain(M, x, 'gradient', batch_size=0)",
+        "explain/batch-negative": "sanity.explain(M, x, 'gradient', batch_size=-2)",
+        "explain/threads-zero": "sanity.explain(M, x, 'gradient', threads=0)",
+        "explain/device-absent": "sanity.explain(M, x, 'gradient', device='cuda:7')",
+        "explain/unknown-data-option": "sanity.explain(M, x, 'gradient', colour=3)",
+        "explain/resize-arrays": "sanity.explain(M, x, 'gradient', resize=32)",
+        "check/unknown-check": f"sanity.check(M, x, 'gradient', checks='nosuch', {o})",
+        "check/no-checks": f"sanity.check(M, x, 'gradient', checks='', {o})",
+        "check/unknown-metric": f"sanity.check(M, x, 'gradient', metrics='nosuch', {o})",
+        "check/unknown-layer": f"sanity.check(M, x, 'gradient', checks='cascading', layers='nosuch', {o})",
+        "check/bad-init": f"sanity.check(M, x, 'gradient', init='magic', {o})",
+        "check/bad-target": f"sanity.check(M, x, 'gradient', target='best', {o})",
+        "check/out-is-file": "sanity.check(M, x, 'gradient', out=M)",
+        "check/permuted-without-data": f"sanity.check(M, x, 'gradient', permuted_model=M, {o})",
+        "faithfulness/patch-zero": f"sanity.faithfulness(M, x, 'gradient', patch=0, {o})",
+        "faithfulness/patch-whole": f"sanity.faithfulness(M, x, 'gradient', patch=28, {o})",
+        "faithfulness/bad-replacement": f"sanity.faithfulness(M, x, 'gradient', replacement='gray', {o})",
+        "csc/bad-start": "sanity.csc(M, x, 'lrp_z', start='middle')",
+        "csc/samples-zero": "sanity.csc(M, x, 'lrp_z', samples=0)",
+        "run/unknown-field": f"sanity.run({{'nosuch': 1}}, {o})",
+        "run/methods-int": f"sanity.run({{'methods': 5}}, {o})",
+        "run/missing-file": "sanity.run(D + '/nothing.json')",
+        "run/not-a-config": "sanity.run(42)",
+        "data/unknown-split": "sanity.data('mnist', split='validation')",
+        "data/negative-count": "sanity.data('mnist', count=-1)",
+        "data/missing-folder": "sanity.data(D + '/nothing')",
+        "load/missing-study": "sanity.load(D + '/nothing')",
+        "report/missing-study": "sanity.report(D + '/nothing')",
+    }
+    accept = {"explain/onnx-numpy": "sanity.explain(M, x, 'gradient')",
+              "explain/module-tensor": "sanity.explain(net, torch.from_numpy(x), 'gradient')"}
+    return ([Case(f"python/{k}", [], python=v) for k, v in refuse.items()] +
+            [Case(f"python/{k}", [], ACCEPT, python=v) for k, v in accept.items()])
+
+
 # --- running and classifying -----------------------------------------------------------------------
 
 # A library's own words in an error line: one line, but not ours.
@@ -454,11 +551,46 @@ def classify(case, rc, output, timed_out):
     return "unclear"
 
 
+# Python's own exception types for a wrong argument (TypeError, ValueError) are clear errors too,
+# when their message is one line in our words.
+PY_ERRORS = ("InputError", "UnsupportedError", "TypeError", "ValueError", "NotImplementedError")
+PROGRESS_BAR = re.compile(r"\|.*\| *\d+/\d+ \[")  # tqdm's bar, drawn on stderr while a call works
+
+
+def classify_python(case, rc, output, timed_out):
+    lines = [l for l in output.replace("\r", "\n").splitlines() if l.strip() and not PROGRESS_BAR.search(l)]
+    if timed_out:
+        return "hang"
+    if rc < 0 or rc in (134, 136, 139):
+        return "crash"
+    result = next((l.split() for l in lines if l.startswith("RESULT ")), ["RESULT", "none", "-"])
+    message = lines[lines.index(" ".join(result)) + 1:] if result[1] != "none" else lines
+    if case.expect == ACCEPT:
+        return "ok" if result[1] == "returned" else "wrong"
+    if result[1] == "returned":
+        return "silent"
+    one_line = len(message) == 1 and not any(m in message[0] for m in LIBRARY_TEXT)
+    return "ok" if result[1] in ("error", "other") and result[2] in PY_ERRORS and one_line else "unclear"
+
+
 def run_case(sanity, case, env):
+    if case.python is not None:
+        return run_python_case(case, env)
     try:
         p = subprocess.run([sanity] + case.args, capture_output=True, timeout=case.timeout, env=env)
         output = (p.stdout + p.stderr).decode(errors="replace")
         return case, classify(case, p.returncode, output, False), p.returncode, output
+    except subprocess.TimeoutExpired:
+        return case, "hang", None, ""
+
+
+def run_python_case(case, env):
+    code = PY_PRELUDE.replace("{call}", case.python)
+    try:
+        p = subprocess.run([sys.executable, "-c", code, env["PROBE_DIR"]], capture_output=True, timeout=case.timeout,
+                           env=env)
+        output = (p.stdout + p.stderr).decode(errors="replace")
+        return case, classify_python(case, p.returncode, output, False), p.returncode, output
     except subprocess.TimeoutExpired:
         return case, "hang", None, ""
 
@@ -469,14 +601,23 @@ def main():
     ap.add_argument("--fast", action="store_true", help="every fifth case (CI)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--keep", help="build the inputs here and keep them")
+    ap.add_argument("--only", help="the cases whose name starts with this (e.g. python/, onnx/)")
     a = ap.parse_args()
     d = a.keep or tempfile.mkdtemp(prefix="sanity-probe-")
     os.makedirs(d, exist_ok=True)
     d = os.path.abspath(d)
     make_fixtures(d)
     all_cases = cases(d)
+    module = os.path.join(os.path.dirname(os.path.abspath(a.sanity)), "python")
+    if os.path.isdir(os.path.join(module, "sanity")):
+        all_cases += python_cases(d)
+    else:
+        print(f"probe: no Python module beside {a.sanity} ({module}/sanity): its cases are left out")
+    if a.only:
+        all_cases = [c for c in all_cases if c.name.startswith(a.only)]
     chosen = all_cases[::5] if a.fast else all_cases
-    env = dict(os.environ, OMP_NUM_THREADS="1", OMP_WAIT_POLICY="passive", SANITY_DATA=os.environ.get("SANITY_DATA", ""))
+    env = dict(os.environ, OMP_NUM_THREADS="1", OMP_WAIT_POLICY="passive", SANITY_DATA=os.environ.get("SANITY_DATA", ""),
+               PROBE_DIR=d, PYTHONPATH=os.pathsep.join(filter(None, [module, os.environ.get("PYTHONPATH")])))
     if not env["SANITY_DATA"]:
         env.pop("SANITY_DATA")
     counts, bad = {}, []

@@ -1,5 +1,6 @@
 """The functions of the package: the CLI's commands with its names and option syntax."""
 import json
+import numbers
 import os
 
 from . import _frames, _inputs, _progress, _sanity
@@ -7,7 +8,22 @@ from ._models import Model, model as as_model
 
 
 def _threads(threads):
-    return 0 if threads is None else int(threads)
+    """None: the CLI's default (every core); else a count the library checks against the machine's."""
+    if threads is None:
+        return 0
+    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral):
+        raise TypeError("threads: expected an integer or None, got %s" % type(threads).__name__)
+    if not 1 <= threads < 2**31:
+        raise _sanity.InputError("threads: expected 1 or more (None for every core), got %d" % threads)
+    return int(threads)
+
+
+def _study_dir(out, default):
+    """The study directory `out` as a path; a file there is refused before anything is written."""
+    out = os.fspath(out) if out is not None else default
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise _sanity.InputError("out: '%s' is a file; expected a study directory (new or existing)" % out)
+    return out
 
 
 def _spec_list(methods, what):
@@ -125,7 +141,7 @@ def check(model, x, methods, checks="cascading,independent", metrics="spearman_a
         keeps what is done, and the same call again resumes.
     The other options are `sanity check`'s: permuted_model / reference_model (the data check),
     layers, init, keep_bias, reset_bn_stats, per_image, target, batch_size, grid_images, repair."""
-    out = os.fspath(out) if out is not None else "out"
+    out = _study_dir(out, "out")
     example = example if example is not None else _inputs.example_of(x)  # also for the other models below
     m, d = _model_and_data(model, x, labels, example, data_options, 200, seed)
     config = {"model": _inputs.save_model(out, m), "data": _inputs.study_data(out, d),
@@ -193,7 +209,7 @@ def faithfulness(model, x, methods, out=None, *, labels=None, example=None, batc
     With out=, also its files (curves.csv, scores.csv, ranking.csv, faithfulness.json) and store."""
     m, d = _model_and_data(model, x, labels, example, data_options, 200, seed)
     request = {"methods": _spec_list(methods, "methods"), "batch_size": batch_size,
-               "out": os.fspath(out) if out is not None else "", "patch": patch, "replacement": replacement,
+               "out": _study_dir(out, ""), "patch": patch, "replacement": replacement,
                "steps": steps, "blur_sigma": blur_sigma, "score": score, "pixels_per_step": pixels_per_step,
                "deletion_baseline": deletion_baseline, "insertion_baseline": insertion_baseline,
                "insertion_blur_sigma": insertion_blur_sigma, "order": order}
@@ -222,8 +238,11 @@ def run(config=None, *, out=None, report=True, repair=False, data_dir=None, thre
         text = ""
     elif isinstance(config, dict):
         text = json.dumps(config)
-    else:
+    elif isinstance(config, (str, os.PathLike)):
         text = os.fspath(config)
+    else:
+        raise TypeError("config: expected None (the default study), a config file's path or a dict, got %s"
+                        % type(config).__name__)
     options = {"out": os.fspath(out) if out is not None else None, "report": report, "repair": repair,
                "data_dir": data_dir}
     return _sanity.run(text, options, _threads(threads), _progress.bar_for(progress), _progress.enabled(progress))

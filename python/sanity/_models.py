@@ -82,6 +82,11 @@ def export_onnx(module, example, opset=18):
                               output_names=["logits"],
                               dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
                               training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
+    except Exception as e:  # the module's own forward failed on the example, or the exporter refused it
+        first = (str(e).strip().splitlines() or [""])[0]
+        raise _sanity.InputError("model: exporting the %s to ONNX with an example of shape %s failed (%s: %s); "
+                                 "give example= an input the module takes"
+                                 % (type(module).__name__, list(x[:1].shape), type(e).__name__, first)) from e
     finally:
         for p in frozen:
             p.requires_grad_(False)

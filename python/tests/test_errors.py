@@ -132,3 +132,26 @@ def test_python_arguments(model, images):
         sanity.explain(model, images, 5)
     with pytest.raises(TypeError, match="progress: expected"):
         sanity.explain(model, images, "gradient", progress="yes")
+    # threads=0 is not "every core" (that is None): refused, as --threads 0 is.
+    for bad in (0, -3):
+        with pytest.raises(sanity.InputError, match="threads: expected 1 or more"):
+            sanity.explain(model, images, "gradient", threads=bad, progress=False)
+    with pytest.raises(TypeError, match="threads: expected an integer"):
+        sanity.explain(model, images, "gradient", threads=1.5, progress=False)
+    with pytest.raises(TypeError, match="config: expected None"):
+        sanity.run(42)
+
+
+def test_module_export_and_study_path_errors(model, images, workdir, onnx_path):
+    # The module's own forward fails on the example: one line naming the module and the example's shape.
+    with pytest.raises(sanity.InputError) as e:
+        sanity.explain(torch.nn.Linear(3, 2), images, "gradient", progress=False)
+    message = str(e.value)
+    shape = [1] + list(images.shape[1:])
+    assert message.startswith("model: exporting the Linear to ONNX with an example of shape %s failed" % shape)
+    assert "RuntimeError" in message and "\n" not in message
+    # out= names a file: refused before anything is written beside it.
+    for call in (lambda: sanity.check(model, images, "gradient", out=onnx_path, progress=False),
+                 lambda: sanity.faithfulness(model, images, "gradient", out=onnx_path, progress=False)):
+        with pytest.raises(sanity.InputError, match="is a file; expected a study directory"):
+            call()

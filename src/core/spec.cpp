@@ -2,6 +2,8 @@
 
 #include <cctype>
 #include <cstdlib>
+#include <set>
+#include <string>
 
 #include "core/error.h"
 
@@ -103,7 +105,7 @@ double Spec::get_double(const std::string& key, double fallback) const {
   char* end = nullptr;
   const double v = std::strtod(it->second.c_str(), &end);
   if (end == it->second.c_str() || *end)
-    throw InputError("method " + name + ": option " + key + "=" + it->second + " is not a number");
+    throw InputError(name + ": option " + key + "=" + it->second + " is not a number");
   return v;
 }
 
@@ -113,7 +115,7 @@ int64_t Spec::get_int(const std::string& key, int64_t fallback) const {
   char* end = nullptr;
   const long long v = std::strtoll(it->second.c_str(), &end, 10);
   if (end == it->second.c_str() || *end)
-    throw InputError("method " + name + ": option " + key + "=" + it->second + " is not an integer");
+    throw InputError(name + ": option " + key + "=" + it->second + " is not an integer");
   return v;
 }
 
@@ -122,29 +124,24 @@ std::string Spec::get_string(const std::string& key, const std::string& fallback
   return it == options.end() ? fallback : it->second;
 }
 
-bool Spec::get_bool(const std::string& key, bool fallback) const {
-  auto it = options.find(key);
-  if (it == options.end()) return fallback;
-  if (it->second == "true" || it->second == "1" || it->second == "yes") return true;
-  if (it->second == "false" || it->second == "0" || it->second == "no") return false;
-  throw InputError("method " + name + ": option " + key + "=" + it->second + " is not true or false");
-}
-
 Spec parse_method_spec(const std::string& text) { return Parser(text).parse(); }
 
 std::vector<Spec> parse_method_list(const std::string& text) {
   std::vector<Spec> out;
   if (text.find_first_not_of(" \t,") == std::string::npos) return out;  // the caller says what it needs
+  // Linear in the list's length (a 64 KB list was quadratic: the text copied and every pair of
+  // entries printed per entry): the error's text is built only when thrown.
+  std::set<std::string> seen;
+  const auto where = [&] { return "list '" + text + "', entry " + std::to_string(out.size() + 1); };
   int depth = 0;
   size_t start = 0;
   for (size_t i = 0; i <= text.size(); ++i) {
     if (i == text.size() || (text[i] == ',' && depth == 0)) {
-      std::string part = text.substr(start, i - start);
-      const std::string where = "list '" + text + "', entry " + std::to_string(out.size() + 1);
-      if (part.find_first_not_of(" \t") == std::string::npos) throw InputError(where + " is empty");
-      out.push_back(parse_method_spec(part));
-      for (size_t k = 0; k + 1 < out.size(); ++k)
-        if (out[k].str() == out.back().str()) throw InputError(where + ": " + out.back().str() + " is given twice");
+      const std::string part = text.substr(start, i - start);
+      if (part.find_first_not_of(" \t") == std::string::npos) throw InputError(where() + " is empty");
+      Spec spec = parse_method_spec(part);
+      if (!seen.insert(spec.str()).second) throw InputError(where() + ": " + spec.str() + " is given twice");
+      out.push_back(std::move(spec));
       start = i + 1;
     } else if (text[i] == '(') {
       ++depth;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -154,10 +155,17 @@ NpyHeader read_header(std::istream& in, const std::string& path) {
   std::string header(header_len, '\0');
   if (!in.read(header.data(), header_len)) throw InputError(path + ": truncated .npy header");
   NpyHeader h = parse_header_dict(header, path);
-  uint64_t count = 1;
-  for (int64_t d : h.shape)
+  if (h.shape.size() > 64)  // NumPy's own bound (NPY_MAXDIMS)
+    throw InputError(path + ": .npy field 'shape' has " + std::to_string(h.shape.size()) + " sizes; expected at most 64");
+  // LibTorch lays out an empty array too: the product of its non-zero sizes (its largest stride) must
+  // fit 63 bits even when a zero size makes the element count 0.
+  uint64_t count = 1, stride = 1;
+  for (int64_t d : h.shape) {
     if (__builtin_mul_overflow(count, static_cast<uint64_t>(d), &count))
       throw InputError(path + ": .npy field 'shape' promises more elements than any file can hold");
+    if (d > 0 && (__builtin_mul_overflow(stride, static_cast<uint64_t>(d), &stride) || stride > INT64_MAX))
+      throw InputError(path + ": .npy field 'shape' has sizes whose product overflows 64 bits");
+  }
   const uint64_t elem = torch::elementSize(h.type);
   if (__builtin_mul_overflow(count, elem, &h.data_bytes))
     throw InputError(path + ": .npy field 'shape' promises more bytes than any file can hold");

@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "models/layers.h"
+#include "models/onnx_arity.h"
 #include "models/onnx_external.h"
 #include "models/model_io.h"
 #include "models/onnx_importer.h"
@@ -563,6 +564,7 @@ void Importer::add_node(const onnx::NodeProto& n, int index) {
   const auto it = table.find(op);
   if (it == table.end())
     unsupported(n, "operator '" + op + "' is not supported; supported operators: " + join(supported_onnx_operators()));
+  if (const std::string problem = arity_problem(n, opset_); !problem.empty()) bad(n, problem);
   // A handler meets whatever the file says: a LibTorch or library error on the way (an axis out of
   // range, a shape that cannot be) is this node's error, one line, not an internal one.
   try {

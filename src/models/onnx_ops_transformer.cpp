@@ -94,7 +94,7 @@ void slice(Importer& im, const Node& n) {
     return;
   }
   if (im.all_constant(n)) {
-    im.fold(n, [&im, &n](const Tensors& in) {
+    im.fold(n, [&im](const Tensors& in) {
       std::vector<int64_t> axes, steps;
       const auto starts = im.ints_of(in.at(1)), ends = im.ints_of(in.at(2));
       axes = in.size() > 3 && in[3].defined() ? im.ints_of(in[3]) : std::vector<int64_t>{};

@@ -52,7 +52,7 @@ const char* quantity_hint(const CheckVerdicts& v) {
 
 std::string check_title(const CheckVerdicts& v) {
   if (v.check == kFaithfulnessCheck) return "Faithfulness (pixel flipping)";
-  const CheckInfo* info = find_check(v.check);
+  const CheckFigure* info = find_check(v.check);
   return info ? info->title : v.check;
 }
 
@@ -120,7 +120,7 @@ Scorecard build_scorecard(const Study& study, int64_t run, const RankingTable& r
   card.run = run;
   card.rule = rule;
   card.methods = row_order(study.methods(run));
-  for (const CheckInfo& check : randomization_checks()) {
+  for (const CheckFigure& check : randomization_checks()) {
     if (!check.score_at_last_stage || study.stages(run, check.name).stages.empty()) continue;
     card.randomization.push_back(randomization_verdicts(study, run, check.name, rule));
   }
@@ -141,7 +141,9 @@ Scorecard build_scorecard(const Study& study, int64_t run, const RankingTable& r
       at_deepest[s.method][s.metric] = s.summary.mean;
       card.csc_layer = s.layer;
     }
-  for (const auto& [method, m] : at_deepest) {
+  for (const auto& entry : at_deepest) {
+    const auto& method = entry.first;
+    const auto& m = entry.second;  // a plain reference: clang-14 (the fuzz build) cannot capture a structured binding
     const auto get = [&](const char* k) { auto it = m.find(k); return it == m.end() ? kNaN : it->second; };
     Interval i;
     i.estimate = get("csc_median");

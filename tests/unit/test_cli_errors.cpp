@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "data/sources.h"
 #include "models/builtin.h"
@@ -99,6 +100,32 @@ TEST(CliErrors, UnsupportedOperatorNamesNodeAndOperator) {
   // The same model with a supported operator there imports.
   write_model_with_operator(dir + "/relu.onnx", "Relu", "my_relu_node");
   EXPECT_EQ(test::run_cli("info --model " + dir + "/relu.onnx").exit_code, 0);
+}
+
+// Handlers read a node's inputs and outputs by position: a node with too few or too many (found by
+// fuzz_onnx: a Flatten without inputs read past its list) is refused by ONNX's own count.
+TEST(CliErrors, NodeInputAndOutputCountsAreCheckedAgainstTheOperator) {
+  const std::string dir = test::temp_dir("cli-arity");
+  write_model_with_operator(dir + "/m.onnx", "Relu", "mid");
+  const auto variant = [&](const std::string& name, const std::function<void(onnx::GraphProto&)>& edit) {
+    onnx::ModelProto m;
+    std::ifstream in(dir + "/m.onnx", std::ios::binary);
+    EXPECT_TRUE(m.ParseFromIstream(&in));
+    edit(*m.mutable_graph());
+    std::ofstream out(dir + "/" + name, std::ios::binary);
+    EXPECT_TRUE(m.SerializeToOstream(&out));
+    return dir + "/" + name;
+  };
+  const std::string none = variant("no-input.onnx", [](onnx::GraphProto& g) { g.mutable_node(2)->clear_input(); });
+  expect_one_line_error(test::run_cli("info --model " + none), 2, {"node 'flat'", "has 0 inputs", "Flatten", "takes 1"});
+  const std::string three = variant("three.onnx", [](onnx::GraphProto& g) {
+    g.mutable_node(1)->add_input("x");
+    g.mutable_node(1)->add_input("x");
+  });
+  expect_one_line_error(test::run_cli("info --model " + three), 2, {"node 'mid'", "has 3 inputs", "Relu", "takes 1"});
+  const std::string mute = variant("no-output.onnx", [](onnx::GraphProto& g) { g.mutable_node(0)->clear_output(); });
+  expect_one_line_error(test::run_cli("info --model " + mute), 2, {"node 'relu'", "has 0 outputs"});
+  EXPECT_EQ(test::run_cli("info --model " + dir + "/m.onnx").exit_code, 0);
 }
 
 TEST(CliErrors, WrongInputShapeNamesTheDataAndBothShapes) {
