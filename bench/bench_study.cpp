@@ -2,7 +2,7 @@
 // the passes of a study achieve, against the rate of a large sgemm and of the workload's own dominant
 // convolution, both measured in the same process.
 //   build/bench/bench_study [images=200] [threads=2] [batch=256: rows per pass, IG steps and noise samples]
-// Workload (issue 20): MNIST CNN (untrained built-in: the cost of a pass does not depend on the
+// Workload: MNIST CNN (untrained built-in: the cost of a pass does not depend on the
 // weights), `images` test images, gradient, SmoothGrad (n=50), Guided Backprop, Guided GradCAM,
 // Integrated Gradients (50 steps), cascading randomization (the trained state and 4 layers), Spearman
 // of |maps|.

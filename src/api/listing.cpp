@@ -55,11 +55,6 @@ std::string cell(std::string s) {
 
 }  // namespace
 
-const std::vector<std::string>& listing_kinds() {
-  static const std::vector<std::string> k{"methods", "rules", "composites", "metrics", "checks"};
-  return k;
-}
-
 std::string listing(const std::string& kind) {
   std::string s;
   for (const auto& k : select(kind)) {

@@ -9,9 +9,6 @@
 
 namespace sanity::api {
 
-// The kinds, in listing order: "methods", "rules", "composites", "metrics", "checks".
-const std::vector<std::string>& listing_kinds();
-
 // Plain text of one kind (every kind when `kind` is empty): one synopsis line per entry
 // ("integrated_gradients(steps=50, baseline=zero|uniform|blur, ...)  summary"), then its options.
 // InputError for an unknown kind.

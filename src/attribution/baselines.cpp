@@ -103,13 +103,14 @@ class Constant : public Method {
 
 void register_baseline_methods(MethodRegistry& r) {
   r.add({{"sobel", "baseline: Sobel edge magnitude of the input, per channel (ignores the model)", {}},
-         [](const MethodSpec&) { return std::make_shared<Sobel>(); }});
+         [](const MethodSpec&) { return std::make_shared<Sobel>(); }, families::kBaselines});
   r.add({{"noise", "baseline: i.i.d. noise per pixel, a fresh draw for every model (ignores the model)",
           {choice_option("distribution", {"normal", "uniform"}, "standard normal or uniform on [0, 1]")}},
-         [](const MethodSpec& s) { return std::make_shared<Noise>(s.get_string("distribution", "normal")); }});
+         [](const MethodSpec& s) { return std::make_shared<Noise>(s.get_string("distribution", "normal")); },
+         families::kBaselines});
   r.add({{"constant", "baseline: the same value everywhere (ignores the model)",
           {number_option("value", 1, "the value of every pixel")}},
-         [](const MethodSpec& s) { return std::make_shared<Constant>(s.get_double("value", 1.0)); }});
+         [](const MethodSpec& s) { return std::make_shared<Constant>(s.get_double("value", 1.0)); }, families::kBaselines});
 }
 
 }  // namespace sanity

@@ -64,7 +64,7 @@ class DeepLift : public BackpropMethod {
 void register_deeplift_method(MethodRegistry& r) {
   r.add({{"deeplift", "DeepLIFT Rescale: secant slopes at nonlinearities, times (x - reference)",
           {number_or_word_option("reference", {"zero"}, "the reference input x': zero, or this value in every pixel")}},
-         [](const MethodSpec& spec) -> MethodPtr { return std::make_shared<DeepLift>(spec); }});
+         [](const MethodSpec& spec) -> MethodPtr { return std::make_shared<DeepLift>(spec); }, families::kModifiedBackprop});
 }
 
 }  // namespace sanity

@@ -56,8 +56,9 @@ class InputSignal : public BackpropMethod {
   Kind kind_;
 };
 
-MethodInfo input_signal_info(std::string name, std::string summary, InputSignal::Kind kind) {
-  return {{std::move(name), std::move(summary), {}}, [kind](const MethodSpec&) { return std::make_shared<InputSignal>(kind); }};
+MethodInfo input_signal_info(std::string name, std::string summary, InputSignal::Kind kind, const char* family) {
+  return {{std::move(name), std::move(summary), {}}, [kind](const MethodSpec&) { return std::make_shared<InputSignal>(kind); },
+          family};
 }
 
 MethodInfo gradcam_info(bool guided) {
@@ -65,25 +66,28 @@ MethodInfo gradcam_info(bool guided) {
                                    "the feature map: a node name or PyTorch module path; auto: the map the "
                                    "classifier head pools (a CNN's last block output before pooling; a ViT's last "
                                    "block input, ln_1; Swin's last stage)");
-  if (guided) return {{"guided_gradcam", "guided_backprop * gradcam", {layer}}, [](const MethodSpec& s) { return make_gradcam(s, true); }};
+  if (guided)
+    return {{"guided_gradcam", "guided_backprop * gradcam", {layer}}, [](const MethodSpec& s) { return make_gradcam(s, true); },
+            families::kModifiedBackprop};
   return {{"gradcam", "ReLU(sum_k mean(dS_c/dA_k) A_k) at a conv layer, upsampled (Selvaraju et al. 2017)", {layer}},
-          [](const MethodSpec& s) { return make_gradcam(s, false); }};
+          [](const MethodSpec& s) { return make_gradcam(s, false); }, families::kGradient};
 }
 
 }  // namespace
 
 void register_gradient_methods(MethodRegistry& r) {
   using K = InputSignal::Kind;
-  r.add(input_signal_info("gradient", "dS_c/dx (Simonyan et al. 2014)", K::Gradient));
-  r.add(input_signal_info("gradient_x_input", "x * dS_c/dx", K::GradientTimesInput));
+  r.add(input_signal_info("gradient", "dS_c/dx (Simonyan et al. 2014)", K::Gradient, families::kGradient));
+  r.add(input_signal_info("gradient_x_input", "x * dS_c/dx", K::GradientTimesInput, families::kGradient));
   r.add({{"integrated_gradients",
           "(x - x') * path average of dS_c/dx from a baseline x' (Sundararajan et al. 2017)",
           integrated_gradients_options()},
-         make_integrated_gradients});
+         make_integrated_gradients, families::kGradient});
   r.add(input_signal_info("guided_backprop", "only positive signal through ReLUs with positive input "
-                                             "(Springenberg et al. 2015)", K::GuidedBackprop));
+                                             "(Springenberg et al. 2015)", K::GuidedBackprop,
+                          families::kModifiedBackprop));
   r.add(input_signal_info("deconvnet", "only positive signal through ReLUs, forward sign ignored "
-                                       "(Zeiler & Fergus 2014)", K::Deconvnet));
+                                       "(Zeiler & Fergus 2014)", K::Deconvnet, families::kModifiedBackprop));
   r.add(gradcam_info(false));
   r.add(gradcam_info(true));
 }

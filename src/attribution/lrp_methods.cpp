@@ -31,7 +31,8 @@ void register_lrp_methods(MethodRegistry& r) {
   for (const CompositeInfo& composite : CompositeRegistry::instance().entries()) {
     MethodInfo info{{composite.name, composite.summary + " (rules=FILE.json puts your own rules first)",
                      composite.options},
-                    nullptr};
+                    nullptr,
+                    families::kLrp};
     info.options.push_back(optional(text_option("rules", "", "a JSON file of rule entries that come first (composites.h)")));
     const SeedScale scale = composite.seed;
     info.make = [scale](const MethodSpec& spec) -> MethodPtr {

@@ -69,7 +69,8 @@ void register_pattern_methods(MethodRegistry& r) {
                      attribution ? "PatternAttribution: backpropagate with w * pattern (patterns fit on training data)"
                                  : "PatternNet: backpropagate with the signal pattern instead of the weight",
                      options},
-                    nullptr};
+                    nullptr,
+                    families::kModifiedBackprop};
     info.make = [attribution](const MethodSpec& spec) -> MethodPtr {
       PatternFit fit;
       fit.count = spec.get_int("fit_count", fit.count);

@@ -60,7 +60,8 @@ void register_rectgrad_method(MethodRegistry& r) {
   q.check = [](const std::string& v) { return std::stod(v) < 0 || std::stod(v) > 100 ? "must be a percentile in [0, 100]" : ""; };
   r.add({{"rectgrad", "RectGrad: at each ReLU pass only gradient whose activation * gradient exceeds the q-th percentile",
           {q}},
-         [](const MethodSpec& spec) -> MethodPtr { return std::make_shared<RectGrad>(spec, spec.get_double("q", 98)); }});
+         [](const MethodSpec& spec) -> MethodPtr { return std::make_shared<RectGrad>(spec, spec.get_double("q", 98)); },
+         families::kModifiedBackprop});
 }
 
 }  // namespace sanity

@@ -15,6 +15,13 @@ MethodRegistry::MethodRegistry() : Registry("method", "methods") {
   register_modified_backprop_methods(*this);
 }
 
+std::string MethodRegistry::family_of(const MethodSpec& spec) const {
+  const MethodInfo* info = find(spec.name);
+  if (!info) return "";
+  if (info->wrapped > 0 && !spec.methods.empty()) return family_of(spec.methods.front());
+  return info->family;
+}
+
 int64_t passes_per_image(const MethodSpec& spec) {
   int64_t passes = std::max<int64_t>(1, spec.get_int("steps", 1)) * std::max<int64_t>(1, spec.get_int("n", 1));
   for (const auto& inner : spec.methods) {

@@ -10,8 +10,18 @@
 
 namespace sanity {
 
+// The report's panels (Adebayo et al. and Sixt et al. group methods so): where each method belongs.
+namespace families {
+inline constexpr const char* kGradient = "gradient";
+inline constexpr const char* kModifiedBackprop = "modified backprop";
+inline constexpr const char* kLrp = "LRP";
+inline constexpr const char* kBaselines = "baselines";
+}  // namespace families
+
 struct MethodInfo : RegistryEntry {
   std::function<MethodPtr(const MethodSpec& resolved)> make;
+  // One of families::k*; a wrapper (wrapped > 0) leaves it empty and takes its inner method's.
+  std::string family;
 };
 
 // IG steps times noise-tunnel copies, multiplied through the nesting: 10^7 passes per image is
@@ -28,6 +38,8 @@ class MethodRegistry : public Registry<MethodInfo> {
   MethodPtr make(const MethodSpec& spec) const;
   MethodPtr make(const std::string& text) const { return make(parse_method_spec(text)); }
   const std::vector<MethodInfo>& methods() const { return entries(); }
+  // The family a method declares; a wrapper's is its (first) inner method's; "" for an unknown name.
+  std::string family_of(const MethodSpec& spec) const;
 
  private:
   MethodRegistry();

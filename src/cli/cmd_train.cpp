@@ -51,7 +51,8 @@ Command make_train_command() {
     s->add_option("--dataset", args->dataset, "mnist or fashion-mnist")
         ->capture_default_str()
         ->check(CLI::IsMember({"mnist", "fashion-mnist"}));
-    // Without these flags the measured recipe for the model, dataset and labels applies (README "Training").
+    // Without these flags the measured recipe for the model, dataset and labels applies
+    // (recommended_train_options, models/train.cpp).
     args->epochs = s->add_option("--epochs", args->train.epochs, "training epochs (default: the recipe, see README)");
     args->lr = s->add_option("--lr", args->train.lr, "peak Adam learning rate (default: the recipe)");
     args->batch_size = s->add_option("--batch-size", args->train.batch_size, "mini-batch size (default: the recipe)");

@@ -58,11 +58,6 @@ std::string canonical_value(const Option& o, const std::string& v, const std::st
       text = format_number(d);
       break;
     }
-    case OptionType::Boolean:
-      if (v == "true" || v == "1" || v == "yes") text = "true";
-      else if (v == "false" || v == "0" || v == "no") text = "false";
-      else throw InputError(prefix + " is not true or false");
-      break;
     case OptionType::Choice:
       if (!is_word(o, v)) throw InputError(prefix + " is not valid; expected one of " + join(o.words));
       break;
@@ -109,10 +104,6 @@ Option choice_option(std::string key, std::vector<std::string> choices, std::str
   return o;
 }
 
-Option boolean_option(std::string key, bool fallback, std::string help) {
-  return {std::move(key), OptionType::Boolean, fallback ? "true" : "false", std::move(help)};
-}
-
 Option text_option(std::string key, std::string fallback, std::string help) {
   return {std::move(key), OptionType::Text, std::move(fallback), std::move(help)};
 }
@@ -149,7 +140,6 @@ std::string option_type_text(const Option& o) {
       else if (std::isfinite(o.min)) s += " >= " + format_number(o.min);
       return o.words.empty() ? s : join(o.words, "|") + "|" + s;
     }
-    case OptionType::Boolean: return "true|false";
     case OptionType::Choice: return join(o.words, "|");
     case OptionType::Text: return "text";
   }

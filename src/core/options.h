@@ -18,7 +18,6 @@ namespace sanity {
 enum class OptionType {
   Integer,  // whole number within [min, max]
   Number,   // finite number within [min, max], or one of `words` ("auto")
-  Boolean,  // true / false (also 1 / 0, yes / no), recorded as true / false
   Choice,   // one of `words`
   Text,     // any text (a layer name, a file)
 };
@@ -43,7 +42,6 @@ Option number_option(std::string key, double fallback, std::string help, double 
 // A number, or one of `words` (the first word is the default): zbox(low=auto), deeplift(reference=zero).
 Option number_or_word_option(std::string key, std::vector<std::string> words, std::string help);
 Option choice_option(std::string key, std::vector<std::string> choices, std::string help);  // first: default
-Option boolean_option(std::string key, bool fallback, std::string help);
 Option text_option(std::string key, std::string fallback, std::string help);
 // An option without a default: absent means what `help` says (integrated_gradients' blur_sigma).
 Option optional(Option o);

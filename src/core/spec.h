@@ -18,11 +18,11 @@ struct Spec {
   // Canonical text: options sorted by key, no spaces after the name ("gradcam(layer=conv2)").
   std::string str() const;
   bool has(const std::string& key) const { return options.count(key) > 0; }
-  // Typed option access; throw InputError naming the method, the option and what was expected.
+  // Typed option access; throw InputError naming the spec (a method, rule, metric or check), the
+  // option and what was expected.
   double get_double(const std::string& key, double fallback) const;
   int64_t get_int(const std::string& key, int64_t fallback) const;
   std::string get_string(const std::string& key, const std::string& fallback) const;
-  bool get_bool(const std::string& key, bool fallback) const;
 };
 
 // How deep specs may nest: deeper wrappers multiply the work without end (smoothgrad of smoothgrad

@@ -1,5 +1,5 @@
 #pragma once
-// Forward values shared between passes (issue 20). A pass of an input through a graph whose lowest
+// Forward values shared between passes. A pass of an input through a graph whose lowest
 // nodes are the very Layer objects (same parameters, unchanged) of a pass remembered here starts above
 // them, with the remembered values: the same tensors, so everything computed from them is bit for bit
 // what computing them again gives.

@@ -5,7 +5,7 @@
 // Why not torch::optim::Adam: LibTorch's step is eight tensor operations per parameter (two of them
 // allocating), and zero_grad() plus gradient accumulation add two more passes: PyTorch's Adam took
 // 16 ms a step for 5.8 M parameters, about a third of the permuted-label MLP's 59.6 s of training
-// (bench/RESULTS.md, "Issue 20, second session"). Here a step reads the parameter, gradient and both
+// (bench/RESULTS.md, "training without its overhead"). Here a step reads the parameter, gradient and both
 // moments once and writes three of them back; gradients are released (not zeroed) after the step, so
 // the next backward writes them fresh instead of adding to zeros.
 // Same update up to float rounding (tested against torch::optim::Adam); on a GPU the same formula

@@ -9,7 +9,8 @@
 //
 // The winners are LibTorch's: the first maximum in row-major order within the window, and a NaN over
 // any number (the last NaN when there are several), so outputs and gradients are bit-identical to
-// at::max_pool2d_with_indices and its backward (tests/unit/test_pool2x2.cpp).
+// at::max_pool2d_with_indices and its backward (tests/unit/test_models_graph.cpp,
+// Graph.MaxPool2x2KernelsAreLibTorchsBitForBit).
 #include <torch/types.h>
 
 #include <tuple>

@@ -10,13 +10,6 @@
 
 namespace sanity {
 
-RandomizationOrder parse_randomization_order(const std::string& name) {
-  if (name == "cascading") return RandomizationOrder::Cascading;
-  if (name == "bottom_up") return RandomizationOrder::BottomUp;
-  if (name == "independent") return RandomizationOrder::Independent;
-  throw InputError("randomization order '" + name + "': expected cascading, bottom_up or independent");
-}
-
 std::string to_string(RandomizationOrder o) {
   switch (o) {
     case RandomizationOrder::Cascading: return "cascading";

@@ -18,7 +18,6 @@
 namespace sanity {
 
 enum class RandomizationOrder { Cascading, BottomUp, Independent };
-RandomizationOrder parse_randomization_order(const std::string& name);  // cascading|bottom_up|independent
 std::string to_string(RandomizationOrder o);
 
 struct LayerGroup {

@@ -11,11 +11,12 @@ namespace sanity::report {
 
 std::vector<Figure> accuracy_figures(const RunContext& c) {
   std::vector<Figure> out;
-  for (const CheckInfo& check : randomization_checks()) {
+  for (const CheckFigure& check : randomization_checks()) {
     json values = json::array();
     std::vector<std::string> labels;
     const StageAxis& axis = c.study.stages(c.run.id, check.name);
-    // The accuracy and its Wilson interval (stored beside it since issue 18; older stores lack it).
+    // The accuracy and its Wilson interval (a store written before intervals were stored lacks them:
+    // drawn without).
     std::map<int64_t, std::map<std::string, double>> at;
     for (const ResultSummary& s : c.study.store().summaries(run_filter(c.run.id, check.name, std::nullopt, "")))
       if (s.metric.rfind("accuracy", 0) == 0 && s.layer.empty()) at[s.stage][s.metric] = s.summary.mean;

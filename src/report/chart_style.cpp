@@ -95,17 +95,6 @@ void concat_panels(nlohmann::json& spec, nlohmann::json panels, int columns) {
   spec["resolve"] = {{"scale", {{"color", "independent"}}}, {"legend", {{"color", "independent"}}}};
 }
 
-nlohmann::json method_color(const std::vector<std::string>& methods) {
-  nlohmann::json range = nlohmann::json::array();
-  for (size_t i = 0; i < methods.size(); i++) range.push_back(palette()[i % palette().size()]);
-  return {{"field", "method"},
-          {"type", "nominal"},
-          {"title", "method"},
-          {"scale", {{"domain", methods}, {"range", range}}},
-          // Full-strength swatches: the legend otherwise takes the opacity of the faint std bands.
-          {"legend", {{"orient", "right"}, {"symbolOpacity", 1}}}};
-}
-
 nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
 std::string slug(const std::string& text) {

@@ -13,8 +13,6 @@ namespace sanity::report {
 
 // A Vega-Lite spec with $schema, title/subtitle and the shared config; builders add data and marks.
 nlohmann::json base_spec(const std::string& title, const std::string& subtitle);
-// Colour encoding for field "method": the run's methods, in order, mapped to a colour-blind-safe palette.
-nlohmann::json method_color(const std::vector<std::string>& methods);
 
 // One panel of a figure faceted by method family (method_family.h): its title and its methods.
 struct Panel {

@@ -4,9 +4,9 @@
 
 namespace sanity::report {
 
-const std::vector<CheckInfo>& randomization_checks() {
-  static const std::vector<CheckInfo> checks = [] {
-    std::vector<CheckInfo> out;
+const std::vector<CheckFigure>& randomization_checks() {
+  static const std::vector<CheckFigure> checks = [] {
+    std::vector<CheckFigure> out;
     for (const auto& e : CheckRegistry::instance().entries())
       if (e.report.figure == CheckReport::Figure::Similarity)
         out.push_back({e.name, e.report.title, e.report.x_title, e.report.guide, e.report.score_at_last_stage});
@@ -15,8 +15,8 @@ const std::vector<CheckInfo>& randomization_checks() {
   return checks;
 }
 
-const CheckInfo* find_check(const std::string& name) {
-  for (const CheckInfo& c : randomization_checks())
+const CheckFigure* find_check(const std::string& name) {
+  for (const CheckFigure& c : randomization_checks())
     if (c.name == name) return &c;
   return nullptr;
 }

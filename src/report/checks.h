@@ -11,7 +11,7 @@ namespace sanity::report {
 // An undefined score (a missing cell of a table, a rank without scores).
 inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-struct CheckInfo {
+struct CheckFigure {
   std::string name;     // as stored in measurements.check_name: "cascading"
   std::string title;    // "Cascading randomization (top-down)"
   std::string x_title;  // the stage axis: "layers randomized, from the output down to"
@@ -22,9 +22,9 @@ struct CheckInfo {
 };
 
 // The similarity checks in display order: cascading, independent, bottom_up, data, smprt, random_logit.
-const std::vector<CheckInfo>& randomization_checks();
+const std::vector<CheckFigure>& randomization_checks();
 // nullptr for other checks (csc, pixel_flipping, unknown names).
-const CheckInfo* find_check(const std::string& name);
+const CheckFigure* find_check(const std::string& name);
 // Checks whose stages are labelled in the stages table (the randomization checks).
 bool is_staged_check(const std::string& name);
 // Checks the report draws in some figure (similarity, CSC, faithfulness).

@@ -10,7 +10,8 @@
 
 namespace sanity::report {
 
-// "gradient", "modified backprop", "LRP", "baselines", or "other" for a name the table does not know.
+// "gradient", "modified backprop", "LRP", "baselines" (each method declares its family where it
+// registers, attribution/registry.h), or "other" for a name the registry does not know.
 std::string method_family(const std::string& spec);
 // The families in display order (baselines last in figures; the scorecard puts them first).
 const std::vector<std::string>& method_families();

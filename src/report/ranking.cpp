@@ -58,7 +58,7 @@ std::map<std::string, std::map<int64_t, double>> means_by_stage(const std::vecto
 
 void add_randomization_columns(const Study& study, int64_t run, const RankingOptions& options,
                                std::vector<Column>& columns) {
-  for (const CheckInfo& check : randomization_checks()) {
+  for (const CheckFigure& check : randomization_checks()) {
     const std::vector<ResultSummary> sums = study.store().summaries(run_filter(run, check.name));
     std::set<std::string> metrics;
     for (const ResultSummary& s : sums)

@@ -159,7 +159,7 @@ std::vector<Figure> saliency_grid_figures(const RunContext& c, const MapsIndex& 
 
   std::vector<Figure> out;
   for (const MapsCheck& check : index.checks) {
-    const CheckInfo* info = find_check(check.name);
+    const CheckFigure* info = find_check(check.name);
     // prepared[method][stage]: [K, 1, H, W] in [0, 1], the authors' absolute preparation per map.
     std::vector<std::vector<torch::Tensor>> prepared(index.methods.size());
     for (size_t m = 0; m < index.methods.size(); m++)
@@ -193,8 +193,8 @@ std::vector<Figure> saliency_grid_figures(const RunContext& c, const MapsIndex& 
           "ends in noise; one whose maps still show the input's edges when every layer is random (Guided Backprop "
           "in Adebayo et al. 2018) reflects the image, not the model. Judge by the similarity figures too: the eye "
           "is drawn to edges even where the numbers have changed.";
-      // The file and the page keep the maps' own pixels (36 times fewer for an MNIST tile: the SVG
-      // files of the default study's grids were 16 MB), drawn sharp by browsers and editors
+      // The file and the page keep the maps' own pixels (36 times fewer than upscaled tiles for
+      // MNIST, whose upscaled SVG grids take 16 MB in the default study), drawn sharp by browsers and editors
       // (image-rendering: pixelated); only the PNG is drawn from upscaled tiles.
       f.svg = compose_svg(g, 1);
       f.raster_svg = compose_svg(g, 0);

@@ -44,7 +44,7 @@ json one_of(const std::vector<std::string>& methods) {
 
 // One panel per family: band and line per method, the references in grey (dashed) in the others.
 void line_chart(json& spec, const RunContext& c, const std::vector<std::string>& present,
-                const std::vector<std::string>& labels, const CheckInfo& check, const std::string& metric) {
+                const std::vector<std::string>& labels, const CheckFigure& check, const std::string& metric) {
   const json x = stage_x(labels, check.x_title);
   const std::vector<std::string> refs = reference_methods(present);
   json panels = json::array();
@@ -100,7 +100,7 @@ void bar_chart(json& spec, const RunContext& c, const std::string& metric) {
 
 std::vector<Figure> similarity_figures(const RunContext& c) {
   std::vector<Figure> out;
-  for (const CheckInfo& check : randomization_checks()) {
+  for (const CheckFigure& check : randomization_checks()) {
     const std::vector<ResultSummary> sums = c.study.store().summaries(run_filter(c.run.id, check.name), &c.ci);
     std::map<std::string, std::vector<const ResultSummary*>> by_metric;
     for (const ResultSummary& s : sums)

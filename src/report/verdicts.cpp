@@ -103,7 +103,7 @@ CheckVerdicts randomization_verdicts(const Study& study, int64_t run, const std:
   v.quantity = rule.metric;
   v.higher_is_better = false;
   const StageAxis& axis = study.stages(run, check);
-  const CheckInfo* info = find_check(check);
+  const CheckFigure* info = find_check(check);
   if (axis.stages.empty() || !info) {
     v.note = "not measured in this run";
     return v;

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "distributed/shard.h"
+#include "metrics/registry.h"
 #include "study/checks/check.h"
 
 namespace sanity {
@@ -61,8 +62,32 @@ void CheckConfig::validate() const {
   distributed::parse_shard(shard);
 }
 
+namespace {
+
+// Every check's resolved spec (each option, defaults filled in), whether or not this invocation runs
+// it: a later one that adds the check with other options is then another run. Derived, never written
+// per check, so an option added to a check cannot be left out of the identity.
+nlohmann::json check_options(const std::vector<Spec>& given) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const CheckInfo& info : CheckRegistry::instance().entries()) {
+    const auto it = std::find_if(given.begin(), given.end(), [&](const Spec& s) { return s.name == info.name; });
+    out[info.name] = (it != given.end() ? *it : CheckRegistry::instance().resolve(Spec{info.name, {}, {}})).options;
+  }
+  return out;
+}
+
+// The metrics as resolved specs: "ssim" and "ssim(data_range=1)" are one run.
+std::vector<std::string> resolved_metrics(const std::string& metrics) {
+  std::vector<std::string> out;
+  for (const Spec& s : parse_method_list(metrics)) out.push_back(MetricRegistry::instance().resolve(s).str());
+  return out;
+}
+
+}  // namespace
+
 nlohmann::json CheckConfig::identity() const {
-  nlohmann::json j = {{"metrics", metrics},
+  const std::vector<Spec> given = resolved_checks();
+  nlohmann::json j = {{"metrics", resolved_metrics(metrics)},
                       {"layers", layers},
                       {"reinit",
                        {{"distribution", to_string(reinit.distribution)},
@@ -78,15 +103,12 @@ nlohmann::json CheckConfig::identity() const {
                       {"reference_model", reference_model},
                       {"fit_data", fit_data},
                       // Bumped whenever a stored quantity's definition changes, so a store never mixes
-                      // old and new numbers under one run. 2: activation_rank_corr over per-channel
-                      // means (was per-position energy); eMPRT NaN for a constant trained map (was inf).
-                      {"definitions", kDefinitionsRevision}};
-  const std::vector<Spec> given = resolved_checks();
-  for (const CheckInfo& info : CheckRegistry::instance().entries()) {
-    if (!info.identity) continue;
-    const auto it = std::find_if(given.begin(), given.end(), [&](const Spec& s) { return s.name == info.name; });
-    info.identity(it != given.end() ? *it : CheckRegistry::instance().resolve(Spec{info.name, {}, {}}), *this, j);
-  }
+                      // two definitions under one run. Revision 2 defines activation_rank_corr over
+                      // per-channel means and eMPRT as NaN for a constant trained map.
+                      {"definitions", kDefinitionsRevision},
+                      {"check_options", check_options(given)}};
+  for (const CheckInfo& info : CheckRegistry::instance().entries())
+    if (info.config_identity) info.config_identity(*this, j);
   return j;
 }
 

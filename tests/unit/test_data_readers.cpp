@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "core/sha256.h"
 #include "data/idx.h"
 #include "data/npy.h"
 #include "data/sources.h"
@@ -204,4 +205,20 @@ TEST(BuiltinDatasets, FashionMnistFromGzippedIdx) {
   ASSERT_EQ(d.images.sizes(), (std::vector<int64_t>{10000, 1, 28, 28}));
   EXPECT_TRUE(d.labels.bincount().equal(torch::full({10}, 1000, torch::kInt64)));
   EXPECT_EQ(d.class_names.at(9), "Ankle boot");
+}
+
+// The checksums of downloaded data and saved maps: FIPS 180-2's test vectors, and a file read in
+// blocks (2^20 + 3 bytes, past the 64 KiB buffer) equal to the same bytes hashed at once.
+TEST(Sha256, KnownVectorsAndFilesReadInBlocks) {
+  EXPECT_EQ(sanity::sha256_bytes(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(sanity::sha256_bytes("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(sanity::sha256_bytes("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  std::string big((1 << 20) + 3, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>((i * 2654435761u) >> 13);
+  const std::string path = test::temp_dir("sha256") + "/big.bin";
+  std::ofstream(path, std::ios::binary).write(big.data(), static_cast<std::streamsize>(big.size()));
+  EXPECT_EQ(sanity::sha256_file(path), sanity::sha256_bytes(big));
+  EXPECT_EQ(sanity::sha256_bytes(std::string(1000000, 'a')),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }

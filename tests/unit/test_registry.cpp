@@ -1,6 +1,7 @@
 // The registries (core/registry.h): one shape for methods, LRP rules, composites, metrics and checks.
 // Specs are resolved against declared options (defaults filled in, numbers canonical, bad values one
 // clear error); `sanity list`, --help and docs/REGISTRY.md show every entry and option from them.
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -10,6 +11,7 @@
 #include "attribution/lrp_rules.h"
 #include "attribution/registry.h"
 #include "metrics/registry.h"
+#include "report/method_family.h"
 #include "study/check_config.h"
 #include "study/checks/check.h"
 #include "test_util.h"
@@ -60,6 +62,72 @@ TEST(Registry, ResolveFillsDefaultsAndWritesNumbersOneWay) {
   EXPECT_NE(error_of([&] { r.make("gradient(n=3)"); }).find("unknown option 'n'; valid options: none"), std::string::npos);
 }
 
+// The report's panels come from the registry: a method that declares no family (or a wrapper that
+// declares one) fails here, not as a figure with an "other" panel.
+TEST(Registry, EveryMethodDeclaresItsFamilyAndWrappersTakeTheirInnerMethods) {
+  const auto& known = report::method_families();
+  for (const MethodInfo& m : MethodRegistry::instance().methods()) {
+    if (m.wrapped > 0) {
+      EXPECT_EQ(m.family, "") << m.name << " wraps a method: its family is the inner method's";
+      continue;
+    }
+    EXPECT_NE(std::find(known.begin(), known.end(), m.family), known.end()) << m.name << ": '" << m.family << "'";
+    EXPECT_NE(m.family, "other") << m.name;
+  }
+  EXPECT_EQ(report::method_family("smoothgrad(vargrad(guided_backprop), n=3)"), "modified backprop");
+  EXPECT_EQ(report::method_family("smoothgrad_squared(integrated_gradients(steps=4))"), "gradient");
+  EXPECT_EQ(report::method_family("excitation_backprop"), "LRP");
+  EXPECT_EQ(report::method_family("lrp_epsilon(rules=r.json)"), "LRP");
+  EXPECT_EQ(report::method_family("sobel"), "baselines");
+  EXPECT_EQ(report::method_family("not_a_method"), "other");
+  EXPECT_EQ(report::method_family("gradient("), "other");
+}
+
+namespace {
+
+// A valid value other than the option's default, by its declared type ("" where none is built).
+std::string other_value(const Option& o) {
+  switch (o.type) {
+    case OptionType::Choice:
+      for (const auto& w : o.words)
+        if (w != o.fallback) return w;
+      return "";
+    case OptionType::Integer: {
+      const int64_t v = std::stoll(o.fallback);
+      return std::to_string(static_cast<double>(v + 1) <= o.max ? v + 1 : v - 1);
+    }
+    case OptionType::Number: {
+      const double v = std::find(o.words.begin(), o.words.end(), o.fallback) != o.words.end() ? 1.0 : std::stod(o.fallback);
+      const double w = std::clamp(v * 0.5 + 0.25, std::max(o.min, 1e-3), std::min(o.max, 1e6));
+      return std::to_string(w != v ? w : w / 2);
+    }
+    case OptionType::Text: return o.key == "metric" ? (o.fallback == "spearman" ? "ssim" : "spearman") : "";
+  }
+  return "";
+}
+
+}  // namespace
+
+// The identity is derived from every check's resolved spec: any option of any check, now or added
+// later, set to another value is another run (never results of the first served for the second).
+TEST(Registry, EveryCheckOptionIsPartOfTheRunIdentity) {
+  CheckConfig c;
+  c.methods = {"gradient"};
+  c.checks = {"cascading"};
+  const nlohmann::json base = c.identity();
+  int varied = 0;
+  for (const CheckInfo& info : CheckRegistry::instance().entries())
+    for (const Option& o : info.options) {
+      const std::string value = other_value(o);
+      if (value.empty()) continue;
+      const std::string spec = info.name + "(" + o.key + "=" + value + ")";
+      c.checks = info.name == "cascading" ? std::vector<std::string>{spec} : std::vector<std::string>{"cascading", spec};
+      EXPECT_NE(c.identity(), base) << spec;
+      ++varied;
+    }
+  EXPECT_GE(varied, 5) << "sMPRT (3 options), CSC and random_logit at least";
+}
+
 TEST(Registry, RulesAndCompositesResolveLikeMethods) {
   const RuleRegistry& rules = RuleRegistry::instance();
   EXPECT_EQ(rules.make("alpha_beta(alpha=3)", "here").kind, RuleChoice::Kind::Linear);  // beta = alpha - 1
@@ -102,13 +170,21 @@ TEST(Registry, ChecksAreSpecsWhoseOptionsDefineTheRun) {
   c.methods = {"gradient"};
   c.checks = {"cascading", "smprt(samples=7)", "csc"};
   const nlohmann::json id = c.identity();
-  EXPECT_EQ(id["smprt"]["samples"], 7);
-  EXPECT_EQ(id["smprt"]["metric"], "spearman_abs");
-  EXPECT_EQ(id["csc_samples"], 5);
-  EXPECT_EQ(id["random_logit_metric"], "ssim");  // checks not run still record their defaults
+  const nlohmann::json& checks = id["check_options"];
+  EXPECT_EQ(checks["smprt"]["samples"], "7");
+  EXPECT_EQ(checks["smprt"]["metric"], "spearman_abs");
+  EXPECT_EQ(checks["csc"]["samples"], "5");
+  EXPECT_EQ(checks["random_logit"]["metric"], "ssim");  // checks not run still record their defaults
   EXPECT_TRUE(id.contains("faithfulness"));
   c.checks = {"cascading"};
-  EXPECT_EQ(c.identity()["smprt"]["samples"], 50) << "another sMPRT protocol is another run";
+  EXPECT_EQ(c.identity()["check_options"]["smprt"]["samples"], "50") << "another sMPRT protocol is another run";
+  // Metrics enter resolved: the default written out is the same run.
+  c.metrics = "ssim, spearman_abs";
+  const nlohmann::json short_metrics = c.identity();
+  c.metrics = "ssim(data_range=1), spearman_abs";
+  EXPECT_EQ(c.identity(), short_metrics);
+  c.metrics = "ssim(data_range=2), spearman_abs";
+  EXPECT_NE(c.identity(), short_metrics);
   c.checks = {"cascade"};
   EXPECT_NE(error_of([&] { c.validate(); }).find("unknown check 'cascade'; valid checks: cascading"), std::string::npos);
   c.checks = {"cascading", "cascading"};

@@ -106,8 +106,10 @@ struct CheckInfo : RegistryEntry {
   std::function<void(const CheckConfig& config)> validate;
   // Whether the check explains CheckConfig::permuted_model (whose weights then key the run).
   bool uses_permuted_model = false;
-  // Adds what defines this check's results to a run's identity (its resolved options).
-  std::function<void(const Spec& resolved, const CheckConfig& config, nlohmann::json& identity)> identity;
+  // Adds the study settings this check reads beyond its own options (pixel flipping: the
+  // faithfulness settings) to a run's identity. Its own options are there already, resolved
+  // (CheckConfig::identity).
+  std::function<void(const CheckConfig& config, nlohmann::json& identity)> config_identity;
   CheckReport report;
 };
 

@@ -93,7 +93,6 @@ void register_csc_check(CheckRegistry& r) {
   CheckInfo info{{kCscCheck, "cosine similarity convergence per layer of the sweep methods (Sixt et al. 2020)",
                   {integer_option("samples", 5, "random starting vectors per image (5: the papers' 10 pairs)", 2, 1000)}}};
   info.make = [](const Spec& s) { return std::make_shared<Csc>(s); };
-  info.identity = [](const Spec& s, const CheckConfig&, nlohmann::json& j) { j["csc_samples"] = s.get_int("samples", 5); };
   info.report.figure = CheckReport::Figure::Csc;
   r.add(std::move(info));
 }

@@ -38,7 +38,7 @@ void register_pixel_flipping_check(CheckRegistry& r) {
                                       "maps; protocol: the faithfulness settings (docs/FAITHFULNESS.md)",
                   {}}};
   info.make = [](const Spec& s) { return std::make_shared<PixelFlipping>(s); };
-  info.identity = [](const Spec&, const CheckConfig& c, nlohmann::json& j) { j["faithfulness"] = c.faithfulness.to_json(); };
+  info.config_identity = [](const CheckConfig& c, nlohmann::json& j) { j["faithfulness"] = c.faithfulness.to_json(); };
   info.report.figure = CheckReport::Figure::Faithfulness;
   r.add(std::move(info));
 }

@@ -50,9 +50,6 @@ void register_random_logit_check(CheckRegistry& r) {
   CheckInfo info{{"random_logit", "the map of the predicted class against that of a random other class (Sixt et al. 2020)",
                   {metric_option("ssim", "metric comparing the two maps (a metric name)")}}};
   info.make = [](const Spec& s) { return std::make_shared<RandomLogit>(s); };
-  info.identity = [](const Spec& s, const CheckConfig&, nlohmann::json& j) {
-    j["random_logit_metric"] = s.get_string("metric", "ssim");
-  };
   info.report = {CheckReport::Figure::Similarity, "Random logit test", "stage",
                  "Similarity between the explanation of the predicted class and of a randomly drawn other class (Sixt et "
                  "al. 2020). A method that explains the class scores low; a high score means the map hardly depends on "

@@ -85,10 +85,6 @@ void register_smprt_check(CheckRegistry& r) {
                    integer_option("samples", 50, "noisy copies per image (the last one noise-free)", 1, 100000),
                    number_option("sigma", 0.1, "noise std as a fraction of each image's range", 0)}}};
   info.make = [](const Spec& s) { return std::make_shared<Smprt>(s); };
-  info.identity = [](const Spec& s, const CheckConfig&, nlohmann::json& j) {
-    j["smprt"] = {{"metric", s.get_string("metric", "")}, {"samples", s.get_int("samples", 0)},
-                  {"sigma", s.get_double("sigma", 0)}};
-  };
   info.report = {CheckReport::Figure::Similarity, "Smooth model parameter randomization (sMPRT)", "layers randomized, up to",
                  "As the model randomization test, but each explanation is first averaged over noisy copies of the input "
                  "(Hedstr\u00f6m et al. 2023), which removes noise that would make any method look sensitive. A method "
