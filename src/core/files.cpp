@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <mutex>
 
@@ -25,6 +26,14 @@ std::string temporary_name(const std::string& path) {
     return gethostname(name, sizeof name - 1) == 0 ? std::string(name) + "." : std::string();
   }();
   return path + ".tmp." + host + std::to_string(getpid()) + "." + std::to_string(counter++);
+}
+
+std::string read_file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError("'" + path + "': cannot be read");
+  std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (in.bad()) throw InputError("'" + path + "': cannot be read");
+  return bytes;
 }
 
 void write_file_atomically(const std::string& path, const std::string& content) {

@@ -13,6 +13,8 @@ std::string temporary_name(const std::string& path);
 
 // Writes `content` to path through a temporary file; InputError naming the path if it cannot.
 void write_file_atomically(const std::string& path, const std::string& content);
+// The whole file as bytes; InputError "'<path>': cannot be read" if it cannot.
+std::string read_file_bytes(const std::string& path);
 
 // Creates `dir` (and parents) if missing; InputError naming `option` when it exists and is not a
 // directory, or cannot be created.

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "core/error.h"
+#include "core/files.h"
 #include "report/subprocess.h"
 
 namespace fs = std::filesystem;
@@ -20,14 +21,6 @@ namespace sanity::report {
 namespace {
 
 const char* kPackages[] = {"vega", "vega-lite", "vega-embed"};
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::string last_lines(const std::string& text, size_t max_chars = 600) {
   return text.size() <= max_chars ? text : "..." + text.substr(text.size() - max_chars);
@@ -51,7 +44,7 @@ Toolchain find_toolchain(const std::string& node, const std::string& rsvg_conver
       throw InputError("report: the charting library " + std::string(package) + " is missing (" + manifest.string() +
                        "): run `npm ci` in " + js_root + " (scripts/setup.sh does)");
     try {
-      t.versions[package] = nlohmann::json::parse(read_file(manifest.string())).at("version").get<std::string>();
+      t.versions[package] = nlohmann::json::parse(read_file_bytes(manifest.string())).at("version").get<std::string>();
     } catch (const nlohmann::json::exception& e) {
       throw InputError("report: '" + manifest.string() + "': no version (" + e.what() + "); reinstall with `npm ci`");
     }
@@ -113,7 +106,7 @@ std::vector<std::pair<std::string, std::string>> browser_bundles(const Toolchain
     if (!fs::is_regular_file(path))
       throw InputError("report: '" + path.string() + "' is missing: reinstall the charting libraries with `npm ci` in " +
                        tools.js_root);
-    out.emplace_back(package, read_file(path.string()));
+    out.emplace_back(package, read_file_bytes(path.string()));
   }
   return out;
 }

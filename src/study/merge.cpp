@@ -106,12 +106,9 @@ struct Seen {
 
 bool copy_if_missing(const std::string& from, const std::string& to) {
   if (!fs::exists(from) || fs::exists(to)) return false;
-  std::ifstream in(from, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  if (!in) throw InputError("sanity merge: cannot read " + from);
+  const std::string bytes = read_file_bytes(from);
   fs::create_directories(fs::path(to).parent_path());
-  write_file_atomically(to, bytes.str());
+  write_file_atomically(to, bytes);
   return true;
 }
 
