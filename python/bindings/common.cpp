@@ -61,6 +61,15 @@ py::array to_numpy(const Tensor& t0) {
 
 void configure_threads_for_call(int threads) { configure_threads(threads); }
 
+CallerThreads::CallerThreads() : threads(torch::get_num_threads()) {}
+
+CallerThreads::~CallerThreads() {
+  try {
+    configure_threads(threads);
+  } catch (const std::exception&) {  // a count the caller set beyond this machine's: left as the call's
+  }
+}
+
 DataOptions data_options(const py::dict& d) {
   DataOptions o;
   o.spec = get<std::string>(d, "spec", "");

@@ -96,6 +96,8 @@ class PythonHook : public ProgressHook {
   void update(int64_t done, int64_t total, const std::string& status) override;
   void end(bool completed) override;
   void poll() override;
+  // Keeps `e` (Ctrl-C inside a Python method) to be raised when the work has stopped.
+  void hold(py::error_already_set e) { error_ = std::move(e); }
   bool draws() const override { return !bar_.is_none(); }  // None: the library's bar on stderr
   // Raises the stored Python exception (with the GIL held).
   [[noreturn]] void raise();
@@ -115,6 +117,15 @@ class PythonHook : public ProgressHook {
 
 // LibTorch's intra-op threads for the call: 0 all cores (as the CLI), else 1..max_threads().
 void configure_threads_for_call(int threads);
+// The caller's thread count, given back when a call ends: LibTorch's setting is the process's, so
+// without this a call would change what the caller's own torch code runs on.
+struct CallerThreads {
+  CallerThreads();
+  ~CallerThreads();
+  CallerThreads(const CallerThreads&) = delete;
+  CallerThreads& operator=(const CallerThreads&) = delete;
+  int threads;
+};
 
 // Runs f(hook) with the GIL released, `threads` LibTorch threads (0: all cores, as the CLI) and a
 // PythonHook on `bar`, and returns what it returns; Ctrl-C during f raises KeyboardInterrupt once f
@@ -122,6 +133,7 @@ void configure_threads_for_call(int threads);
 // from them after, with the GIL); it reports progress through the hook.
 template <class F>
 auto compute(int threads, py::object bar, F&& f) -> decltype(f(std::declval<PythonHook&>())) {
+  const CallerThreads restore;
   configure_threads_for_call(threads);
   PythonHook hook(std::move(bar));
   try {

@@ -1,5 +1,7 @@
 // sanity._sanity: the extension module. Errors, models and the registries' listing here; the work
 // in explain.cpp (explain, faithfulness, csc) and study.cpp (check, run, report, load).
+#include <algorithm>
+
 #include "common.h"
 
 #include "api/listing.h"
@@ -11,6 +13,7 @@ namespace sanity::python {
 
 void bind_explain(py::module_& m);
 void bind_study(py::module_& m);
+void bind_methods(py::module_& m);
 
 namespace {
 
@@ -39,6 +42,32 @@ py::list entries(const std::string& kind) {
     out.append(d);
   }
   return out;
+}
+
+// A stored spec as a user writes it: without the options its entry fills in anyway
+// ("smoothgrad(gradient)" for smoothgrad(gradient, n=50, ...)), wrapped specs too; a name the
+// registry does not know (a method of your own, which has left it) keeps its name alone.
+Spec short_spec(const Spec& s, const std::string& kind) {
+  Spec out{s.name, {}, {}};
+  for (const Spec& inner : s.methods) out.methods.push_back(short_spec(inner, "methods"));
+  const RegistryEntry* entry = nullptr;
+  for (const RegistryEntry* e : api::listing_entries(kind))
+    if (e->name == s.name) entry = e;
+  if (!entry) return out;
+  for (const auto& [key, value] : s.options) {
+    const auto o = std::find_if(entry->options.begin(), entry->options.end(), [&](const Option& x) { return x.key == key; });
+    if (o == entry->options.end() || o->fallback != value) out.options[key] = value;
+  }
+  return out;
+}
+
+std::string short_spec_text(const std::string& kind, const std::string& text) {
+  if (text.empty()) return text;
+  try {
+    return short_spec(parse_method_spec(text), kind).str();
+  } catch (const InputError&) {  // a spec this version cannot read: as stored
+    return text;
+  }
 }
 
 std::shared_ptr<ModelHandle> load(const std::string& spec, uint64_t seed) {
@@ -89,10 +118,12 @@ PYBIND11_MODULE(_sanity, m) {
   m.def("entries", &entries, py::arg("kind"), "The registry of methods, rules, composites, metrics or checks.");
   m.def("listing", [](const std::string& kind) { return api::listing(kind); }, py::arg("kind") = "",
         "`sanity list` as text.");
+  m.def("short_spec", &short_spec_text, py::arg("kind"), py::arg("spec"));
   m.def("max_threads", &max_threads);
   // Where the library reads an array from (its data pointer): the tests' proof of no copy.
   m.def("view_address", [](const py::array& a) { return reinterpret_cast<uintptr_t>(view_of(a, "x").data_ptr()); });
   m.def("version", [] { return std::string(SANITY_VERSION); });
   bind_explain(m);
   bind_study(m);
+  bind_methods(m);
 }

@@ -7,6 +7,7 @@ Binder et al. 2023) on PyTorch models, ONNX files and NumPy arrays, over the sam
     df, store = sanity.check(net, x, "gradient,guided_backprop", checks="cascading", out="study")
     df = sanity.load("study")                                                # long form, as check() returns
     sanity.methods(), sanity.metrics(), sanity.checks()                      # names, options, defaults
+    df, store = sanity.check(net, x, ["gradient", my_fn, captum.attr.Saliency]) # your own methods beside them
 
 Models: an .onnx path, ONNX bytes, a torch.nn.Module (exported to ONNX in memory with an example
 input; default: the first image), "cnn" / "mlp", or sanity.model(...) to load once for many calls.
@@ -22,8 +23,9 @@ Importing the module sets the process's allocator as the CLI does (freed activat
 for reuse, core/runtime.h)."""
 from ._sanity import InputError, UnsupportedError  # noqa: F401
 from ._sanity import version as _version
+from ._methods import Method, method  # noqa: F401
 from ._models import Model, model, export_onnx  # noqa: F401
 from ._api import (Explanations, FaithfulnessResult, check, checks, composites, csc, data, explain,  # noqa: F401
-                   faithfulness, load, methods, metrics, report, rules, run, runs, stages)
+                   faithfulness, frame, load, methods, metrics, model_rows, report, rules, run, runs, stages)
 
 __version__ = _version()

@@ -2,8 +2,9 @@
 import json
 import numbers
 import os
+import sys
 
-from . import _frames, _inputs, _progress, _sanity
+from . import _frames, _inputs, _methods, _progress, _sanity
 from ._models import Model, model as as_model
 
 
@@ -79,12 +80,30 @@ def data(spec, labels=None, *, split="test", count=0, seed=0, balanced=False, **
     return images, labels
 
 
-class Explanations(dict):
-    """Maps by method spec as given ("gradient", "smoothgrad(gradient, n=50)"): N x C x H x W float32
-    arrays in input order, NumPy, or CPU torch tensors when the images came as a torch tensor.
-    Also: specs (given -> canonical spec with every default),
-    predicted and targets (the classes explained), ids (image indices in the data), diagnostics
-    (per method: per-image arrays such as Integrated Gradients' completeness_gap), seconds."""
+class _Aliased(dict):
+    """A dict by a method's short spec (the `method` column of check()'s frame) that also finds a
+    method by the spec as given or in full."""
+
+    def __init__(self, items, aliases):
+        super().__init__(items)
+        self._aliases = aliases
+
+    def __missing__(self, key):
+        if key in self._aliases:
+            return self[self._aliases[key]]
+        raise KeyError(key)
+
+    def __contains__(self, key):
+        return super().__contains__(key) or key in self._aliases
+
+
+class Explanations(_Aliased):
+    """Maps by method, keyed as check()'s frame names methods ("gradient", "smoothgrad(gradient)",
+    a method of your own by its name; the spec as given or in full finds them too): N x C x H x W
+    float32 arrays in input order, NumPy, or CPU torch tensors when the images came as a torch tensor.
+    Also, by the same keys: specs (the canonical spec with every default), diagnostics (per-image
+    arrays such as Integrated Gradients' completeness_gap), seconds; and predicted and targets (the
+    classes explained), ids (image indices in the data)."""
 
     specs = predicted = targets = ids = labels = diagnostics = seconds = None
 
@@ -98,14 +117,17 @@ def explain(model, x, methods, targets=None, *, labels=None, example=None, batch
     x: N x C x H x W images (NumPy, float32 in C order is used without a copy; torch tensors too),
         or a data spec as --data: "mnist", "fashion-mnist", an image folder, an .npy file, with
         count=, split=, balanced=, imagenet=, resize=, crop=, channels=, mean=, std=, data_dir=.
-    methods: "gradient,smoothgrad(guided_backprop, n=50)" or a list of specs (sanity.methods()).
+    methods: "gradient,smoothgrad(guided_backprop, n=50)" or a list of specs (sanity.methods()) and
+        methods of your own (functions, Captum attributions, Zennit composites, sanity.method()),
+        which need model as a torch.nn.Module.
     targets: None or "predicted" (the argmax), "true" (labels), a class index, or one class per image.
     fit, fit_count: training images for pattern methods (an array or a data spec; default for a
         built-in dataset: its train split).
     Returns Explanations, a dict of maps by method (torch tensors for a torch x, NumPy otherwise).
     Raises ValueError for bad input and NotImplementedError for what the model cannot support, with the CLI's one-line messages."""
+    specs, custom = _methods.split(methods)
     m, d = _model_and_data(model, x, labels, example, data_options, _explain_count, seed)
-    request = {"methods": _spec_list(methods, "methods"), "batch_size": batch_size, "target": "predicted",
+    request = {"methods": _spec_list(specs, "methods"), "batch_size": batch_size, "target": "predicted",
                "classes": None}
     if targets is None or isinstance(targets, str):
         request["target"] = targets or "predicted"
@@ -113,13 +135,17 @@ def explain(model, x, methods, targets=None, *, labels=None, example=None, batch
         request["target"] = str(targets)
     else:
         request["classes"] = _inputs.array(targets, "targets")
-    r = _sanity.explain(m._handle, d, request, _fit(fit, fit_count), _threads(threads),
-                        _progress.bar_for(progress), _progress.enabled(progress))
+    with _methods.registered(custom, m):
+        r = _sanity.explain(m._handle, d, request, _fit(fit, fit_count), _threads(threads),
+                            _progress.bar_for(progress), _progress.enabled(progress))
     # The caller's kind: torch tensors (sharing the arrays' memory) for torch input, else NumPy.
-    out = Explanations((e["given"], _inputs.like(x, e["maps"])) for e in r["methods"])
-    out.specs = {e["given"]: e["spec"] for e in r["methods"]}
-    out.diagnostics = {e["given"]: e["diagnostics"] for e in r["methods"]}
-    out.seconds = {e["given"]: e["seconds"] for e in r["methods"]}
+    keys = [_sanity.short_spec("methods", e["spec"]) for e in r["methods"]]
+    aliases = {}
+    for key, e in zip(keys, r["methods"]):
+        aliases.update({e["given"]: key, e["spec"]: key})
+    out = Explanations(((k, _inputs.like(x, e["maps"])) for k, e in zip(keys, r["methods"])), aliases)
+    out.specs, out.diagnostics, out.seconds = (_Aliased({k: e[f] for k, e in zip(keys, r["methods"])}, aliases)
+                                               for f in ("spec", "diagnostics", "seconds"))
     out.predicted, out.targets, out.ids, out.labels = (_inputs.like(x, r[k]) for k in ("predicted", "targets", "ids",
                                                                                        "labels"))
     return out
@@ -131,9 +157,11 @@ def check(model, x, methods, checks="cascading,independent", metrics="spearman_a
           grid_images=4, repair=False, seed=0, threads=None, progress=True, **data_options):
     """Sanity checks into a study directory: `sanity check`. Returns (DataFrame, store path).
 
-    The DataFrame holds this run's measurements in long form, one number per row, with sanity
-    export's columns: run_id, check, stage, method, metric, layer, image, step, value (NaN: an
-    undefined score); df.attrs has run_id, units_done, units_skipped and seconds.
+    The DataFrame is frame(): this run's per-image measurements in long form, one number per row:
+    run_id, check, stage, stage_label, method, metric (as written in a call: "ssim"), layer, image,
+    step, value (NaN: an undefined score), method_spec, metric_spec (in full); df.attrs has run_id,
+    units_done, units_skipped and seconds. load() gives sanity export's measurements.csv instead,
+    model_rows() the activation scales.
     model, x, labels, example: as explain(); arrays and in-memory models are saved once into
         OUT/inputs/ (named by content). A data spec takes count= (default 200), split=, seed=, ...
     checks, metrics: spec lists (sanity.checks(), sanity.metrics()); out: the study directory
@@ -141,19 +169,24 @@ def check(model, x, methods, checks="cascading,independent", metrics="spearman_a
         keeps what is done, and the same call again resumes.
     The other options are `sanity check`'s: permuted_model / reference_model (the data check),
     layers, init, keep_bias, reset_bn_stats, per_image, target, batch_size, grid_images, repair."""
+    if out is None:  # the CLI's default, which a notebook user would not guess
+        print("sanity.check: writing the study into %s (out= chooses the directory)" % os.path.abspath("out"),
+              file=sys.stderr)
     out = _study_dir(out, "out")
     example = example if example is not None else _inputs.example_of(x)  # also for the other models below
+    specs, custom = _methods.split(methods)
     m, d = _model_and_data(model, x, labels, example, data_options, 200, seed)
     config = {"model": _inputs.save_model(out, m), "data": _inputs.study_data(out, d),
-              "methods": _spec_list(methods, "methods"), "checks": _spec_list(checks, "checks"),
+              "methods": _spec_list(specs, "methods"), "checks": _spec_list(checks, "checks"),
               "metrics": _spec_list(metrics, "metrics"), "layers": _spec_list(layers, "layers") if layers else None,
               "init": init, "keep_bias": keep_bias, "reset_bn_stats": reset_bn_stats, "per_image": per_image,
               "target": target, "batch_size": batch_size, "grid_images": grid_images, "out": out, "repair": repair}
     for key, other in (("permuted_model", permuted_model), ("reference_model", reference_model)):
         if other is not None:
             config[key] = _inputs.save_model(out, as_model(other, example))
-    s = _sanity.check(config, _threads(threads), _progress.bar_for(progress), _progress.enabled(progress))
-    df = load(s["store"], run=s["run_id"])
+    with _methods.registered(custom, m):
+        s = _sanity.check(config, _threads(threads), _progress.bar_for(progress), _progress.enabled(progress))
+    df = frame(s["store"], run=s["run_id"])
     df.attrs.update({k: s[k] for k in ("run_id", "units_done", "units_skipped", "seconds")})
     return df, s["store"]
 
@@ -170,6 +203,23 @@ def load(study, run=None):
     if not os.path.exists(path):
         raise ValueError("%s: no results store here (expected a study directory or its results.sqlite)" % path)
     return _frames.measurements(_sanity.rows(path, run))
+
+
+def frame(study, run=None):
+    """check()'s frame of a study: one row per image and number with run_id, check, stage,
+    stage_label (the layer a cascading stage randomized down to; "original" at stage 0), method and
+    metric as written in a call ("ssim", "smoothgrad(gradient)", a method of your own by its name),
+    layer, image, step, value, and the stored full specs (method_spec, metric_spec). The model's own
+    quantities (activation scales) are in model_rows()."""
+    df = load(study, run)
+    return _frames.readable(df[df.method != ""], stages(study, run))
+
+
+def model_rows(study, run=None):
+    """The model's own quantities per stage (activation scales: one number per layer and stage, no
+    method, no image), with frame()'s columns less method and image."""
+    df = load(study, run)
+    return _frames.readable(df[df.method == ""], stages(study, run)).drop(columns=["method", "method_spec", "image"])
 
 
 def runs(study):
@@ -207,14 +257,16 @@ def faithfulness(model, x, methods, out=None, *, labels=None, example=None, batc
     """Pixel flipping (MoRF/LeRF, AOPC) and insertion/deletion per method, and the ranking:
     `sanity faithfulness`. Options as its flags (patch, replacement, steps, ...; None: its default).
     With out=, also its files (curves.csv, scores.csv, ranking.csv, faithfulness.json) and store."""
+    specs, custom = _methods.split(methods)
     m, d = _model_and_data(model, x, labels, example, data_options, 200, seed)
-    request = {"methods": _spec_list(methods, "methods"), "batch_size": batch_size,
+    request = {"methods": _spec_list(specs, "methods"), "batch_size": batch_size,
                "out": _study_dir(out, ""), "patch": patch, "replacement": replacement,
                "steps": steps, "blur_sigma": blur_sigma, "score": score, "pixels_per_step": pixels_per_step,
                "deletion_baseline": deletion_baseline, "insertion_baseline": insertion_baseline,
                "insertion_blur_sigma": insertion_blur_sigma, "order": order}
-    r = _sanity.faithfulness(m._handle, d, request, _fit(fit, fit_count), _threads(threads),
-                             _progress.bar_for(progress), _progress.enabled(progress))
+    with _methods.registered(custom, m):
+        r = _sanity.faithfulness(m._handle, d, request, _fit(fit, fit_count), _threads(threads),
+                                 _progress.bar_for(progress), _progress.enabled(progress))
     return FaithfulnessResult(r)
 
 
@@ -222,6 +274,10 @@ def csc(model, x, methods=None, *, labels=None, example=None, start="random", in
         batch_size=8, seed=0, fit=None, fit_count=5000, threads=None, progress=True, **data_options):
     """Cosine similarity convergence per method, start and layer (csc.csv's columns): `sanity csc`.
     methods: default the CLI's modified-backprop list; start: random, classes or both."""
+    if methods is not None and _methods.split(methods)[1]:
+        raise _sanity.InputError("methods: %s is a Python method; CSC follows the backward signal through every layer, "
+                                 "which only the built-in modified-backprop methods expose"
+                                 % _methods.split(methods)[1][0].name)
     m, d = _model_and_data(model, x, labels, example, data_options, 200, seed)
     request = {"methods": _spec_list(methods, "methods") if methods is not None else None, "start": start,
                "inject": inject, "samples": samples, "batch_size": batch_size,
@@ -237,6 +293,10 @@ def run(config=None, *, out=None, report=True, repair=False, data_dir=None, thre
     if config is None:
         text = ""
     elif isinstance(config, dict):
+        methods = config.get("methods")
+        if isinstance(methods, (list, tuple)) and not all(isinstance(m, str) for m in methods):
+            raise _sanity.InputError("config: methods: a method of your own is given a torch module, and the models of "
+                                     "a study config are trained by sanity; check() it on your module instead")
         text = json.dumps(config)
     elif isinstance(config, (str, os.PathLike)):
         text = os.fspath(config)
@@ -294,4 +354,4 @@ def composites():
 
 
 __all__ = ["Model", "Explanations", "FaithfulnessResult", "data", "explain", "check", "faithfulness", "csc", "run", "report",
-           "load", "runs", "stages", "methods", "metrics", "checks", "rules", "composites"]
+           "load", "frame", "model_rows", "runs", "stages", "methods", "metrics", "checks", "rules", "composites"]

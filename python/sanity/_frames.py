@@ -2,6 +2,8 @@
 and explain() do not pay for it."""
 import numpy as np
 
+from . import _sanity
+
 
 def _pd():
     import pandas
@@ -14,6 +16,23 @@ MEASUREMENT_COLUMNS = ("run_id", "check", "stage", "method", "metric", "layer", 
 def measurements(columns):
     """Long form, one number per row, in the store's key order."""
     return _pd().DataFrame({k: columns[k] for k in MEASUREMENT_COLUMNS}, columns=list(MEASUREMENT_COLUMNS))
+
+
+def readable(df, stage_labels):
+    """Measurements as a pandas user reads them: `method` and `metric` as written in a call (the
+    options their entries fill in anyway left out: "ssim", "smoothgrad(gradient)"), the stored full
+    specs beside them (method_spec, metric_spec), and each stage's label after its number."""
+    df = df.reset_index(drop=True)
+    out = df.assign(method_spec=df.method, metric_spec=df.metric)
+    for column, kind in (("method", "methods"), ("metric", "metrics")):
+        short = {s: _sanity.short_spec(kind, s) for s in set(df[column])}
+        out[column] = df[column].map(short)
+    labels = stage_labels.rename(columns={"label": "stage_label"})
+    out = out.merge(labels, on=["run_id", "check", "stage"], how="left")
+    out["stage_label"] = out["stage_label"].fillna("")
+    order = ["run_id", "check", "stage", "stage_label", "method", "metric", "layer", "image", "step", "value",
+             "method_spec", "metric_spec"]
+    return out[order]
 
 
 def records(rows, columns=None):

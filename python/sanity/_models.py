@@ -15,13 +15,15 @@ class Model:
     """A model loaded once for many calls (every function also takes what `model()` takes).
 
     name: what errors and stores call it; path: its .onnx file (None for bytes and modules);
-    onnx: its serialized ONNX (None when it came from a file)."""
+    onnx: its serialized ONNX (None when it came from a file); module: the torch.nn.Module it was
+    exported from (None otherwise), which methods of your own (sanity.method) are given."""
 
-    def __init__(self, handle, name, path=None, onnx=None):
+    def __init__(self, handle, name, path=None, onnx=None, module=None):
         self._handle = handle
         self.name = name
         self.path = path
         self.onnx = onnx
+        self.module = module
 
     @property
     def input_shape(self):
@@ -115,6 +117,6 @@ def model(source, example=None, *, seed=0, name=None, opset=18):
             raise ValueError("model: a torch.nn.Module needs an example input (example=x[:1]) to export it to ONNX")
         data = export_onnx(source, example, opset)
         label = name or type(source).__name__
-        return Model(_sanity.load_model_bytes(data, label), label, onnx=data)
+        return Model(_sanity.load_model_bytes(data, label), label, onnx=data, module=source)
     raise TypeError("model: expected an .onnx path, 'cnn' / 'mlp', ONNX bytes, a torch.nn.Module or a sanity.Model, "
                     "got %s" % type(source).__name__)

@@ -15,14 +15,15 @@ CLI = os.environ.get("SANITY_CLI", os.path.join(os.path.dirname(__file__), "../.
 
 
 class TinyCNN(torch.nn.Module):
-    """Conv, ReLU, max pooling and linear layers like the papers' MNIST CNN, on 1 x 16 x 16 inputs."""
+    """Conv, ReLU, max pooling and linear layers like the papers' MNIST CNN, on 1 x 16 x 16 inputs;
+    TinyCNN(32, 64, 1024, kernel=5, side=28) is that CNN (the built-in "cnn")."""
 
-    def __init__(self):
+    def __init__(self, c1=4, c2=8, hidden=16, kernel=3, side=16):
         super().__init__()
-        self.conv1 = torch.nn.Conv2d(1, 4, 3, padding=1)
-        self.conv2 = torch.nn.Conv2d(4, 8, 3, padding=1)
-        self.fc1 = torch.nn.Linear(8 * 4 * 4, 16)
-        self.fc2 = torch.nn.Linear(16, 10)
+        self.conv1 = torch.nn.Conv2d(1, c1, kernel, padding=kernel // 2)
+        self.conv2 = torch.nn.Conv2d(c1, c2, kernel, padding=kernel // 2)
+        self.fc1 = torch.nn.Linear(c2 * (side // 4) ** 2, hidden)
+        self.fc2 = torch.nn.Linear(hidden, 10)
 
     def forward(self, x):
         x = torch.nn.functional.max_pool2d(torch.relu(self.conv1(x)), 2)

@@ -34,8 +34,14 @@ def test_check_equals_the_cli(net, images, workdir):
     df, store = sanity.check(net, images, METHODS, checks="cascading,independent", metrics=METRICS, out=out,
                              threads=2, progress=False)
     assert store == os.path.join(out, "results.sqlite") and os.path.exists(store)
-    assert list(df.columns) == ["run_id", "check", "stage", "method", "metric", "layer", "image", "step", "value"]
+    assert list(df.columns) == ["run_id", "check", "stage", "stage_label", "method", "metric", "layer", "image", "step",
+                                "value", "method_spec", "metric_spec"]
     assert set(df["check"]) == {"cascading", "independent"}
+    # Names as a call writes them beside the stored specs; stages labelled; per-image rows only.
+    assert set(df.metric) == {"spearman_abs", "ssim"} and (df.image >= 0).all()
+    assert (df[df.stage == 0].stage_label == "original").all() and (df[df.stage == 1].stage_label != "").all()
+    model = sanity.model_rows(store)
+    assert len(model) > 0 and "method" not in model.columns
     assert df.attrs["units_done"] > 0 and df.attrs["units_skipped"] == 0
     # The CLI on the files the study kept of the module and the array.
     onnx, npy = inputs_of(out)
@@ -43,7 +49,7 @@ def test_check_equals_the_cli(net, images, workdir):
     run_cli("check", "--model", onnx, "--data", npy, "--count", "0", "--methods", METHODS, "--checks",
             "cascading,independent", "--metrics", METRICS, "--out", cli_out, "--threads", "2", "--quiet")
     cli = sanity.load(cli_out)
-    pd.testing.assert_frame_equal(without_run(df), without_run(cli), check_exact=True)
+    pd.testing.assert_frame_equal(without_run(sanity.load(store)), without_run(cli), check_exact=True)
     # load() is sanity export's measurements.csv, read by pandas.
     run_cli("export", "--db", os.path.join(cli_out, "results.sqlite"), "--out", cli_out + "/export", "--format", "csv")
     exported = pd.read_csv(cli_out + "/export/measurements.csv", keep_default_na=False, na_values={"value": [""]})

@@ -13,9 +13,15 @@ Tensor explain_rows(const Method& method, const Graph& model, const Tensor& x, c
   ctx.fit_data = o.fit_data;
   ctx.cache_dir = o.cache_dir;
   ctx.save_fitted = o.save_fitted;
-  Tensor e = method.attribute(ctx, x, targets.narrow(0, i, n).to(model.device()));
-  require_finite_maps(e, method.spec().str(), ctx.image_ids);
-  return e.detach().to(torch::kCPU);
+  try {
+    Tensor e = method.attribute(ctx, x, targets.narrow(0, i, n).to(model.device()));
+    require_finite_maps(e, method.spec().str(), ctx.image_ids);
+    return e.detach().to(torch::kCPU);
+  } catch (const InputError& e) {  // a method's bad maps: say on which model state
+    const auto state = model.metadata.find(kModelState);
+    if (state == model.metadata.end()) throw;
+    throw InputError(std::string(e.what()) + " (model state: " + state->second + ")");
+  }
 }
 
 }  // namespace

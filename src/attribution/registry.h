@@ -16,6 +16,9 @@ inline constexpr const char* kGradient = "gradient";
 inline constexpr const char* kModifiedBackprop = "modified backprop";
 inline constexpr const char* kLrp = "LRP";
 inline constexpr const char* kBaselines = "baselines";
+// Methods brought by the user at run time (attribution/callable_method.h); also the family of a
+// stored method the registry does not know, since only those leave it.
+inline constexpr const char* kCustom = "custom";
 }  // namespace families
 
 struct MethodInfo : RegistryEntry {

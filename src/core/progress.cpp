@@ -12,6 +12,8 @@ thread_local ProgressHook* thread_hook = nullptr;
 ScopedProgressHook::ScopedProgressHook(ProgressHook* hook) : previous_(thread_hook) { thread_hook = hook; }
 ScopedProgressHook::~ScopedProgressHook() { thread_hook = previous_; }
 
+ProgressHook* current_progress_hook() { return thread_hook; }
+
 void interruption_point() {
   if (thread_hook) thread_hook->poll();
 }

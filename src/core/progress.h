@@ -40,6 +40,9 @@ class ScopedProgressHook {
 
 // Where long work may stop: polls the calling thread's hook, if any (a no-op for the CLI).
 void interruption_point();
+// The calling thread's hook (null: none). A front end's own code called from inside the work (a
+// Python method) hands it the reason to stop.
+ProgressHook* current_progress_hook();
 
 class Progress {
  public:

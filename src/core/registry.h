@@ -41,6 +41,10 @@ class Registry {
   Registry(std::string kind, std::string plural) : kind_(std::move(kind)), plural_(std::move(plural)) {}
 
   void add(Entry e) { entries_.push_back(std::move(e)); }
+  // Entries added while a program runs (a Python function as a method) leave when it is done.
+  void remove(const std::string& name) {
+    std::erase_if(entries_, [&](const Entry& e) { return e.name == name; });
+  }
   const std::vector<Entry>& entries() const { return entries_; }
   const std::string& kind() const { return kind_; }
   const std::string& plural() const { return plural_; }

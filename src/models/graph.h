@@ -14,6 +14,10 @@
 
 namespace sanity {
 
+// The metadata entry that says which state of a model a graph is, where it is not the model as
+// loaded ("conv2, conv1 re-initialized", "the permuted-label model"): errors of a method name it.
+inline constexpr const char* kModelState = "model state";
+
 struct Node {
   std::string name;
   std::shared_ptr<Layer> layer;  // owned; Graph::clone() deep-copies

@@ -97,7 +97,7 @@ void compare(Importer& im, const Node& n) {
 }
 
 // A constant condition (a fixed mask) becomes a 1.0 / 0.0 constant the graph can carry.
-void where(Importer& im, const Node& n) {
+void computed_where(Importer& im, const Node& n) {
   Node read = n;
   if (im.is_constant(n.input(0))) {
     Constant mask = im.folded(n, 0, "condition");
@@ -121,7 +121,7 @@ void add_user_model_operators(std::map<std::string, OpHandler>& t) {
     if (!folding) continue;
     t[op] = computed_or(folding, compare);
   }
-  t["Where"] = computed_or(t.at("Where"), where);
+  t["Where"] = computed_or(t.at("Where"), computed_where);
 }
 
 }  // namespace sanity::onnx_import

@@ -236,9 +236,26 @@ std::vector<Stage> plan_stages(const std::vector<LayerGroup>& groups, Randomizat
   return stages;
 }
 
+namespace {
+
+// What errors call a stage's model: "fc2, fc1 re-initialized".
+std::string randomized_state(const Graph& trained, const Stage& stage) {
+  std::string s;
+  const size_t shown = std::min<size_t>(stage.randomized.size(), 3);
+  for (size_t i = 0; i < shown; ++i) {
+    const Node& n = trained.node(stage.randomized[i]);
+    s += (i ? ", " : "") + (n.path.empty() ? n.name : n.path);
+  }
+  if (stage.randomized.size() > shown) s += " and " + std::to_string(stage.randomized.size() - shown) + " more";
+  return s + " re-initialized";
+}
+
+}  // namespace
+
 Graph stage_model(const Graph& trained, const Stage& stage, const ReinitOptions& options) {
   Graph g = trained.clone();
   for (int k : stage.randomized) randomize_layer(g, k, options);
+  if (!stage.randomized.empty()) g.metadata[kModelState] = randomized_state(trained, stage);
   return g;
 }
 
@@ -254,7 +271,9 @@ Graph shared_stage_model(const Graph& trained, const Stage& stage, const ReinitO
     }
     replaced[k] = layer;
   }
-  return trained.share(replaced);
+  Graph g = trained.share(replaced);
+  if (!stage.randomized.empty()) g.metadata[kModelState] = randomized_state(trained, stage);
+  return g;
 }
 
 }  // namespace sanity

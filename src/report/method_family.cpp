@@ -8,7 +8,9 @@ namespace sanity::report {
 std::string method_family(const std::string& spec) {
   try {
     const std::string family = MethodRegistry::instance().family_of(parse_method_spec(spec));
-    return family.empty() ? "other" : family;
+    // Every registered method declares a family, so an unknown name is a method the user brought
+    // at run time, which has left the registry by the time a report is drawn.
+    return family.empty() ? families::kCustom : family;
   } catch (const std::exception&) {  // a spec this version cannot parse: shown, in the last panel
     return "other";
   }
@@ -16,7 +18,7 @@ std::string method_family(const std::string& spec) {
 
 const std::vector<std::string>& method_families() {
   static const std::vector<std::string> order = {families::kGradient, families::kModifiedBackprop, families::kLrp,
-                                                 "other", families::kBaselines};
+                                                 families::kCustom, "other", families::kBaselines};
   return order;
 }
 

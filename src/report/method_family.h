@@ -11,7 +11,8 @@
 namespace sanity::report {
 
 // "gradient", "modified backprop", "LRP", "baselines" (each method declares its family where it
-// registers, attribution/registry.h), or "other" for a name the registry does not know.
+// registers, attribution/registry.h), "custom" for a name the registry does not know (a method the
+// user brought at run time, attribution/callable_method.h), "other" for a spec that does not parse.
 std::string method_family(const std::string& spec);
 // The families in display order (baselines last in figures; the scorecard puts them first).
 const std::vector<std::string>& method_families();

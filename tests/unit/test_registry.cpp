@@ -6,11 +6,13 @@
 #include <sstream>
 
 #include "api/listing.h"
+#include "attribution/callable_method.h"
 #include "attribution/composites.h"
 #include "attribution/expanded_rows.h"
 #include "attribution/lrp_rules.h"
 #include "attribution/registry.h"
 #include "metrics/registry.h"
+#include "models/builtin.h"
 #include "report/method_family.h"
 #include "study/check_config.h"
 #include "study/checks/check.h"
@@ -73,14 +75,63 @@ TEST(Registry, EveryMethodDeclaresItsFamilyAndWrappersTakeTheirInnerMethods) {
     }
     EXPECT_NE(std::find(known.begin(), known.end(), m.family), known.end()) << m.name << ": '" << m.family << "'";
     EXPECT_NE(m.family, "other") << m.name;
+    EXPECT_NE(m.family, "custom") << m.name << ": custom is the family of the user's methods";
   }
   EXPECT_EQ(report::method_family("smoothgrad(vargrad(guided_backprop), n=3)"), "modified backprop");
   EXPECT_EQ(report::method_family("smoothgrad_squared(integrated_gradients(steps=4))"), "gradient");
   EXPECT_EQ(report::method_family("excitation_backprop"), "LRP");
   EXPECT_EQ(report::method_family("lrp_epsilon(rules=r.json)"), "LRP");
   EXPECT_EQ(report::method_family("sobel"), "baselines");
-  EXPECT_EQ(report::method_family("not_a_method"), "other");
+  EXPECT_EQ(report::method_family("not_a_method"), "custom");
   EXPECT_EQ(report::method_family("gradient("), "other");
+}
+
+// A method brought at run time (a Python function, python/sanity/_methods.py) is an entry like any
+// other while its registration lives: built from a spec that records its version, listed, in the
+// family "custom", its maps checked for shape; gone with the registration.
+TEST(Registry, MethodsBroughtAtRunTimeAreEntriesWhileRegistered) {
+  MethodRegistry& r = MethodRegistry::instance();
+  const Graph model = build_cnn(1);
+  const Tensor x = torch::rand({3, 1, 28, 28});
+  const Tensor targets = torch::tensor({1, 2, 3}, torch::kInt64);
+  const auto def = [](std::string name, MapFunction f) {
+    CallableMethodDef d;
+    d.name = std::move(name);
+    d.summary = "a test's method";
+    d.version = "v1";
+    d.batch_size = 2;
+    d.maps = std::move(f);
+    return d;
+  };
+  std::vector<int64_t> calls;
+  {
+    const ScopedMethod mine(def("mine", [&](const Graph& g, const Tensor& xi, const Tensor& t) {
+      calls.push_back(xi.size(0));
+      return g.forward(xi).gather(1, t.unsqueeze(1)).view({-1, 1, 1}) * xi.sum(1);  // [n, H, W]
+    }));
+    const ScopedMethod flat(def("flat", [](const Graph&, const Tensor& xi, const Tensor&) { return xi.flatten(1); }));
+    const MethodPtr m = r.make("mine");
+    EXPECT_EQ(m->spec().str(), "mine(version=v1)");
+    EXPECT_EQ(r.make("mine(version=v0)")->spec().str(), "mine(version=v1)") << "the function's version, not a spec's";
+    EXPECT_EQ(r.family_of(parse_method_spec("smoothgrad(mine)")), "custom");
+    EXPECT_EQ(report::method_family("mine(version=v1)"), "custom");
+    EXPECT_NE(api::listing("methods").find("mine(version=v1)"), std::string::npos);
+    const AttributionContext ctx{model};
+    const Tensor maps = m->attribute(ctx, x, targets);
+    const Tensor logit = model.forward(x).gather(1, targets.unsqueeze(1)).view({-1, 1, 1, 1});
+    EXPECT_TRUE(torch::allclose(maps, (logit * x).expand({3, 1, 28, 28})));
+    EXPECT_EQ(calls, (std::vector<int64_t>{2, 1})) << "in chunks of the method's batch size";
+    EXPECT_NE(error_of([&] { r.make("flat")->attribute(ctx, x, targets); })
+                  .find("method flat: returned maps of shape [2, 784] for inputs of shape [2, 1, 28, 28]; expected "
+                        "[2, 1, 28, 28] or [2, 28, 28]"),
+              std::string::npos);
+    EXPECT_NE(error_of([&] { ScopedMethod again(def("mine", {})); }).find("method name 'mine' is taken"), std::string::npos);
+    EXPECT_NE(error_of([&] { ScopedMethod builtin(def("gradient", {})); }).find("is taken (dS_c/dx"), std::string::npos);
+    EXPECT_NE(error_of([&] { ScopedMethod bad(def("my method", {})); }).find("expected letters, digits and '_'"),
+              std::string::npos);
+  }
+  EXPECT_EQ(r.find("mine"), nullptr);
+  EXPECT_EQ(r.find("flat"), nullptr);
 }
 
 namespace {

@@ -23,6 +23,7 @@ class DataRandomization : public SimilarityCheck {
     if (s.index == 0) return reference(c).clone();
     Graph p = load_model(c.config().permuted_model);
     p.check_input(c.images().narrow(0, 0, 1), c.config().permuted_model);
+    p.metadata[kModelState] = "the permuted-label model";
     return p;
   }
   // The reference's own maps, of its own predicted classes (or the labels), are what 1 means here.

@@ -37,7 +37,9 @@ Tensor smprt_explanations(const Method& method, const Graph& model, const Tensor
                                  o.cache_dir, o.save_fitted};
     const Tensor rows = copies.narrow(0, seg.first_copy, seg.count).to(model.device());
     const Tensor t = targets[seg.image].expand({seg.count}).contiguous().to(model.device());
-    parts.push_back(method.attribute(ctx, rows, t).detach().to(torch::kCPU));
+    const Tensor maps = method.attribute(ctx, rows, t);
+    require_finite_maps(maps, method.spec().str(), ctx.image_ids);
+    parts.push_back(maps.detach().to(torch::kCPU));
     if (seg.first_copy + seg.count < n) return;
     const Tensor e = torch::cat(parts, 0).mean(0, true).to(torch::kFloat64);
     parts.clear();
