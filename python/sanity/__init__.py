@@ -18,7 +18,7 @@ Computation runs without the GIL on LibTorch threads (threads=N, default all cor
 Ctrl-C raises KeyboardInterrupt between units of work; a study keeps every finished unit and the
 same call resumes it. Progress: a tqdm bar when tqdm is installed (progress=False: none). Bad input
 raises ValueError (sanity.InputError), what the model cannot support NotImplementedError
-(sanity.UnsupportedError), with the CLI's one-line messages (which name options by their CLI flags).
+(sanity.UnsupportedError), with the CLI's one-line messages (their subject named as the Python argument: batch_size=0).
 Importing the module sets the process's allocator as the CLI does (freed activation memory is kept
 for reuse, core/runtime.h)."""
 from ._sanity import InputError, UnsupportedError  # noqa: F401

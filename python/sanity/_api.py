@@ -1,11 +1,39 @@
 """The functions of the package: the CLI's commands with its names and option syntax."""
+import contextlib
 import json
 import numbers
+import re
 import os
 import sys
 
-from . import _frames, _inputs, _methods, _progress, _sanity
+from . import _frames, _inputs, _methods, _models, _progress, _sanity
 from ._models import Model, model as as_model
+
+
+# A message whose subject is a CLI flag: "--batch-size 256: a batch would need ...".
+_LEADING_FLAG = re.compile(r"^--([a-z][a-z0-9-]*)(?: ([^\s:]+))?(?=:)")
+
+
+def in_python_words(message, renames):
+    """A library message whose subject is a CLI flag ("--batch-size 256: ...") with the subject as the
+    function's keyword argument ("batch_size=256: ..."; `renames` where the names differ: --data is
+    x); flags later in a sentence stay the CLI's."""
+    m = _LEADING_FLAG.match(message)
+    if not m:
+        return message
+    key = renames.get(m.group(1), m.group(1).replace("-", "_"))
+    return key + ("=" + m.group(2) if m.group(2) else "") + message[m.end():]
+
+
+@contextlib.contextmanager
+def _python_words(**renames):
+    try:
+        yield
+    except (_sanity.InputError, _sanity.UnsupportedError) as e:
+        text = in_python_words(str(e), renames)
+        if text == str(e):
+            raise
+        raise type(e)(text) from None
 
 
 def _threads(threads):
@@ -62,6 +90,8 @@ def _model_and_data(model, x, labels, example, data_options, default_count, seed
         raise ValueError("%s: an option of a data spec (mnist, a folder, an .npy file); x is an array, so select "
                          "its images by slicing instead" % given[0])
     data_options = dict(data_options, seed=seed)
+    if x is not None and not _inputs.is_spec(x) and example is None and _models.is_torch_module(model):
+        _inputs.require_images(x)  # before the module's export, whose tracer would say it in its words
     d = _inputs.data(x, labels, data_options, default_count)
     m = as_model(model, example if example is not None else _inputs.example_of(x))
     return m, d
@@ -135,7 +165,7 @@ def explain(model, x, methods, targets=None, *, labels=None, example=None, batch
         request["target"] = str(targets)
     else:
         request["classes"] = _inputs.array(targets, "targets")
-    with _methods.registered(custom, m):
+    with _methods.registered(custom, m), _python_words(data="x", target="targets"):
         r = _sanity.explain(m._handle, d, request, _fit(fit, fit_count), _threads(threads),
                             _progress.bar_for(progress), _progress.enabled(progress))
     # The caller's kind: torch tensors (sharing the arrays' memory) for torch input, else NumPy.
@@ -184,7 +214,7 @@ def check(model, x, methods, checks="cascading,independent", metrics="spearman_a
     for key, other in (("permuted_model", permuted_model), ("reference_model", reference_model)):
         if other is not None:
             config[key] = _inputs.save_model(out, as_model(other, example))
-    with _methods.registered(custom, m):
+    with _methods.registered(custom, m), _python_words(data="x"):
         s = _sanity.check(config, _threads(threads), _progress.bar_for(progress), _progress.enabled(progress))
     df = frame(s["store"], run=s["run_id"])
     df.attrs.update({k: s[k] for k in ("run_id", "units_done", "units_skipped", "seconds")})
@@ -264,7 +294,7 @@ def faithfulness(model, x, methods, out=None, *, labels=None, example=None, batc
                "steps": steps, "blur_sigma": blur_sigma, "score": score, "pixels_per_step": pixels_per_step,
                "deletion_baseline": deletion_baseline, "insertion_baseline": insertion_baseline,
                "insertion_blur_sigma": insertion_blur_sigma, "order": order}
-    with _methods.registered(custom, m):
+    with _methods.registered(custom, m), _python_words(data="x"):
         r = _sanity.faithfulness(m._handle, d, request, _fit(fit, fit_count), _threads(threads),
                                  _progress.bar_for(progress), _progress.enabled(progress))
     return FaithfulnessResult(r)

@@ -11,6 +11,8 @@ import sys
 
 import numpy as np
 
+from . import _sanity
+
 # Options of a data spec, as the CLI's --data options (count, split, seed, ...).
 DATA_OPTIONS = ("split", "count", "seed", "balanced", "data_dir", "resize", "crop", "channels", "mean", "std",
                 "imagenet")
@@ -75,6 +77,15 @@ def data(x, labels, options, default_count, name="x"):
         count = default_count(os.fspath(x)) if callable(default_count) else default_count
         return spec(x, labels=labels, default_count=count, **options)
     return images(x, labels, name=name, seed=options.get("seed") or 0)
+
+
+def require_images(x):
+    """x must be N x C x H x W: one line naming x, as the library's array reader says it."""
+    ndim = getattr(x, "ndim", None)
+    if ndim is None:
+        ndim = np.ndim(x)
+    if ndim != 4:
+        raise _sanity.InputError("x: array has %d dimensions, expected 4 (N x C x H x W)" % ndim)
 
 
 def example_of(x):

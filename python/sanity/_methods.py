@@ -14,6 +14,7 @@ import hashlib
 import inspect
 import re
 import sys
+import threading
 
 import numpy as np
 
@@ -289,6 +290,10 @@ class _Bridge:
             state.setdefault(n, t.detach())
         self.mapping = [_match(state, path, pname, torch.from_numpy(arr)) for _node, path, pname, arr in self.entries]
         self.module = None
+        self.verified = set()
+        # One model state at a time in the one copy: torch releases the GIL inside its operations, so
+        # two calls from two threads could otherwise load their states into it in turn.
+        self.lock = threading.Lock()
 
     def _module_for(self, params):
         import torch
@@ -299,8 +304,16 @@ class _Bridge:
         if len(params) != len(self.entries):
             raise _sanity.InputError("method %s: the model state has %d parameters, the model %d; a torch module "
                                      "explains its own architecture only" % (self.m.name, len(params), len(self.entries)))
+        written = {}
         with torch.no_grad():
             for arr, target, (node, _path, pname, trained) in zip(params, self.mapping, self.entries):
+                if target is not None and target[0] in written and not np.array_equal(written[target[0]][0], arr):
+                    raise _sanity.InputError(
+                        "method %s: the module's tensor '%s' holds both the engine's parameter '%s' of node '%s' and "
+                        "'%s' of node '%s', which differ in this model state" % (self.m.name, target[0], pname, node,
+                                                                                 written[target[0]][1], written[target[0]][2]))
+                if target is not None:
+                    written[target[0]] = (arr, pname, node)
                 if target is None:
                     if not np.array_equal(arr, trained):
                         raise _sanity.InputError(
@@ -315,8 +328,31 @@ class _Bridge:
         return self.module
 
     def __call__(self, params, x, targets, logits):
+        with self.lock:
+            return self._call(params, x, targets, logits)
+
+    def _verify(self, module, params, x, logits):
+        """Once per model state: the module's logits are the engine's on one image (a safety net under
+        the parameter matching: a module that explains another function fails here, not silently)."""
+        import torch
+        key = tuple(a.__array_interface__["data"][0] for a in params)
+        if key in self.verified:
+            return
+        with torch.no_grad():
+            theirs = module(torch.from_numpy(x[:1])).detach().to(torch.float64)
+        ours = torch.from_numpy(logits(np.ascontiguousarray(x[:1]))).to(torch.float64)
+        gap = ((theirs - ours).abs().max() / ours.abs().max().clamp_min(1e-30)).item() if theirs.shape == ours.shape \
+            else float("inf")
+        if not gap <= 1e-4:
+            raise _sanity.InputError(
+                "method %s: the torch module given this model state computes other logits than the engine's (largest "
+                "difference %.3g of the largest logit): the module and its ONNX export disagree" % (self.m.name, gap))
+        self.verified.add(key)
+
+    def _call(self, params, x, targets, logits):
         import torch
         module = self._module_for(params)
+        self._verify(module, params, x, logits)
         try:
             with torch.inference_mode(False), torch.enable_grad():
                 # x is a copy: a method that writes into its input must not change the engine's images

@@ -45,7 +45,7 @@ class Model:
         return "sanity.Model(%r)" % self.name
 
 
-def _is_torch_module(obj):
+def is_torch_module(obj):
     torch = sys.modules.get("torch")
     return torch is not None and isinstance(obj, torch.nn.Module)
 
@@ -85,6 +85,14 @@ def export_onnx(module, example, opset=18):
                               dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
                               training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
     except Exception as e:  # the module's own forward failed on the example, or the exporter refused it
+        conv = next((m for m in module.modules() if isinstance(m, torch.nn.Conv2d)), None)
+        if conv is not None and x.dim() == 4 and x.shape[1] != conv.in_channels:
+            names = {m: n for n, m in module.named_modules()}
+            raise _sanity.InputError("x: images of shape %s have %d channels, but the module's first convolution (%s) "
+                                     "takes %d; expected N x C x H x W%s"
+                                     % (list(x[:1].shape), x.shape[1], names[conv], conv.in_channels,
+                                        " (channels last? x.permute(0, 3, 1, 2))" if x.shape[3] == conv.in_channels
+                                        else "")) from e
         first = (str(e).strip().splitlines() or [""])[0]
         raise _sanity.InputError("model: exporting the %s to ONNX with an example of shape %s failed (%s: %s); "
                                  "give example= an input the module takes"
@@ -112,7 +120,7 @@ def model(source, example=None, *, seed=0, name=None, opset=18):
         data = bytes(source)
         label = name or "<onnx bytes>"
         return Model(_sanity.load_model_bytes(data, label), label, onnx=data)
-    if _is_torch_module(source):
+    if is_torch_module(source):
         if example is None:
             raise ValueError("model: a torch.nn.Module needs an example input (example=x[:1]) to export it to ONNX")
         data = export_onnx(source, example, opset)

@@ -1,6 +1,7 @@
 """Each bad input raises the documented exception (ValueError for bad input, NotImplementedError for
 what is valid but unsupported) with the CLI's one-line message for the same input, and exit codes 2
-and 3 on the CLI's side."""
+and 3 on the CLI's side. A message whose subject is a CLI flag names the Python argument instead
+("--target 10: ..." is "targets=10: ..." for explain): `python_words` below."""
 
 import numpy as np
 import pytest
@@ -8,6 +9,15 @@ import torch
 
 import sanity
 from conftest import cli_error
+
+
+def python_words(cli_message, **renames):
+    """The CLI's message as a Python call says it; every rename is written out here, so that the
+    translation is checked, not assumed."""
+    translated = sanity._api.in_python_words(cli_message, renames)
+    if cli_message.startswith("--"):
+        assert translated != cli_message and not translated.startswith("-")
+    return translated
 
 
 def python_error(exc, call):
@@ -29,7 +39,8 @@ def cli_explain(onnx_path, images_path, workdir):
 def test_bad_methods(model, images, cli_explain, methods):
     code, expected = cli_explain("--methods", methods)
     assert code == 2
-    assert python_error(ValueError, lambda: sanity.explain(model, images, methods, progress=False)) == expected
+    assert python_error(ValueError, lambda: sanity.explain(model, images, methods, progress=False)) == python_words(
+        expected, data="x", target="targets")
 
 
 def test_bad_arrays(model, images, workdir, cli_explain):
@@ -48,7 +59,9 @@ def test_bad_arrays(model, images, workdir, cli_explain):
 def test_bad_targets_and_labels(model, images, cli_explain):
     code, expected = cli_explain("--methods", "gradient", "--target", "10")
     assert code == 2
-    assert python_error(ValueError, lambda: sanity.explain(model, images, "gradient", 10, progress=False)) == expected
+    assert expected.startswith("--target 10: ")
+    assert python_error(ValueError, lambda: sanity.explain(model, images, "gradient", 10, progress=False)) == \
+        expected.replace("--target 10: ", "targets=10: ")
     with pytest.raises(ValueError, match="targets: a class is outside the model's outputs 0..9"):
         sanity.explain(model, images, "gradient", [0, 1, 2, 3, 4, 10], progress=False)
     with pytest.raises(ValueError, match=r"targets: expected one class per image \(6\)"):
@@ -108,12 +121,12 @@ def test_bad_check_options(model, images, workdir, onnx_path, images_path):
                                "--checks", "cascading,nope", "--out", out)
     assert code == 2
     assert python_error(ValueError, lambda: sanity.check(model, images, "gradient", checks="cascading,nope",
-                                                         out=out, progress=False)) == expected
+                                                         out=out, progress=False)) == python_words(expected, data="x")
     code, expected = cli_error("check", "--model", onnx_path, "--data", images_path, "--methods", "gradient",
                                "--metrics", "spearman(foo=1)", "--out", out)
     assert code == 2
     assert python_error(ValueError, lambda: sanity.check(model, images, "gradient", metrics="spearman(foo=1)",
-                                                         out=out, progress=False)) == expected
+                                                         out=out, progress=False)) == python_words(expected, data="x")
     with pytest.raises(ValueError, match="no results store"):
         sanity.load(str(workdir / "nowhere"))
 
@@ -124,7 +137,7 @@ def test_python_arguments(model, images):
         sanity.explain(model, images, "gradient", cout=5)
     with pytest.raises(ValueError, match="count: an option of a data spec"):
         sanity.explain(model, images, "gradient", count=5)
-    with pytest.raises(ValueError, match="--threads 100000: expected 1 to"):
+    with pytest.raises(ValueError, match="^threads=100000: expected 1 to"):
         sanity.explain(model, images, "gradient", threads=100000)
     with pytest.raises(ValueError, match="x: give images"):
         sanity.explain(model, None, "gradient")

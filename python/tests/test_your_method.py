@@ -45,6 +45,12 @@ def small_vit():
     return net.eval(), torch.rand(2, 3, 32, 32)
 
 
+def autograd_gradient(module, x, targets):
+    """The plain gradient by torch.autograd on the module a method is given."""
+    x = x.requires_grad_()
+    return torch.autograd.grad(module(x).gather(1, targets[:, None]).sum(), x)[0]
+
+
 def grid_maps(out, run, check):
     """{(stage, method spec): N x C x H x W maps} from the study's saliency grid (every image kept)."""
     base = os.path.join(out, "maps", str(run))
@@ -280,3 +286,64 @@ def test_threads_are_the_callers_again_after_a_call():
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_images_a_module_cannot_take_are_named_in_python_words():
+    """Checked before PyTorch's tracer sees them: the argument is x, the layout N x C x H x W."""
+    net, x = mnist_cnn()
+    with pytest.raises(ValueError, match=r"^x: array has 2 dimensions, expected 4 \(N x C x H x W\)$"):
+        sanity.explain(net, x[0, 0], "gradient", progress=False)
+    with pytest.raises(ValueError, match=r"^x: images of shape \[1, 3, 28, 28\] have 3 channels, but the module's first "
+                                         r"convolution \(conv1\) takes 1; expected N x C x H x W$"):
+        sanity.explain(net, x.expand(-1, 3, -1, -1), "gradient", progress=False)
+    with pytest.raises(ValueError, match=r"^x: images of shape \[1, 28, 28, 1\] have 28 channels, .* takes 1; expected "
+                                         r"N x C x H x W \(channels last\? x.permute\(0, 3, 1, 2\)\)$"):
+        sanity.explain(net, x.permute(0, 2, 3, 1), "gradient", progress=False)
+
+
+def test_faithfulness_ranks_a_method_of_your_own_as_the_built_in_it_computes():
+    net, x = mnist_cnn()
+
+    mine = sanity.method(autograd_gradient, kind="sensitivity")  # as the built-in gradient declares its maps
+    r = sanity.faithfulness(net, x, ["gradient", mine], steps=4, progress=False)
+    ours, theirs = (r.scores[r.scores.method == m].drop(columns="method").reset_index(drop=True)
+                    for m in ("gradient", mine.spec))
+    assert len(ours) == len(x)
+    np.testing.assert_allclose(theirs.to_numpy(dtype=float), ours.to_numpy(dtype=float), rtol=1e-6, atol=1e-9)
+
+
+def test_every_randomization_check_gives_a_method_of_your_own_the_engines_states(tmp_path):
+    """A torch.autograd gradient scores as the built-in gradient in the checks the tests above leave
+    out: bottom-up, the data check's permuted-label model (another module's weights loaded into the
+    user's copy), sMPRT's noisy inputs (signed maps: sMPRT averages before it takes magnitudes, so
+    Saliency's |gradient| would rightly score otherwise) and eMPRT."""
+    net, x = mnist_cnn()
+    torch.manual_seed(5)
+    permuted = MnistCNN().eval()
+
+    mine = sanity.method(autograd_gradient)
+    df, _ = sanity.check(net, x, ["gradient", mine], checks="bottom_up,data,smprt(samples=3),emprt",
+                         metrics="spearman_abs", permuted_model=permuted, out=str(tmp_path / "s"), progress=False)
+    assert set(df.check) == {"bottom_up", "data", "smprt", "emprt"}
+    a, b = by_method(df, "gradient"), by_method(df, mine.spec)
+    assert len(a) == len(b) > 0
+    np.testing.assert_allclose(b.to_numpy(), a.to_numpy(), rtol=0, atol=1e-6)
+
+
+def test_a_module_that_is_not_the_exported_model_is_refused():
+    """Every model state is checked once: the module's logits must be the engine's (here the module
+    handed over has other weights than the model the engine explains)."""
+    from sanity import _methods
+
+    net, x = mnist_cnn()
+    m = sanity.model(net, x[:1])
+    torch.manual_seed(9)
+    other = MnistCNN().eval()
+    bridge = _methods._Bridge(sanity.method(autograd_gradient), other, m._handle)
+    params = [arr for _node, _path, _name, arr in bridge.entries]
+    logits = lambda a: net(torch.from_numpy(a)).detach().numpy()
+    with pytest.raises(ValueError, match=r"method autograd_gradient: the torch module given this model state computes "
+                                         r"other logits than the engine's \(largest difference .* of the largest logit\)"):
+        bridge(params, x.numpy(), np.zeros(len(x), np.int64), logits)
+    same = _methods._Bridge(sanity.method(autograd_gradient), net, m._handle)
+    assert same(params, x.numpy(), np.zeros(len(x), np.int64), logits).shape == tuple(x.shape)

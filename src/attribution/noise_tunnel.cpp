@@ -119,10 +119,10 @@ NoiseTunnelResult noise_tunnel(const Method& inner, const AttributionContext& ct
 
 namespace {
 
-// SmoothGrad(M) and VarGrad(M) with equal n, sigma and seed summarize the same noisy copies, and a
-// study explains the same images with both: each pass keeps its mean and variance here, keyed by
-// everything the result depends on, so the second method reads them instead of running M n times
-// again. Results are identical either way (both always accumulate the variance as well).
+// SmoothGrad(M), VarGrad(M) and SmoothGrad-squared(M) with equal n, sigma and seed summarize the same
+// noisy copies, and a study explains the same images with all of them: each pass keeps its mean and
+// variance here, keyed by everything the result depends on, so the next method reads them instead of
+// running M n times again. Results are identical either way (every pass accumulates the variance).
 class TunnelCache {
  public:
   static TunnelCache& instance() {
@@ -184,37 +184,55 @@ uint64_t tunnel_key(const Method& inner, const AttributionContext& ctx, const Te
   return fnv1a(h, &model, sizeof model);
 }
 
+// What a noise tunnel reports of M over the noisy copies: SmoothGrad's mean (Smilkov et al. 2017),
+// VarGrad's population variance (Adebayo et al. 2018), or SmoothGrad-squared's mean of M^2 (Hooker
+// et al. 2019's SG-SQ, Captum's smoothgrad_sq), which is variance + mean^2 of the same copies.
+enum class Summary { Mean, Variance, MeanOfSquares };
+
+const char* summary_name(Summary s) {
+  switch (s) {
+    case Summary::Mean: return "smoothgrad";
+    case Summary::Variance: return "vargrad";
+    case Summary::MeanOfSquares: return "smoothgrad_squared";
+  }
+  return "?";
+}
+
 class NoiseTunnel : public Method {
  public:
-  NoiseTunnel(bool variance, MethodPtr inner, int64_t n, double sigma)
-      : variance_(variance), inner_(std::move(inner)), n_(n), sigma_(sigma) {}
+  NoiseTunnel(Summary summary, MethodPtr inner, int64_t n, double sigma)
+      : summary_(summary), inner_(std::move(inner)), n_(n), sigma_(sigma) {}
 
   MethodSpec spec() const override {
-    return {variance_ ? "vargrad" : "smoothgrad", {inner_->spec()},
-            {{"n", std::to_string(n_)}, {"sigma", format_number(sigma_)}}};
+    return {summary_name(summary_), {inner_->spec()}, {{"n", std::to_string(n_)}, {"sigma", format_number(sigma_)}}};
   }
 
   Tensor attribute(const AttributionContext& ctx, const Tensor& x, const Tensor& targets) const override {
-    check_attribution_inputs(ctx, x, targets, variance_ ? "vargrad" : "smoothgrad");
+    check_attribution_inputs(ctx, x, targets, summary_name(summary_));
     const uint64_t key = tunnel_key(*inner_, ctx, x, targets, n_, sigma_);
     std::optional<NoiseTunnelResult> r = TunnelCache::instance().find(key);
     if (!r) {
       r = noise_tunnel(*inner_, ctx, x, targets, n_, sigma_, /*want_variance=*/true);
       TunnelCache::instance().add(key, *r);
     }
-    return (variance_ ? r->variance : r->mean).clone();  // callers may edit it in place; the cache keeps its own
+    switch (summary_) {  // new tensors: callers may edit them in place, the cache keeps its own
+      case Summary::Mean: return r->mean.clone();
+      case Summary::Variance: return r->variance.clone();
+      case Summary::MeanOfSquares: return r->variance + r->mean.square();
+    }
+    return {};
   }
 
   bool uses_model() const override { return inner_->uses_model(); }
   MapKind map_kind() const override { return inner_->map_kind(); }  // vargrad's is >= 0: no matter
-  // One pass of noisy copies serves smoothgrad(M) and vargrad(M) alike (the cache above).
+  // One pass of noisy copies serves smoothgrad(M), vargrad(M) and smoothgrad_squared(M) (the cache above).
   std::string shared_work() const override {
     return "noise_tunnel(" + inner_->spec().str() + ", n=" + std::to_string(n_) + ", sigma=" + format_number(sigma_) + ")";
   }
   int64_t rows_per_image() const override { return n_ * inner_->rows_per_image(); }
 
  private:
-  bool variance_;
+  Summary summary_;
   MethodPtr inner_;
   int64_t n_;
   double sigma_;
@@ -229,16 +247,17 @@ const std::vector<Option>& noise_tunnel_options() {
 }
 
 void register_wrapper_methods(MethodRegistry& r) {
-  const auto info = [](bool variance, std::string summary) -> MethodInfo {
-    return {{variance ? "vargrad" : "smoothgrad", std::move(summary), noise_tunnel_options(), 1},
-            [variance](const MethodSpec& s) -> MethodPtr {
-              return std::make_shared<NoiseTunnel>(variance, MethodRegistry::instance().make(s.methods.at(0)),
+  const auto info = [](Summary summary, std::string text) -> MethodInfo {
+    return {{summary_name(summary), std::move(text), noise_tunnel_options(), 1},
+            [summary](const MethodSpec& s) -> MethodPtr {
+              return std::make_shared<NoiseTunnel>(summary, MethodRegistry::instance().make(s.methods.at(0)),
                                                    s.get_int("n", 50), s.get_double("sigma", 0.15));
             }};
   };
-  r.add(info(false, "mean of M over n noisy copies (Smilkov et al. 2017); sigma is a fraction of each image's range"));
-  r.add(info(true, "variance of M over n noisy copies (Adebayo et al. 2018); the authors' helper used n=25"));
-  register_smoothgrad_squared(r);
+  r.add(info(Summary::Mean, "mean of M over n noisy copies (Smilkov et al. 2017); sigma is a fraction of each image's range"));
+  r.add(info(Summary::Variance, "variance of M over n noisy copies (Adebayo et al. 2018); the authors' helper used n=25"));
+  r.add(info(Summary::MeanOfSquares, "mean of M^2 over the noisy copies of smoothgrad(M) (Hooker et al. 2019, Captum's "
+                                     "smoothgrad_sq)"));
 }
 
 }  // namespace sanity

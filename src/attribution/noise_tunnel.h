@@ -26,7 +26,4 @@ void forget_noise_tunnel_results();
 // The options every noise tunnel takes: n (50), sigma (0.15).
 const std::vector<Option>& noise_tunnel_options();
 
-// smoothgrad_squared.cpp (called by the wrapper family's registration).
-void register_smoothgrad_squared(MethodRegistry& r);
-
 }  // namespace sanity

@@ -3,6 +3,7 @@
 // do not depend on batching or on the other images in the batch.
 #include <torch/torch.h>
 
+#include "attribution/callable_method.h"
 #include "attribution/noise_tunnel.h"
 #include "attribution/registry.h"
 #include "models/builtin.h"
@@ -162,25 +163,49 @@ TEST(NoiseTunnel, SmoothGradAndVarGradShareOnePassButNotAcrossModels) {
   EXPECT_FALSE(torch::allclose(after, fresh.mean));
 }
 
-// SmoothGrad-squared (Captum's smoothgrad_sq): the mean of M^2 over the noisy copies of smoothgrad(M),
-// so mean of squares = variance + square of the mean over the same copies, image by image.
-TEST(NoiseTunnel, SmoothGradSquaredIsVarGradPlusSquaredSmoothGrad) {
+// SmoothGrad-squared (Captum's smoothgrad_sq): the mean of M^2 over the noisy copies of smoothgrad(M).
+// The reference squares M's maps itself (Squared below) in a pass of its own through noise_tunnel();
+// the method derives it from the mean and variance of the pass it shares with smoothgrad(M) and
+// vargrad(M), and runs no pass of its own after them (a counting method shows it).
+TEST(NoiseTunnel, SmoothGradSquaredIsTheMeanOfSquaresFromTheSharedPass) {
+  struct Squared : Method {
+    MethodPtr inner;
+    explicit Squared(MethodPtr m) : inner(std::move(m)) {}
+    MethodSpec spec() const override { return {"squared", {inner->spec()}, {}}; }
+    Tensor attribute(const AttributionContext& c, const Tensor& x, const Tensor& t) const override {
+      return inner->attribute(c, x, t).square();
+    }
+  };
   Graph g = build_cnn(4);
   torch::manual_seed(1);
   const Tensor x = torch::rand({3, 1, 28, 28}), t = torch::tensor({1, 4, 7});
   for (const char* base : {"gradient", "guided_backprop", "integrated_gradients(steps=4)"}) {
-    const std::string opts = std::string(base) + ", n=7, sigma=0.2)";
-    const Tensor sq = explain(g, "smoothgrad_squared(" + opts, x, t, 5, 4);
-    const Tensor mean = explain(g, "smoothgrad(" + opts, x, t, 5, 4);
-    const Tensor var = explain(g, "vargrad(" + opts, x, t, 5, 4);
-    const Tensor expected = (var.to(torch::kFloat64) + mean.to(torch::kFloat64).square());
-    EXPECT_LT(test::max_rel_error(sq.to(torch::kFloat64), expected), 1e-4) << base;
+    const Tensor sq = explain(g, std::string("smoothgrad_squared(") + base + ", n=7, sigma=0.2)", x, t, 5, 4);
+    AttributionContext ctx{g, 4, 5, torch::arange(x.size(0)), nullptr};
+    const Squared squared(MethodRegistry::instance().make(base));
+    const Tensor reference = noise_tunnel(squared, ctx, x, t, 7, 0.2, false).mean;
+    EXPECT_LT(test::max_rel_error(sq, reference), 1e-6) << base;
+    const Tensor mean = explain(g, std::string("smoothgrad(") + base + ", n=7, sigma=0.2)", x, t, 5, 4);
     // Not the square of the mean: the noise contributes the variance (this comparison can fail).
     EXPECT_GT((sq - mean.square()).abs().max().item<double>(), 1e-3 * sq.abs().max().item<double>()) << base;
     // Noise-free copies: exactly M^2.
     const Tensor clean = explain(g, std::string("smoothgrad_squared(") + base + ", n=3, sigma=0)", x, t);
     EXPECT_LT(test::max_rel_error(clean, explain(g, base, x, t).square()), 1e-5) << base;
   }
+  int64_t rows = 0;
+  CallableMethodDef counted;
+  counted.name = "test_counted_gradient";
+  counted.version = "1";
+  counted.maps = [&rows](const Graph& model, const Tensor& xi, const Tensor& ti) {
+    rows += xi.size(0);
+    return MethodRegistry::instance().make("gradient")->attribute(AttributionContext{model}, xi, ti);
+  };
+  const ScopedMethod scope(std::move(counted));
+  explain(g, "vargrad(test_counted_gradient, n=7, sigma=0.2)", x, t, 5, 4);
+  EXPECT_EQ(rows, 3 * 7);
+  explain(g, "smoothgrad_squared(test_counted_gradient, n=7, sigma=0.2)", x, t, 5, 4);
+  explain(g, "smoothgrad(test_counted_gradient, n=7, sigma=0.2)", x, t, 5, 4);
+  EXPECT_EQ(rows, 3 * 7) << "smoothgrad_squared and smoothgrad read vargrad's pass";
   EXPECT_EQ(MethodRegistry::instance().make("smoothgrad_squared(gradient)")->spec().str(),
             "smoothgrad_squared(gradient, n=50, sigma=0.15)");
 }
