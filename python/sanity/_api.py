@@ -6,7 +6,7 @@ import re
 import os
 import sys
 
-from . import _frames, _inputs, _methods, _models, _progress, _sanity
+from . import _frames, _inputs, _methods, _model_states, _models, _progress, _sanity
 from ._models import Model, model as as_model
 
 
@@ -165,7 +165,7 @@ def explain(model, x, methods, targets=None, *, labels=None, example=None, batch
         request["target"] = str(targets)
     else:
         request["classes"] = _inputs.array(targets, "targets")
-    with _methods.registered(custom, m), _python_words(data="x", target="targets"):
+    with _model_states.registered(custom, m), _python_words(data="x", target="targets"):
         r = _sanity.explain(m._handle, d, request, _fit(fit, fit_count), _threads(threads),
                             _progress.bar_for(progress), _progress.enabled(progress))
     # The caller's kind: torch tensors (sharing the arrays' memory) for torch input, else NumPy.
@@ -214,7 +214,7 @@ def check(model, x, methods, checks="cascading,independent", metrics="spearman_a
     for key, other in (("permuted_model", permuted_model), ("reference_model", reference_model)):
         if other is not None:
             config[key] = _inputs.save_model(out, as_model(other, example))
-    with _methods.registered(custom, m), _python_words(data="x"):
+    with _model_states.registered(custom, m), _python_words(data="x"):
         s = _sanity.check(config, _threads(threads), _progress.bar_for(progress), _progress.enabled(progress))
     df = frame(s["store"], run=s["run_id"])
     df.attrs.update({k: s[k] for k in ("run_id", "units_done", "units_skipped", "seconds")})
@@ -294,7 +294,7 @@ def faithfulness(model, x, methods, out=None, *, labels=None, example=None, batc
                "steps": steps, "blur_sigma": blur_sigma, "score": score, "pixels_per_step": pixels_per_step,
                "deletion_baseline": deletion_baseline, "insertion_baseline": insertion_baseline,
                "insertion_blur_sigma": insertion_blur_sigma, "order": order}
-    with _methods.registered(custom, m), _python_words(data="x"):
+    with _model_states.registered(custom, m), _python_words(data="x"):
         r = _sanity.faithfulness(m._handle, d, request, _fit(fit, fit_count), _threads(threads),
                                  _progress.bar_for(progress), _progress.enabled(progress))
     return FaithfulnessResult(r)
@@ -333,7 +333,7 @@ def run(config=None, *, out=None, report=True, repair=False, data_dir=None, thre
     else:
         raise TypeError("config: expected None (the default study), a config file's path or a dict, got %s"
                         % type(config).__name__)
-    options = {"out": os.fspath(out) if out is not None else None, "report": report, "repair": repair,
+    options = {"out": _study_dir(out, None) if out is not None else None, "report": report, "repair": repair,
                "data_dir": data_dir}
     return _sanity.run(text, options, _threads(threads), _progress.bar_for(progress), _progress.enabled(progress))
 

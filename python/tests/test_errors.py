@@ -165,6 +165,7 @@ def test_module_export_and_study_path_errors(model, images, workdir, onnx_path):
     assert "RuntimeError" in message and "\n" not in message
     # out= names a file: refused before anything is written beside it.
     for call in (lambda: sanity.check(model, images, "gradient", out=onnx_path, progress=False),
-                 lambda: sanity.faithfulness(model, images, "gradient", out=onnx_path, progress=False)):
+                 lambda: sanity.faithfulness(model, images, "gradient", out=onnx_path, progress=False),
+                 lambda: sanity.run(out=onnx_path, progress=False)):
         with pytest.raises(sanity.InputError, match="is a file; expected a study directory"):
             call()

@@ -108,11 +108,11 @@ def test_a_captum_instance_made_with_the_users_module_explains_each_stage(tmp_pa
 def test_a_state_the_module_cannot_hold_names_the_parameter():
     """A parameter matched to no tensor of the module is fine while it keeps its trained value and one
     clear error where a state changes it."""
-    from sanity import _methods
+    from sanity import _model_states
 
     net, x = mnist_cnn()
     m = sanity.model(net, x[:1])
-    bridge = _methods._Bridge(sanity.method(lambda module, x, t: x, name="f"), net, m._handle)
+    bridge = _model_states._Bridge(sanity.method(lambda module, x, t: x, name="f"), net, m._handle)
     assert all(t is not None for t in bridge.mapping), "every parameter of the CNN has its tensor"
     bridge.mapping[0] = None  # as if the export had renamed conv1's weight
     params = [arr.copy() for _node, _path, _name, arr in bridge.entries]
@@ -333,17 +333,17 @@ def test_every_randomization_check_gives_a_method_of_your_own_the_engines_states
 def test_a_module_that_is_not_the_exported_model_is_refused():
     """Every model state is checked once: the module's logits must be the engine's (here the module
     handed over has other weights than the model the engine explains)."""
-    from sanity import _methods
+    from sanity import _model_states
 
     net, x = mnist_cnn()
     m = sanity.model(net, x[:1])
     torch.manual_seed(9)
     other = MnistCNN().eval()
-    bridge = _methods._Bridge(sanity.method(autograd_gradient), other, m._handle)
+    bridge = _model_states._Bridge(sanity.method(autograd_gradient), other, m._handle)
     params = [arr for _node, _path, _name, arr in bridge.entries]
     logits = lambda a: net(torch.from_numpy(a)).detach().numpy()
     with pytest.raises(ValueError, match=r"method autograd_gradient: the torch module given this model state computes "
                                          r"other logits than the engine's \(largest difference .* of the largest logit\)"):
         bridge(params, x.numpy(), np.zeros(len(x), np.int64), logits)
-    same = _methods._Bridge(sanity.method(autograd_gradient), net, m._handle)
+    same = _model_states._Bridge(sanity.method(autograd_gradient), net, m._handle)
     assert same(params, x.numpy(), np.zeros(len(x), np.int64), logits).shape == tuple(x.shape)

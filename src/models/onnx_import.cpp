@@ -380,43 +380,76 @@ std::optional<Tensor> Importer::probe(int node, int which) const {
   return it->second;
 }
 
-int Importer::emit(const onnx::NodeProto& n, std::unique_ptr<Layer> layer, std::vector<int> inputs, int output) {
+namespace {
+
+// Where a node comes from in the PyTorch model, read once per node: the module of its weight
+// ("features.28" for "features.28.weight") and the module torch's dynamo exporter traced it in.
+struct NodeOrigin {
+  std::string weight, scoped;
+  explicit NodeOrigin(const onnx::NodeProto& n)
+      : weight(n.input_size() > 1 ? parameter_module(n.input(1)) : std::string()), scoped(scoped_path(n)) {}
+};
+
+}  // namespace
+
+std::string Importer::unique_node_name(const onnx::NodeProto& n, const std::string& weight, const std::string& scoped,
+                                       int output) const {
   std::string name = name_of(n);
   // torch's dynamo exporter names nodes by operator and counter ("node_Conv_296"); such a node takes
   // its module's name instead ("layer1.0.conv1/Conv"), so that stages and --layers read like the model.
-  if (const std::string scoped = scoped_path(n); !scoped.empty() && name.rfind('/', 0) != 0) {
-    const std::string weight = n.input_size() > 1 ? parameter_module(n.input(1)) : std::string();
-    name = (weight.empty() ? scoped : weight) + "/" + n.op_type();
+  if (!scoped.empty() && name.rfind('/', 0) != 0) name = (weight.empty() ? scoped : weight) + "/" + n.op_type();
+  if (output > 0) name += "_" + std::to_string(output);
+  if (graph_.try_find(name)) name += "_" + std::to_string(graph_.size());
+  return name;
+}
+
+std::optional<Tensor> Importer::run_on_probe(const onnx::NodeProto& n, const Layer& layer, const std::vector<int>& inputs,
+                                             int which) const {
+  Tensors in;
+  for (int i : inputs) {
+    auto t = probe(i, which);
+    if (!t) return std::nullopt;
+    in.push_back(*t);
   }
-  if (output > 0) {
-    name += '_';
-    name += std::to_string(output);
+  try {
+    torch::NoGradGuard ng;
+    return layer.forward(in, false);
+  } catch (const c10::Error& e) {
+    std::string msg = e.what_without_backtrace();
+    msg = msg.substr(0, msg.find('\n'));
+    std::vector<std::string> shapes;
+    for (const auto& t : in) shapes.push_back(shape_str(t.sizes()));
+    bad(n, "cannot run on inputs of shape " + join(shapes) + ": " + msg);
   }
-  if (graph_.try_find(name)) {
-    name += '_';
-    name += std::to_string(graph_.size());
+}
+
+// PyTorch module paths become aliases for --layer options: "/layer4/layer4.2/conv3/Conv" is also
+// "layer4.2.conv3", and a parameter prefix ("features.28" from "features.28.weight") too.
+void Importer::record_module_path(int idx, const onnx::NodeProto& n, const std::string& name,
+                                  const std::string& weight, const std::string& scoped) {
+  const auto alias = [&](const std::string& a) {
+    if (!graph_.try_find(a)) graph_.add_alias(a, idx);
+  };
+  if (const std::string path = module_path(name); !path.empty()) {
+    graph_.set_path(idx, path);
+    alias(path);
   }
-  std::optional<Tensor> out[2];
-  for (int p = 0; p < 2; ++p) {
-    Tensors in;
-    bool all = true;
-    for (int i : inputs) {
-      auto t = probe(i, p);
-      if (!t) all = false;
-      else in.push_back(*t);
-    }
-    if (!all) continue;
-    try {
-      torch::NoGradGuard ng;
-      out[p] = layer->forward(in, false);
-    } catch (const c10::Error& e) {
-      std::string msg = e.what_without_backtrace();
-      msg = msg.substr(0, msg.find('\n'));
-      std::vector<std::string> shapes;
-      for (const auto& t : in) shapes.push_back(shape_str(t.sizes()));
-      bad(n, "cannot run on inputs of shape " + join(shapes) + ": " + msg);
-    }
+  if (!weight.empty()) {
+    alias(weight);
+    if (graph_.path(idx).empty()) graph_.set_path(idx, weight);
   }
+  if (graph_.path(idx).empty() && !scoped.empty()) {
+    graph_.set_path(idx, scoped);
+    alias(scoped);
+  }
+  if (graph_.path(idx).empty() && n.op_type() == "Constant" && !n.name().empty() && n.name()[0] != '/')
+    graph_.set_path(idx, n.name());  // a parameter made a node: "class_token"
+}
+
+int Importer::emit(const onnx::NodeProto& n, std::unique_ptr<Layer> layer, std::vector<int> inputs, int output) {
+  const NodeOrigin origin(n);
+  const std::string name = unique_node_name(n, origin.weight, origin.scoped, output);
+  const std::optional<Tensor> out[2] = {run_on_probe(n, *layer, inputs, 0), run_on_probe(n, *layer, inputs, 1)};
   const int idx = graph_.add(name, std::move(layer), std::move(inputs));
   for (int p = 0; p < 2; ++p)
     if (out[p]) probes_[p][idx] = *out[p];
@@ -425,23 +458,7 @@ int Importer::emit(const onnx::NodeProto& n, std::unique_ptr<Layer> layer, std::
     for (int i = 1; i < n.output_size(); ++i)
       if (!n.output(i).empty() && uses_.count(n.output(i)) && n.op_type() != "Split")
         unsupported(n, "output " + std::to_string(i) + " ('" + n.output(i) + "') is used; only the first output is supported");
-  // PyTorch module paths become aliases for --layer options: "/layer4/layer4.2/conv3/Conv" is also
-  // "layer4.2.conv3", and a parameter prefix ("features.28" from "features.28.weight") too.
-  if (const std::string path = module_path(name); !path.empty()) {
-    graph_.set_path(idx, path);
-    if (!graph_.try_find(path)) graph_.add_alias(path, idx);
-  }
-  if (const std::string weight = n.input_size() > 1 ? parameter_module(n.input(1)) : std::string(); !weight.empty()) {
-    if (!graph_.try_find(weight)) graph_.add_alias(weight, idx);
-    if (graph_.path(idx).empty()) graph_.set_path(idx, weight);
-  }
-  if (graph_.path(idx).empty())
-    if (const std::string scoped = scoped_path(n); !scoped.empty()) {
-      graph_.set_path(idx, scoped);
-      if (!graph_.try_find(scoped)) graph_.add_alias(scoped, idx);
-    }
-  if (graph_.path(idx).empty() && n.op_type() == "Constant" && !n.name().empty() && n.name()[0] != '/')
-    graph_.set_path(idx, n.name());  // a parameter made a node: "class_token"
+  record_module_path(idx, n, name, origin.weight, origin.scoped);
   return idx;
 }
 

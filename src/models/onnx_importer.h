@@ -120,6 +120,14 @@ class Importer {
   void add_input();
   void add_node(const onnx::NodeProto& n, int index);
   int materialize(const onnx::NodeProto& n, const std::string& name);
+  // emit()'s parts: the node's graph name, its layer run on probe `which` (none when an input has no
+  // probe), and the PyTorch module path and aliases of the node it added.
+  std::string unique_node_name(const onnx::NodeProto& n, const std::string& weight, const std::string& scoped,
+                               int output) const;
+  std::optional<Tensor> run_on_probe(const onnx::NodeProto& n, const Layer& layer, const std::vector<int>& inputs,
+                                     int which) const;
+  void record_module_path(int idx, const onnx::NodeProto& n, const std::string& name, const std::string& weight,
+                          const std::string& scoped);
 
   std::string path_;
   onnx::ModelProto& model_;
