@@ -11,6 +11,7 @@ APT_PACKAGES=(
   libonnx-dev libprotobuf-dev protobuf-compiler
   libopencv-dev nlohmann-json3-dev libcli11-dev libsqlite3-dev zlib1g-dev
   libssl-dev                                # SHA-256 (libcrypto) for data checksums and saved maps
+  libxxhash-dev                             # XXH3-128 content keys of data, models and caches
   googletest libgtest-dev libbenchmark-dev
   dataset-fashion-mnist                     # Fashion-MNIST IDX files
   chromium                                  # headless browser test of the HTML report

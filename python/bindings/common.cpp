@@ -1,10 +1,14 @@
 #include "common.h"
 
 #include <filesystem>
+#include <set>
 
 #include "core/runtime.h"
 
 namespace sanity::python {
+
+using namespace pybind11::literals;
+
 namespace {
 
 // NumPy's dtype as LibTorch's; InputError naming the array for dtypes LibTorch has no equivalent of.
@@ -23,7 +27,41 @@ torch::ScalarType scalar_type(const py::dtype& d, const std::string& name) {
   throw InputError(name + ": array dtype is " + py::str(py::handle(d)).cast<std::string>() + "; expected float32 (or another numeric type)");
 }
 
+nlohmann::json json_value(const py::handle& v) {
+  if (py::isinstance<py::bool_>(v)) return v.cast<bool>();
+  if (py::isinstance<py::str>(v)) return v.cast<std::string>();
+  if (py::hasattr(v, "__index__")) return py::int_(py::reinterpret_borrow<py::object>(v)).cast<int64_t>();
+  if (py::isinstance<py::float_>(v) || py::hasattr(v, "__float__")) return py::float_(py::reinterpret_borrow<py::object>(v)).cast<double>();
+  return py::repr(v).cast<std::string>();
+}
+
 }  // namespace
+
+nlohmann::json settings_values(const py::dict& d, const std::vector<const std::vector<Setting>*>& tables,
+                               const std::string& function) {
+  std::set<std::string> known;
+  std::string valid;
+  for (const auto* table : tables)
+    for (const Setting& s : *table) {
+      known.insert(s.flag);
+      valid += (valid.empty() ? "" : ", ") + s.flag;
+    }
+  nlohmann::json values = nlohmann::json::object();
+  for (const auto& [key, value] : d) {
+    const std::string k = key.cast<std::string>();
+    if (!known.count(k)) throw InputError(function + ": unknown argument " + k + "; its settings are " + valid);
+    if (!value.is_none()) values[k] = json_value(value);
+  }
+  return values;
+}
+
+py::list settings_listing(const std::vector<Setting>& table, const void* defaults) {
+  py::list out;
+  for (const Setting& s : table)
+    out.append(py::dict("name"_a = s.flag, "default"_a = setting_value_text(s.get(defaults)), "type"_a = s.expected(),
+                        "help"_a = s.help));
+  return out;
+}
 
 Tensor view_of(const py::array& a, const std::string& name) {
   if (!(a.flags() & py::array::c_style) || !a.dtype().attr("isnative").cast<bool>())

@@ -18,6 +18,7 @@
 
 #include "api/inputs.h"
 #include "core/error.h"
+#include "core/settings.h"
 #include "core/progress.h"
 #include "data/load.h"
 #include "models/graph.h"
@@ -32,6 +33,15 @@ T get(const py::dict& d, const char* key, T fallback) {
   if (!d.contains(key) || d[key].is_none()) return fallback;
   return d[key].cast<T>();
 }
+
+// The values `d` gives for the settings of `tables` (core/settings.h), by flag name, None left out:
+// Python's bool, int (NumPy's too), float and str as JSON, anything else as its repr (which the
+// table then refuses, naming the argument). A key of `d` no table knows is an InputError naming
+// `function` and the valid arguments.
+nlohmann::json settings_values(const py::dict& d, const std::vector<const std::vector<Setting>*>& tables,
+                               const std::string& function);
+// One table as Python sees it: [{"name", "default", "type", "help"}], for generated signatures and help.
+py::list settings_listing(const std::vector<Setting>& table, const void* defaults);
 
 // A C-contiguous NumPy array in native byte order (the package makes it so: np.ascontiguousarray)
 // as a tensor on its memory; `name` names it in errors. The array must outlive the tensor: callers

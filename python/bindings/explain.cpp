@@ -62,21 +62,12 @@ py::dict explain(const std::shared_ptr<ModelHandle>& model, const py::dict& data
   return out;
 }
 
-FaithfulnessOptions faithfulness_options(const py::dict& o) {
+// The protocol from sanity.faithfulness()'s settings arguments (faithfulness_settings()).
+FaithfulnessOptions faithfulness_options(const py::dict& settings) {
+  const auto& table = faithfulness_settings();
   FaithfulnessOptions f;
-  auto& pf = f.pixel_flipping;
-  auto& id = f.insertion_deletion;
-  pf.patch = get(o, "patch", pf.patch);
-  pf.replacement = get(o, "replacement", pf.replacement);
-  pf.steps = get(o, "steps", pf.steps);
-  pf.blur_sigma = get(o, "blur_sigma", pf.blur_sigma);
-  pf.score = get(o, "score", pf.score);
-  id.pixels_per_step = get(o, "pixels_per_step", id.pixels_per_step);
-  id.deletion_baseline = get(o, "deletion_baseline", id.deletion_baseline);
-  id.insertion_baseline = get(o, "insertion_baseline", id.insertion_baseline);
-  id.blur_sigma = get(o, "insertion_blur_sigma", id.blur_sigma);
-  f.order = get(o, "order", f.order);
-  f.validate();
+  table.apply_flags(settings_values(settings, {&table.entries()}, "sanity.faithfulness"), f,
+                    python_argument("sanity.faithfulness"));
   return f;
 }
 
@@ -93,13 +84,13 @@ py::dict ranking_dict(const RankingTable& t) {
 }
 
 // request: methods, batch_size, out ("" none: else sanity faithfulness's files and store there) and
-// the protocol's options (faithfulness_options).
+// settings, the protocol's (faithfulness_options).
 py::dict faithfulness(const std::shared_ptr<ModelHandle>& model, const py::dict& data, const py::dict& request,
                       const py::dict& fit, int threads, const py::object& bar, bool progress) {
   api::FaithfulnessRequest r;
   r.methods = parse_method_list(request["methods"].cast<std::string>());
   api::make_methods(r.methods);
-  r.options = faithfulness_options(request);
+  r.options = faithfulness_options(request["settings"].cast<py::dict>());
   r.batch_size = get<int64_t>(request, "batch_size", r.batch_size);
   if (r.batch_size < 1) throw InputError("batch_size " + std::to_string(r.batch_size) + ": must be at least 1");
   const std::string out = get<std::string>(request, "out", "");

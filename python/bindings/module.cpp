@@ -5,6 +5,7 @@
 #include "common.h"
 
 #include "api/listing.h"
+#include "api/settings_tables.h"
 #include "core/options.h"
 #include "core/runtime.h"
 #include "models/model_io.h"
@@ -70,6 +71,11 @@ std::string short_spec_text(const std::string& kind, const std::string& text) {
   }
 }
 
+py::list settings_table(const std::string& name) {
+  const api::SettingsTable& t = api::settings_table(name);
+  return settings_listing(*t.entries, t.defaults.get());
+}
+
 std::shared_ptr<ModelHandle> load(const std::string& spec, uint64_t seed) {
   auto h = std::make_shared<ModelHandle>();
   h->name = spec;
@@ -119,6 +125,8 @@ PYBIND11_MODULE(_sanity, m) {
   m.def("listing", [](const std::string& kind) { return api::listing(kind); }, py::arg("kind") = "",
         "`sanity list` as text.");
   m.def("short_spec", &short_spec_text, py::arg("kind"), py::arg("spec"));
+  m.def("settings", &settings_table, py::arg("name"),
+        "A settings table (train, faithfulness, report, verdicts) as [{name, default, type, help}].");
   m.def("max_threads", &max_threads);
   // Where the library reads an array from (its data pointer): the tests' proof of no copy.
   m.def("view_address", [](const py::array& a) { return reinterpret_cast<uintptr_t>(view_of(a, "x").data_ptr()); });

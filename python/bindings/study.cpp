@@ -59,15 +59,17 @@ py::dict run(const std::string& config, const py::dict& options, int threads, co
                   "out"_a = c.out, "store"_a = c.out + "/results.sqlite");
 }
 
-py::tuple report_study(const std::string& study, const std::string& out, const py::dict& options) {
+py::tuple report_study(const std::string& study, const std::string& out, const py::dict& settings) {
+  const auto& table = report::report_settings();
+  const auto& rule = verdict_settings();
+  const SettingName name = python_argument("sanity.report");
+  nlohmann::json given = nlohmann::json::object();
   report::ReportOptions o;
-  o.grid_images = get(options, "images", o.grid_images);
-  o.ranking_metric = get(options, "ranking_metric", o.ranking_metric);
-  o.png_zoom = get(options, "zoom", o.png_zoom);
-  o.bands = get(options, "bands", o.bands);
-  o.threshold = get(options, "threshold", o.threshold);
-  o.margin = get(options, "margin", o.margin);
-  o.alpha = get(options, "alpha", o.alpha);
+  const nlohmann::json values = settings_values(settings, {&table.entries(), &rule.entries()}, "sanity.report");
+  for (const auto& [flag, value] : values.items()) (table.has_flag(flag) ? given : o.verdicts)[flag] = value;
+  table.apply_flags(given, o, name);
+  VerdictRule checked;
+  rule.apply_flags(o.verdicts, checked, name);
   report::ReportFiles files;
   {
     py::gil_scoped_release release;
@@ -158,7 +160,7 @@ py::list runs(const std::string& path) {
 void bind_study(py::module_& m) {
   m.def("check", &check, py::arg("config"), py::arg("threads"), py::arg("bar"), py::arg("progress"));
   m.def("run", &run, py::arg("config"), py::arg("options"), py::arg("threads"), py::arg("bar"), py::arg("progress"));
-  m.def("report", &report_study, py::arg("study"), py::arg("out"), py::arg("options"));
+  m.def("report", &report_study, py::arg("study"), py::arg("out"), py::arg("settings"));
   m.def("rows", &rows, py::arg("store"), py::arg("run") = py::none());
   m.def("runs", &runs, py::arg("store"));
   m.def("stages", &stages, py::arg("store"), py::arg("run") = py::none());

@@ -6,7 +6,7 @@ import re
 import os
 import sys
 
-from . import _frames, _inputs, _methods, _model_states, _models, _progress, _sanity
+from . import _frames, _inputs, _methods, _model_states, _models, _progress, _sanity, _settings
 from ._models import Model, model as as_model
 
 
@@ -280,20 +280,18 @@ class FaithfulnessResult:
         return "FaithfulnessResult(%d methods)" % len(self.means)
 
 
+@_settings.with_settings("faithfulness")
 def faithfulness(model, x, methods, out=None, *, labels=None, example=None, batch_size=256, seed=0, fit=None,
-                 fit_count=5000, patch=None, replacement=None, steps=None, blur_sigma=None, score=None,
-                 pixels_per_step=None, deletion_baseline=None, insertion_baseline=None, insertion_blur_sigma=None,
-                 order=None, threads=None, progress=True, **data_options):
+                 fit_count=5000, threads=None, progress=True, **options):
     """Pixel flipping (MoRF/LeRF, AOPC) and insertion/deletion per method, and the ranking:
-    `sanity faithfulness`. Options as its flags (patch, replacement, steps, ...; None: its default).
-    With out=, also its files (curves.csv, scores.csv, ranking.csv, faithfulness.json) and store."""
+    `sanity faithfulness`, its flags as arguments (None: the default). Other keyword arguments are
+    data options. With out=, also its files (curves.csv, scores.csv, ranking.csv, faithfulness.json)
+    and store."""
+    settings = _settings.take(options, faithfulness)
     specs, custom = _methods.split(methods)
-    m, d = _model_and_data(model, x, labels, example, data_options, 200, seed)
-    request = {"methods": _spec_list(specs, "methods"), "batch_size": batch_size,
-               "out": _study_dir(out, ""), "patch": patch, "replacement": replacement,
-               "steps": steps, "blur_sigma": blur_sigma, "score": score, "pixels_per_step": pixels_per_step,
-               "deletion_baseline": deletion_baseline, "insertion_baseline": insertion_baseline,
-               "insertion_blur_sigma": insertion_blur_sigma, "order": order}
+    m, d = _model_and_data(model, x, labels, example, options, 200, seed)
+    request = {"methods": _spec_list(specs, "methods"), "batch_size": batch_size, "out": _study_dir(out, ""),
+               "settings": settings}
     with _model_states.registered(custom, m), _python_words(data="x"):
         r = _sanity.faithfulness(m._handle, d, request, _fit(fit, fit_count), _threads(threads),
                                  _progress.bar_for(progress), _progress.enabled(progress))
@@ -338,15 +336,12 @@ def run(config=None, *, out=None, report=True, repair=False, data_dir=None, thre
     return _sanity.run(text, options, _threads(threads), _progress.bar_for(progress), _progress.enabled(progress))
 
 
-def report(study, out=None, *, images=None, ranking_metric=None, zoom=None, bands=None, threshold=None, margin=None,
-           alpha=None):
-    """Figures and report.html of a study directory: `sanity report`. Returns report.html's path.
-
-    bands: "ci" (bootstrap interval of the mean, the default) or "std"; threshold, margin, alpha: the
-    verdict rule's, overriding the study's (study.json's config.verdicts)."""
-    options = {"images": images, "ranking_metric": ranking_metric, "zoom": zoom, "bands": bands,
-               "threshold": threshold, "margin": margin, "alpha": alpha}
-    html, _figures = _sanity.report(os.fspath(study), os.fspath(out) if out is not None else "", options)
+@_settings.with_settings("report", "verdicts")
+def report(study, out=None, **settings):
+    """Figures and report.html of a study directory: `sanity report`, its flags as arguments (None:
+    the default). Returns report.html's path. The verdict rule's settings override the study's
+    (study.json's config.verdicts)."""
+    html, _figures = _sanity.report(os.fspath(study), os.fspath(out) if out is not None else "", settings)
     return html
 
 

@@ -39,3 +39,25 @@ def test_csc_equals_the_cli(model, onnx_path, images, images_path, workdir):
     cols = list(cli.columns)
     pd.testing.assert_frame_equal(df[cols], cli, check_dtype=False, rtol=1e-5)
     assert set(df.method) == {"lrp_zplus", "gradient"} and (df.images == len(images)).all()
+
+
+def test_settings_arguments_come_from_the_tables(model, images, workdir):
+    # The signatures list every setting of the tables (docs/SETTINGS.md), keyword-only, None: the default.
+    import inspect
+    import pytest
+    for function, tables in ((sanity.faithfulness, ["faithfulness"]), (sanity.report, ["report", "verdicts"])):
+        params = inspect.signature(function).parameters
+        names = [e["name"] for t in tables for e in sanity._sanity.settings(t)]
+        assert names and all(params[n].kind is inspect.Parameter.KEYWORD_ONLY and params[n].default is None
+                             for n in names)
+        assert all(n + ":" in function.__doc__ for n in names)
+    assert "insertion_blur_sigma" in inspect.signature(sanity.faithfulness).parameters
+    # The table checks the values, naming the function and the argument, before any work.
+    with pytest.raises(ValueError, match=r"^sanity.faithfulness: argument patch: expected an integer >= 1, got 0$"):
+        sanity.faithfulness(model, images[:2], "gradient", patch=0, progress=False)
+    with pytest.raises(ValueError, match=r'argument insertion_baseline: expected uniform, zero, mean or blur, got "gray"'):
+        sanity.faithfulness(model, images[:2], "gradient", insertion_baseline="gray", progress=False)
+    with pytest.raises(ValueError, match=r"argument alpha: expected a number in \(0, 1\), got 1.5"):
+        sanity.report(str(workdir), alpha=1.5)
+    with pytest.raises(ValueError, match=r"sanity.report: unknown argument zooom; its settings are images, "):
+        sanity.report(str(workdir), zooom=2)

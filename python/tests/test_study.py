@@ -52,7 +52,7 @@ def test_report(onnx_path, images_path, workdir):
         page = f.read()
     assert '&quot;threshold&quot;:0.25' in page and '&quot;alpha&quot;:0.01' in page and '&quot;margin&quot;:0.0' in page
     assert "1 standard deviation" in page
-    with pytest.raises(ValueError, match="--bands median: expected ci"):
+    with pytest.raises(ValueError, match="argument bands: expected ci or std, got \"median\""):
         sanity.report(out, bands="median")
 
 

@@ -20,7 +20,7 @@ std::vector<double> column_means(const Tensor& curve) {
 RunConfig faithfulness_run(const std::string& model_name, const Graph& model, const DataOptions& data,
                            const LoadedData& loaded, const FaithfulnessOptions& options) {
   RunConfig rc;
-  rc.model = model_name + "#" + hex_digits(model_fingerprint(model), 12);
+  rc.model = model_name + "#" + model_fingerprint(model).hex(12);
   rc.data = data_identity(data, loaded);  // by content: other images at the same path are another run
   rc.options = {{"faithfulness", options.to_json()}, {"target", "predicted"}};
   rc.seed = data.testbed.seed;

@@ -1,5 +1,6 @@
 #include "api/listing.h"
 
+#include "api/settings_tables.h"
 #include "attribution/composites.h"
 #include "attribution/lrp_rules.h"
 #include "attribution/registry.h"
@@ -43,7 +44,7 @@ std::vector<Kind> select(const std::string& kind) {
   if (out.empty()) {
     std::string valid;
     for (const auto& k : all) valid += (valid.empty() ? "" : ", ") + k.name;
-    throw InputError("sanity list " + kind + ": unknown kind; valid kinds: " + valid);
+    throw InputError("sanity list " + kind + ": unknown kind; valid kinds: " + valid + ", settings");
   }
   return out;
 }
@@ -56,6 +57,7 @@ std::string cell(std::string s) {
 }  // namespace
 
 std::string listing(const std::string& kind) {
+  if (kind == "settings") return settings_text();
   std::string s;
   for (const auto& k : select(kind)) {
     s += k.title + " (" + k.note + "):\n";
@@ -79,6 +81,7 @@ std::string synopsis(const std::string& kind) {
 }
 
 std::string listing_markdown(const std::string& kind) {
+  if (kind == "settings") return settings_markdown();
   std::string s = kind.empty() ? "# Methods, rules, composites, metrics and checks\n\n"
                                  "Generated from the registries by `sanity list --markdown` (a test keeps this file "
                                  "current). Every spec uses one syntax, `name(key=value, ...)`; an option left out "

@@ -11,9 +11,9 @@ namespace sanity::api {
 
 // Plain text of one kind (every kind when `kind` is empty): one synopsis line per entry
 // ("integrated_gradients(steps=50, baseline=zero|uniform|blur, ...)  summary"), then its options.
-// InputError for an unknown kind.
+// InputError for an unknown kind. "settings": the settings tables (settings_tables.h).
 std::string listing(const std::string& kind = "");
-// The same as markdown tables (docs/REGISTRY.md).
+// The same as markdown tables (docs/REGISTRY.md; "settings": docs/SETTINGS.md).
 std::string listing_markdown(const std::string& kind = "");
 // The entries of one kind, in listing order, for front ends that show them their own way (the
 // Python module's sanity.methods()); InputError for an unknown kind.

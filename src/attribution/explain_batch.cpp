@@ -1,5 +1,6 @@
 #include "attribution/explain_batch.h"
 
+#include "core/error.h"
 #include "core/progress.h"
 
 namespace sanity {

@@ -129,7 +129,7 @@ class TunnelCache {
     static TunnelCache c;
     return c;
   }
-  std::optional<NoiseTunnelResult> find(uint64_t key) {
+  std::optional<NoiseTunnelResult> find(const ContentKey::Digest& key) {
     std::lock_guard<std::mutex> lock(mutex_);
     for (const auto& e : entries_)
       if (e.key == key) return e.result;
@@ -140,7 +140,7 @@ class TunnelCache {
     entries_.clear();
     bytes_ = 0;
   }
-  void add(uint64_t key, const NoiseTunnelResult& r) {
+  void add(const ContentKey::Digest& key, const NoiseTunnelResult& r) {
     std::lock_guard<std::mutex> lock(mutex_);
     const size_t bytes = r.mean.nbytes() + r.variance.nbytes();
     if (bytes > kMaxBytes) return;
@@ -155,7 +155,7 @@ class TunnelCache {
  private:
   static constexpr size_t kMaxBytes = size_t{256} << 20;
   struct Entry {
-    uint64_t key;
+    ContentKey::Digest key;
     NoiseTunnelResult result;
     size_t bytes;
   };
@@ -170,18 +170,20 @@ void forget_noise_tunnel_results() { TunnelCache::instance().clear(); }
 
 namespace {
 
-uint64_t tunnel_key(const Method& inner, const AttributionContext& ctx, const Tensor& x, const Tensor& targets,
-                    int64_t n, double sigma) {
-  uint64_t h = fnv1a(kFnvOffset, inner.spec().str());
-  const int64_t numbers[3] = {n, ctx.batch_size, static_cast<int64_t>(ctx.seed)};
-  h = fnv1a(h, numbers, sizeof numbers);
-  h = fnv1a(h, &sigma, sizeof sigma);
-  h = fnv1a(h, x.device().str());
-  h = fnv1a(h, x);
-  h = fnv1a(h, targets.to(torch::kInt64));
-  h = fnv1a(h, image_ids_or_range(ctx, x.size(0)));
-  const uint64_t model = model_fingerprint(ctx.model);
-  return fnv1a(h, &model, sizeof model);
+ContentKey::Digest tunnel_key(const Method& inner, const AttributionContext& ctx, const Tensor& x, const Tensor& targets,
+                              int64_t n, double sigma) {
+  return ContentKey()
+      .add(inner.spec().str())
+      .add(n)
+      .add(ctx.batch_size)
+      .add(ctx.seed)
+      .add(sigma)
+      .add(x.device().str())
+      .add(x)
+      .add(targets.to(torch::kInt64))
+      .add(image_ids_or_range(ctx, x.size(0)))
+      .add(model_fingerprint(ctx.model))
+      .digest();
 }
 
 // What a noise tunnel reports of M over the noisy copies: SmoothGrad's mean (Smilkov et al. 2017),
@@ -209,7 +211,7 @@ class NoiseTunnel : public Method {
 
   Tensor attribute(const AttributionContext& ctx, const Tensor& x, const Tensor& targets) const override {
     check_attribution_inputs(ctx, x, targets, summary_name(summary_));
-    const uint64_t key = tunnel_key(*inner_, ctx, x, targets, n_, sigma_);
+    const ContentKey::Digest key = tunnel_key(*inner_, ctx, x, targets, n_, sigma_);
     std::optional<NoiseTunnelResult> r = TunnelCache::instance().find(key);
     if (!r) {
       r = noise_tunnel(*inner_, ctx, x, targets, n_, sigma_, /*want_variance=*/true);

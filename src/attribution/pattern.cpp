@@ -50,21 +50,16 @@ Tensor conv_rows(const Conv2d& conv, const Tensor& x, int64_t group) {
   return cols.narrow(1, group * d, d).transpose(1, 2).reshape({-1, d});
 }
 
-std::string model_hash(const Graph& g) { return hex_digits(model_fingerprint(g)); }
+std::string model_hash(const Graph& g) { return model_fingerprint(g).hex(16); }
 
 // Recently used patterns, so that SmoothGrad(PatternAttribution) or CSC do not reread the file.
 std::mutex cache_mutex;
 std::deque<std::shared_ptr<const Patterns>> cache;
 
-}  // namespace
-
-Patterns fit_patterns(const Graph& g, const Tensor& images, int64_t batch_size, bool mean_y_all) {
-  torch::NoGradGuard no_grad;
-  const Canonical c = canonize(g);
+// Layers whose output (after a folded BatchNorm) goes only into ReLUs take the two-component
+// (positive) estimator; others, such as the logits layer, the linear one over all samples.
+std::vector<bool> positive_estimator(const Graph& g, const Canonical& c) {
   const int n = g.size();
-  std::vector<std::optional<Stats>> stats(static_cast<size_t>(n));
-  // Layers whose output (after a folded BatchNorm) goes only into ReLUs take the two-component
-  // (positive) estimator; others, such as the logits layer, the linear one over all samples.
   std::vector<bool> relu_only(static_cast<size_t>(n), true), used(static_cast<size_t>(n), false);
   for (int k = 0; k < n; ++k)
     for (int i : g.node(k).inputs) {
@@ -73,62 +68,84 @@ Patterns fit_patterns(const Graph& g, const Tensor& images, int64_t batch_size, 
       used[src] = true;
       if (g.node(k).layer->kind() != LayerKind::ReLU) relu_only[src] = false;
     }
+  std::vector<bool> positive(static_cast<size_t>(n));
+  for (int k = 0; k < n; ++k) positive[k] = relu_only[k] && used[k];
+  return positive;
+}
+
+// Zero sums for a layer of weight w: float64 where they fit comfortably; VGG-16's first dense layer
+// (100M entries) in float32.
+Stats zero_stats(const Tensor& w) {
+  const int64_t out = w.size(0), in = w.numel() / out;
+  const auto dt = out * in <= (int64_t(1) << 24) ? torch::kFloat64 : torch::kFloat32;
+  const auto o = w.options().dtype(dt);
+  return Stats{torch::zeros({out, in}, o), torch::zeros({out, in}, o), torch::zeros({out}, o),
+               torch::zeros({out}, o), torch::zeros({out}, o)};
+}
+
+// One batch through a conv or linear layer of (folded) weight w: its input x's rows and the units'
+// outputs y = w x, without bias.
+void add_batch(Stats& s, const Layer& layer, const Tensor& x, const Tensor& w, bool positive) {
+  const int64_t out = w.size(0), in = w.numel() / out;
+  const Tensor wf = w.reshape({out, in});
+  if (const auto* conv = dynamic_cast<const Conv2d*>(&layer)) {
+    const int64_t groups = conv->groups, out_g = out / groups;
+    for (int64_t gi = 0; gi < groups; ++gi) {
+      const Tensor rows = conv_rows(*conv, x, gi);
+      s.add(rows, rows.mm(wf.narrow(0, gi * out_g, out_g).t()), gi * out_g, positive);
+    }
+  } else {
+    const Tensor rows = x.reshape({-1, in});
+    s.add(rows, rows.mm(wf.t()), 0, positive);
+  }
+  s.rows += static_cast<double>(x.numel() / in);
+}
+
+// a = cov / (w^T cov) per output unit, shaped like w.
+Tensor pattern_from(const Stats& s, const Tensor& w, bool mean_y_all) {
+  const int64_t out = w.size(0);
+  const Tensor cnt = s.count_pos.clamp_min(1).unsqueeze(1);
+  const Tensor mean_y = (mean_y_all ? s.sum_y / std::max(1.0, s.rows) : s.sum_y_pos / cnt.squeeze(1)).unsqueeze(1);
+  const Tensor cov = s.sum_xy_pos / cnt - s.sum_x_pos / cnt * mean_y;
+  const Tensor wc = w.reshape({out, -1}).to(cov.scalar_type()) * cov;
+  const Tensor denom = wc.sum(1, true);
+  // Units seen active fewer than twice, or whose w^T cov vanishes up to rounding, have no usable
+  // statistics: they get a zero pattern (iNNvestigate's safe divide gives 0 / 1 for exact zeros;
+  // a rounding-sized denominator would blow the pattern up and overflow deep PatternNet sweeps).
+  const Tensor degenerate = (denom.abs() <= 1e-6 * wc.abs().sum(1, true)) | (s.count_pos.unsqueeze(1) < 2);
+  const Tensor a = torch::where(degenerate, torch::zeros_like(cov), cov / torch::where(degenerate, torch::ones_like(denom), denom));
+  return a.to(w.scalar_type()).reshape(w.sizes()).contiguous();
+}
+
+}  // namespace
+
+Patterns fit_patterns(const Graph& g, const Tensor& images, int64_t batch_size, bool mean_y_all) {
+  torch::NoGradGuard no_grad;
+  const Canonical c = canonize(g);
+  const int n = g.size();
+  std::vector<std::optional<Stats>> stats(static_cast<size_t>(n));
+  const std::vector<bool> positive = positive_estimator(g, c);
   for (int64_t i = 0; i < images.size(0); i += batch_size) {
     const Tensor batch = images.narrow(0, i, std::min(batch_size, images.size(0) - i));
     const Tensors acts = g.forward_all(batch);
     for (int k = 0; k < n; ++k) {
       if (!c.affine[k]) continue;
       const Tensor& w = c.linear[k]->weight;
-      const int64_t out = w.size(0), in = w.numel() / out;
-      if (!stats[k]) {
-        // float64 sums where they fit comfortably; VGG-16's first dense layer (100M entries) in float32.
-        const auto dt = out * in <= (int64_t(1) << 24) ? torch::kFloat64 : torch::kFloat32;
-        const auto o = w.options().dtype(dt);
-        stats[k] = Stats{torch::zeros({out, in}, o), torch::zeros({out, in}, o), torch::zeros({out}, o),
-                         torch::zeros({out}, o), torch::zeros({out}, o)};
-      }
-      const Tensor& x = acts[g.node(k).inputs.at(0)];
-      const Tensor wf = w.reshape({out, in});
-      if (const auto* conv = dynamic_cast<const Conv2d*>(g.node(k).layer.get())) {
-        const int64_t groups = conv->groups, out_g = out / groups;
-        for (int64_t gi = 0; gi < groups; ++gi) {
-          const Tensor rows = conv_rows(*conv, x, gi);
-          stats[k]->add(rows, rows.mm(wf.narrow(0, gi * out_g, out_g).t()), gi * out_g, relu_only[k] && used[k]);
-        }
-      } else {
-        const Tensor rows = x.reshape({-1, in});
-        stats[k]->add(rows, rows.mm(wf.t()), 0, relu_only[k] && used[k]);
-      }
-      stats[k]->rows += static_cast<double>(x.numel() / in);
+      if (!stats[k]) stats[k] = zero_stats(w);
+      add_batch(*stats[k], *g.node(k).layer, acts[g.node(k).inputs.at(0)], w, positive[k]);
     }
   }
   Patterns p;
   p.per_node.resize(static_cast<size_t>(n));
-  for (int k = 0; k < n; ++k) {
-    if (!stats[k]) continue;
-    const Stats& s = *stats[k];
-    const Tensor& w = c.linear[k]->weight;
-    const int64_t out = w.size(0);
-    const Tensor cnt = s.count_pos.clamp_min(1).unsqueeze(1);
-    const Tensor mean_y = (mean_y_all ? s.sum_y / std::max(1.0, s.rows) : s.sum_y_pos / cnt.squeeze(1)).unsqueeze(1);
-    const Tensor cov = s.sum_xy_pos / cnt - s.sum_x_pos / cnt * mean_y;
-    const Tensor wc = w.reshape({out, -1}).to(cov.scalar_type()) * cov;
-    const Tensor denom = wc.sum(1, true);
-    // Units seen active fewer than twice, or whose w^T cov vanishes up to rounding, have no usable
-    // statistics: they get a zero pattern (iNNvestigate's safe divide gives 0 / 1 for exact zeros;
-    // a rounding-sized denominator would blow the pattern up and overflow deep PatternNet sweeps).
-    const Tensor degenerate = (denom.abs() <= 1e-6 * wc.abs().sum(1, true)) | (s.count_pos.unsqueeze(1) < 2);
-    const Tensor a = torch::where(degenerate, torch::zeros_like(cov), cov / torch::where(degenerate, torch::ones_like(denom), denom));
-    p.per_node[k] = a.to(w.scalar_type()).reshape(w.sizes()).contiguous();
-  }
+  for (int k = 0; k < n; ++k)
+    if (stats[k]) p.per_node[k] = pattern_from(*stats[k], c.linear[k]->weight, mean_y_all);
   return p;
 }
 
 std::string pattern_key(const Graph& g, const std::string& data_name, int64_t data_size, const PatternFit& fit) {
-  uint64_t h = fnv1a(kFnvOffset, data_name);
-  const int64_t v[4] = {data_size, fit.count, static_cast<int64_t>(fit.seed), fit.mean_y_all ? 1 : 0};
-  h = fnv1a(h, v, sizeof v);
-  return model_hash(g) + "-" + hex_digits(h, 8);
+  const ContentKey::Digest fit_key =
+      ContentKey().add(data_name).add(data_size).add(fit.count).add(fit.seed).add(fit.mean_y_all).digest();
+  return model_hash(g) + "-" + fit_key.hex(8);
 }
 
 void save_patterns(const Patterns& p, const std::string& path) {

@@ -6,6 +6,7 @@
 #include "api/faithfulness_files.h"
 #include "api/listing.h"
 #include "cli/commands.h"
+#include "cli/setting_flags.h"
 #include "core/files.h"
 #include "core/error.h"
 #include "core/runtime.h"
@@ -19,6 +20,7 @@ struct FaithfulnessArgs {
   DataArgs data;
   FitArgs fit;
   FaithfulnessOptions options;
+  nlohmann::json given = nlohmann::json::object();  // the protocol's flags (faithfulness_settings)
   std::string model, methods, out;
   int64_t batch_size = 256;
 };
@@ -28,7 +30,7 @@ int run_faithfulness(FaithfulnessArgs& a) {
   if (a.model.empty()) throw InputError("--model: missing; give an .onnx file, or cnn|mlp|vit (untrained built-ins)");
   if (a.batch_size < 1) throw InputError("--batch-size " + std::to_string(a.batch_size) + ": must be at least 1");
   ensure_directory(a.out, "--out");
-  a.options.validate();
+  faithfulness_settings().apply_flags(a.given, a.options, cli_flag());
   api::FaithfulnessRequest request;
   request.methods = parse_method_list(a.methods);
   api::make_methods(request.methods);  // a typo should not cost a model load
@@ -77,25 +79,7 @@ Command make_faithfulness_command() {
         ->required();
     s->add_option("--out", a->out, "output directory")->required();
     s->add_option("--batch-size", a->batch_size, "perturbed images through the network at once")->capture_default_str();
-    auto& pf = a->options.pixel_flipping;
-    auto& id = a->options.insertion_deletion;
-    s->add_option("--patch", pf.patch, "pixel flipping: region side in pixels (1: single pixels)")->capture_default_str();
-    s->add_option("--replacement", pf.replacement, "pixel flipping: uniform, zero, mean or blur")->capture_default_str();
-    s->add_option("--steps", pf.steps, "pixel flipping: regions replaced (0: all)")->capture_default_str();
-    s->add_option("--blur-sigma", pf.blur_sigma, "pixel flipping: sigma of replacement=blur")->capture_default_str();
-    s->add_option("--score", pf.score, "what AOPC averages: probability or logit")->capture_default_str();
-    s->add_option("--pixels-per-step", id.pixels_per_step, "insertion/deletion: pixels per step (0: image width)")
-        ->capture_default_str();
-    s->add_option("--deletion-baseline", id.deletion_baseline, "deleted pixels become: zero, mean, blur or uniform")
-        ->capture_default_str();
-    s->add_option("--insertion-baseline", id.insertion_baseline, "insertion starts from: blur, zero, mean or uniform")
-        ->capture_default_str();
-    s->add_option("--insertion-blur-sigma", id.blur_sigma, "insertion/deletion: sigma of a blur baseline")
-        ->capture_default_str();
-    s->add_option("--order", a->options.order,
-                  "what orders regions and pixels: auto (|map| for sensitivity maps such as the gradient and "
-                  "Guided Backprop, the signed map for relevance maps such as LRP and IG), signed or absolute")
-        ->capture_default_str();
+    add_setting_flags(s, faithfulness_settings(), FaithfulnessOptions{}, a->given);
     add_data_options(s, a->data, 200);
     add_fit_options(s, a->fit);
     add_common_options(s, a->common);

@@ -15,8 +15,8 @@ Command make_list_command() {
   c.add = [a](CLI::App& app) {
     auto* s = app.add_subcommand("list", "List every method, LRP rule, LRP composite, metric and check with its "
                                          "options and defaults");
-    s->add_option("kind", a->kind, "methods, rules, composites, metrics or checks (default: all)");
-    s->add_flag("--markdown", a->markdown, "markdown tables (docs/REGISTRY.md)");
+    s->add_option("kind", a->kind, "methods, rules, composites, metrics or checks (default: all); settings: the settings tables");
+    s->add_flag("--markdown", a->markdown, "markdown tables (docs/REGISTRY.md; settings: docs/SETTINGS.md)");
     return s;
   };
   c.execute = [a] {

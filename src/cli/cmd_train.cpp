@@ -1,5 +1,6 @@
 // sanity train: train a built-in architecture on MNIST or Fashion-MNIST; writes model.onnx and metrics.json.
 #include "cli/commands.h"
+#include "cli/setting_flags.h"
 #include "models/train_job.h"
 
 namespace sanity::cli {
@@ -8,19 +9,14 @@ namespace {
 struct TrainArgs {
   CommonOptions common;
   std::string model = "cnn", dataset = "mnist", out;
-  TrainOptions train;
-  // Options whose default is the recipe for the model, dataset and labels (recommended_train_options).
-  CLI::Option *epochs = nullptr, *lr = nullptr, *batch_size = nullptr, *lr_schedule = nullptr;
+  bool permute_labels = false;
+  nlohmann::json given = nlohmann::json::object();  // the recipe's flags (train_settings)
 };
 
 // The recipe for this model, dataset and labels, with every option the user gave on top.
 TrainOptions resolve_options(const TrainArgs& a) {
-  TrainOptions t = a.train;
-  const TrainOptions recipe = recommended_train_options(a.model, a.dataset, a.train.permute_labels);
-  if (!a.epochs->count()) t.epochs = recipe.epochs;
-  if (!a.lr->count()) t.lr = recipe.lr;
-  if (!a.batch_size->count()) t.batch_size = recipe.batch_size;
-  if (!a.lr_schedule->count()) t.lr_schedule = recipe.lr_schedule;
+  TrainOptions t = recommended_train_options(a.model, a.dataset, a.permute_labels);
+  train_settings().apply_flags(a.given, t, cli_flag());
   t.progress = !a.common.quiet;
   return t;
 }
@@ -53,19 +49,10 @@ Command make_train_command() {
         ->check(CLI::IsMember({"mnist", "fashion-mnist"}));
     // Without these flags the measured recipe for the model, dataset and labels applies
     // (recommended_train_options, models/train.cpp).
-    args->epochs = s->add_option("--epochs", args->train.epochs, "training epochs (default: the recipe, see README)");
-    args->lr = s->add_option("--lr", args->train.lr, "peak Adam learning rate (default: the recipe)");
-    args->batch_size = s->add_option("--batch-size", args->train.batch_size, "mini-batch size (default: the recipe)");
-    args->lr_schedule = s->add_option("--lr-schedule", args->train.lr_schedule,
-                                      "cosine (warm-up, then decay to 0) or constant (default: the recipe)")
-                            ->check(CLI::IsMember({"cosine", "constant"}));
-    s->add_option("--l2", args->train.l2, "L2 penalty on all weights but the logits layer")->capture_default_str();
-    s->add_option("--seed", args->train.seed, "seed for initialization, shuffling and label permutation")
-        ->capture_default_str();
-    s->add_option("--subset", args->train.subset, "train on N random training images (0: all)")->capture_default_str();
-    s->add_option("--validation", args->train.validation, "hold out the first N training images")
-        ->capture_default_str();
-    s->add_flag("--permute-labels", args->train.permute_labels,
+    add_setting_flags(s, train_settings(), TrainOptions{}, args->given, "", [](const Setting& e) {
+      return e.key == "epochs" || e.key == "lr" || e.key == "batch_size" ? "the recipe" : "";
+    });
+    s->add_flag("--permute-labels", args->permute_labels,
                 "permute the training labels once at random (the data randomization test's model)");
     s->add_option("--out", args->out, "output directory (default runs/<model>-<dataset>[-permuted])");
     add_common_options(s, args->common);

@@ -140,24 +140,29 @@ bool is_class_index(const std::string& label, const std::string& where) {
   return digits(label);
 }
 
-}  // namespace
-
-Dataset load_image_folder(const std::string& root, const ImagePreprocess& pre, const std::string& labels_file) {
-  if (!fs::is_directory(root)) throw InputError("--data " + root + ": image folder does not exist");
-  // Checked before any image is decoded: OpenCV would try to allocate a 40 GB image for --resize 100000.
+// Checked before any image is decoded: OpenCV would try to allocate a 40 GB image for --resize 100000.
+void require_sane_sides(const ImagePreprocess& pre) {
   constexpr int64_t kMaxSide = 8192;
   for (const auto& [value, option] : {std::pair{pre.resize, "--resize"}, std::pair{pre.crop, "--crop"}})
     if (value != -1 && (value < 1 || value > kMaxSide))
       throw InputError(std::string(option) + " " + std::to_string(value) + ": expected 1 to " + std::to_string(kMaxSide) +
                        " pixels");
+}
+
+// The image files with their labels (-1: none), and the class names where the labels have names.
+struct LabelledImages {
   std::vector<std::pair<fs::path, int64_t>> items;
   std::vector<std::string> classes;
-  if (!labels_file.empty()) {
-    std::ifstream in(labels_file);
-    if (!in) throw InputError("--labels " + labels_file + ": cannot open labels file");
-    std::map<std::string, int64_t> class_index;
-    std::set<bool> line_kinds;  // numeric labels, named labels
-    std::map<std::string, int> listed;  // image -> its line
+};
+
+// The labels of a labels file: class indices as written, class names numbered in order of first use.
+class LabelsFile {
+ public:
+  explicit LabelsFile(const std::string& path) : path_(path) {}
+
+  LabelledImages read(const std::string& root) {
+    std::ifstream in(path_);
+    if (!in) throw InputError("--labels " + path_ + ": cannot open labels file");
     std::string line;
     for (int line_no = 1; std::getline(in, line); ++line_no) {
       if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
@@ -165,44 +170,63 @@ Dataset load_image_folder(const std::string& root, const ImagePreprocess& pre, c
       std::string file, label;
       if (!(ss >> file)) continue;
       if (!(ss >> label))
-        throw InputError(labels_file + ":" + std::to_string(line_no) + ": expected '<file name> <label>'");
-      const std::string where = labels_file + ":" + std::to_string(line_no) + ": label '" + label + "'";
-      const bool numeric = is_class_index(label, where);
-      if (line_kinds.insert(numeric).second && line_kinds.size() > 1)
-        throw InputError(where + ": the file mixes class indices and class names, which would give two labels one "
-                                 "class; use one kind throughout");
-      int64_t id;
-      if (numeric) {
-        if (std::from_chars(label.data(), label.data() + label.size(), id).ec != std::errc() || id > (int64_t{1} << 31))
-          throw InputError(where + ": expected a class index below 2^31");
-      } else {
-        auto [it, added] = class_index.emplace(label, static_cast<int64_t>(class_index.size()));
-        if (added) classes.push_back(label);
-        id = it->second;
-      }
+        throw InputError(path_ + ":" + std::to_string(line_no) + ": expected '<file name> <label>'");
+      const int64_t id = class_of(label, path_ + ":" + std::to_string(line_no) + ": label '" + label + "'");
       const fs::path p = fs::path(root) / file;
-      if (!fs::exists(p)) throw InputError(labels_file + ":" + std::to_string(line_no) + ": " + p.string() + " does not exist");
-      if (const auto [it, added] = listed.emplace(p.lexically_normal().string(), line_no); !added)
-        throw InputError(labels_file + ":" + std::to_string(line_no) + ": " + file + " is listed again (first on line " +
+      if (!fs::exists(p)) throw InputError(path_ + ":" + std::to_string(line_no) + ": " + p.string() + " does not exist");
+      if (const auto [it, added] = listed_.emplace(p.lexically_normal().string(), line_no); !added)
+        throw InputError(path_ + ":" + std::to_string(line_no) + ": " + file + " is listed again (first on line " +
                          std::to_string(it->second) + "); give each image one label");
-      items.emplace_back(p, id);
+      out_.items.emplace_back(p, id);
     }
-  } else {
-    std::vector<fs::path> dirs;
-    for (const auto& e : fs::directory_iterator(root))
-      if (e.is_directory()) dirs.push_back(e.path());
-    std::sort(dirs.begin(), dirs.end());
-    if (!dirs.empty()) {
-      for (size_t c = 0; c < dirs.size(); ++c) {
-        classes.push_back(dirs[c].filename().string());
-        for (const auto& p : images_in(dirs[c])) items.emplace_back(p, static_cast<int64_t>(c));
-      }
-      note_numbered_folders(root, classes);
-    } else {
-      for (const auto& p : images_in(root)) items.emplace_back(p, -1);  // unlabelled: explain the prediction
-    }
+    return std::move(out_);
   }
-  if (items.empty()) throw InputError("--data " + root + ": no images found (expected <class>/<image> or images + --labels)");
+
+ private:
+  int64_t class_of(const std::string& label, const std::string& where) {
+    const bool numeric = is_class_index(label, where);
+    if (line_kinds_.insert(numeric).second && line_kinds_.size() > 1)
+      throw InputError(where + ": the file mixes class indices and class names, which would give two labels one "
+                               "class; use one kind throughout");
+    int64_t id;
+    if (numeric) {
+      if (std::from_chars(label.data(), label.data() + label.size(), id).ec != std::errc() || id > (int64_t{1} << 31))
+        throw InputError(where + ": expected a class index below 2^31");
+    } else {
+      auto [it, added] = class_index_.emplace(label, static_cast<int64_t>(class_index_.size()));
+      if (added) out_.classes.push_back(label);
+      id = it->second;
+    }
+    return id;
+  }
+
+  const std::string path_;
+  LabelledImages out_;
+  std::map<std::string, int64_t> class_index_;
+  std::set<bool> line_kinds_;         // numeric labels, named labels
+  std::map<std::string, int> listed_;  // image -> its line
+};
+
+// root/<class>/<image>, or a flat folder of unlabelled images (whose prediction is explained).
+LabelledImages scan_folders(const std::string& root) {
+  LabelledImages out;
+  std::vector<fs::path> dirs;
+  for (const auto& e : fs::directory_iterator(root))
+    if (e.is_directory()) dirs.push_back(e.path());
+  std::sort(dirs.begin(), dirs.end());
+  if (!dirs.empty()) {
+    for (size_t c = 0; c < dirs.size(); ++c) {
+      out.classes.push_back(dirs[c].filename().string());
+      for (const auto& p : images_in(dirs[c])) out.items.emplace_back(p, static_cast<int64_t>(c));
+    }
+    note_numbered_folders(root, out.classes);
+  } else {
+    for (const auto& p : images_in(root)) out.items.emplace_back(p, -1);
+  }
+  return out;
+}
+
+std::vector<torch::Tensor> decode_all(const std::vector<std::pair<fs::path, int64_t>>& items, const ImagePreprocess& pre) {
   std::vector<torch::Tensor> images;
   for (const auto& [p, label] : items) {
     images.push_back(load_image(p.string(), pre));
@@ -211,13 +235,25 @@ Dataset load_image_folder(const std::string& root, const ImagePreprocess& pre, c
                        std::to_string(images.back().size(1)) + " differs from " + items.front().first.string() +
                        "; give --resize and --crop so all images match the model's input");
   }
+  return images;
+}
+
+}  // namespace
+
+Dataset load_image_folder(const std::string& root, const ImagePreprocess& pre, const std::string& labels_file) {
+  if (!fs::is_directory(root)) throw InputError("--data " + root + ": image folder does not exist");
+  require_sane_sides(pre);
+  const LabelledImages found = labels_file.empty() ? scan_folders(root) : LabelsFile(labels_file).read(root);
+  const auto& items = found.items;
+  if (items.empty()) throw InputError("--data " + root + ": no images found (expected <class>/<image> or images + --labels)");
+  const std::vector<torch::Tensor> images = decode_all(items, pre);
   Dataset d;
   d.name = root;
   d.images = torch::stack(images);
   std::vector<int64_t> labels;
   for (const auto& it : items) labels.push_back(it.second);
   d.labels = torch::tensor(labels, torch::kInt64);
-  d.class_names = classes;
+  d.class_names = found.classes;
   return d;
 }
 

@@ -132,9 +132,10 @@ std::string data_identity(const DataOptions& d, const LoadedData& loaded) {
 std::string content_key(const LoadedData& loaded) { return loaded.data.content; }
 
 std::string dataset_content(const Dataset& data, const torch::Tensor& ids) {
-  uint64_t h = fnv1a(fnv1a(kFnvOffset, data.images), data.labels);
-  if (ids.defined()) h = fnv1a(h, ids);
-  return hex_digits(h, 16);
+  ContentKey key;
+  key.add(data.images).add(data.labels);
+  if (ids.defined()) key.add(ids);
+  return key.digest().hex();
 }
 
 }  // namespace sanity

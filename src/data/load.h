@@ -38,10 +38,10 @@ Dataset dataset_from_arrays(const std::string& name, const torch::Tensor& images
 
 // What a study's results of this data are keyed by: the source and test-bed options, the number of
 // images actually selected, and a hash of their contents (images, labels, ids): replacing X.npy by
-// other images at the same path gives another key ("X.npy:4:seed0#1a2b3c4d5e6f7081").
+// other images at the same path gives another key ("X.npy:4:seed0#" and 32 hex digits).
 std::string data_identity(const DataOptions& options, const LoadedData& loaded);
-// The content part alone (Dataset::content): 16 hex digits of the FNV-1a hash of the images,
-// labels and ids.
+// The content part alone (Dataset::content): the 32 hex digits of the images', labels' and ids'
+// XXH3-128 content key (core/hash.h).
 std::string content_key(const LoadedData& loaded);
 // The same hash for any dataset (ids undefined: the images and labels alone).
 std::string dataset_content(const Dataset& data, const torch::Tensor& ids = {});

@@ -141,6 +141,169 @@ void watch_for_termination() {
   std::signal(SIGTERM, on_terminate);
 }
 
+// Rank 0's side of one coordinate() phase: the tasks not yet handed out, the ones recorded, and
+// what each worker rank is doing.
+class Coordinator {
+ public:
+  Coordinator(uint64_t phase, const std::vector<std::string>& tasks, const ComputeFn& compute,
+              const RecordFn& record, const CoordinateOptions& options)
+      : w_(World::instance()),
+        phase_(phase),
+        tasks_(tasks),
+        compute_(compute),
+        record_(record),
+        options_(options),
+        timeout_(rank_timeout()),
+        beat_(heartbeat_interval()),
+        workers_(static_cast<size_t>(w_.size())),
+        recorded_(tasks.size(), 0) {
+    for (size_t i = 0; i < tasks.size(); ++i) pending_.push_back(i);
+  }
+
+  // Until every task is recorded; returns the number of tasks handed out again.
+  int64_t run() {
+    Backoff backoff;
+    for (;;) {
+      bool active = false;
+      const auto now = Clock::now();
+      active |= collect_own_result();
+      active |= start_own_task();
+      active |= read_messages(now);
+      active |= tend_workers(now);
+      if (recorded_count_ == tasks_.size() && !local_.valid()) break;
+      active ? backoff.reset() : backoff.pause();
+    }
+    announce_end();
+    return handed_again_;
+  }
+
+ private:
+  struct Worker {
+    std::string host;
+    bool waiting = false, told_none = false;
+    int64_t task = -1;
+    Clock::time_point last_heard, last_keepalive;
+  };
+
+  void store(size_t i, const std::string& result, int rank) {
+    if (recorded_.at(i)) return;  // computed twice (a rank taken for dead answered after all)
+    record_(i, result, rank);
+    recorded_[i] = 1;
+    ++recorded_count_;
+  }
+
+  std::optional<size_t> next_pending() {
+    while (!pending_.empty() && recorded_[pending_.front()]) pending_.pop_front();
+    if (pending_.empty()) return std::nullopt;
+    const size_t i = pending_.front();
+    pending_.pop_front();
+    return i;
+  }
+
+  std::string describe(size_t i) const {
+    return options_.describe ? options_.describe(i) : "task " + std::to_string(i);
+  }
+
+  // Rank 0's own share, one task at a time in its compute thread.
+  bool collect_own_result() {
+    if (!local_.valid() || local_.wait_for(milliseconds(0)) != std::future_status::ready) return false;
+    store(local_task_, local_.get(), 0);
+    return true;
+  }
+
+  bool start_own_task() {
+    if (!options_.compute_here || local_.valid()) return false;
+    const auto i = next_pending();
+    if (!i) return false;
+    local_task_ = *i;
+    local_ = ComputeThread::instance().submit([&compute = compute_, &tasks = tasks_, i] { return compute(tasks[*i]); });
+    return true;
+  }
+
+  // Ready and result messages of this phase; an error from any rank ends the run.
+  bool read_messages(Clock::time_point now) {
+    bool active = false;
+    while (auto m = w_.poll()) {
+      active = true;
+      const int from = m->source;
+      Worker& k = workers_.at(static_cast<size_t>(from));
+      if (m->tag == kError) remote_failure(from, k.host, *m);
+      ByteReader r(m->bytes);
+      if (r.u64() != phase_) continue;  // from an earlier phase
+      k.last_heard = now;
+      if (m->tag == kReady) {
+        k.host = r.str();
+        k.waiting = true;
+      } else if (m->tag == kResult) {
+        const size_t i = r.u64();
+        store(i, r.str(), from);
+        if (k.task == static_cast<int64_t>(i)) k.task = -1;
+        k.waiting = k.task < 0;
+      }
+    }
+    return active;
+  }
+
+  // Takes tasks back from silent ranks and gives the next pending task to each waiting one.
+  bool tend_workers(Clock::time_point now) {
+    bool active = false;
+    for (int rank = 1; rank < w_.size(); ++rank) {
+      Worker& k = workers_[static_cast<size_t>(rank)];
+      if (k.task >= 0 && now - k.last_heard > timeout_) take_back_task(rank, k);
+      if (!k.waiting) continue;
+      active |= hand_out_task(rank, k, now);
+    }
+    return active;
+  }
+
+  void take_back_task(int rank, Worker& k) {
+    std::fprintf(stderr, "note: rank %d%s has been silent for %lld s while computing %s; it goes to another rank\n",
+                 rank, k.host.empty() ? "" : (" on " + k.host).c_str(),
+                 static_cast<long long>(timeout_.count() / 1000), describe(static_cast<size_t>(k.task)).c_str());
+    pending_.push_front(static_cast<size_t>(k.task));
+    k.task = -1;
+    ++handed_again_;
+  }
+
+  bool hand_out_task(int rank, Worker& k, Clock::time_point now) {
+    if (const auto i = next_pending()) {
+      send_or_throw(rank, kTask, ByteWriter().u64(phase_).u64(*i).str(tasks_[*i]).take());
+      k.task = static_cast<int64_t>(*i);
+      k.waiting = false;
+      k.last_heard = now;
+      return true;
+    }
+    if (now - k.last_keepalive >= beat_) {  // waits for tasks that may come back
+      w_.send(rank, kKeepalive, header(phase_), beat_);
+      k.last_keepalive = now;
+    }
+    return false;
+  }
+
+  // Every worker hears that the phase is over, also one that has not asked yet (or never will), and
+  // whether a rank was lost (then no rank may wait for all in MPI_Finalize: World::stop).
+  void announce_end() {
+    if (handed_again_ > 0) w_.lost_a_rank();
+    const std::string none = ByteWriter().u64(phase_).u64(w_.lost() ? 1 : 0).take();
+    for (int rank = 1; rank < w_.size(); ++rank) w_.send(rank, kNone, none, beat_);
+  }
+
+  World& w_;
+  const uint64_t phase_;
+  const std::vector<std::string>& tasks_;
+  const ComputeFn& compute_;
+  const RecordFn& record_;
+  const CoordinateOptions& options_;
+  const milliseconds timeout_, beat_;
+  std::vector<Worker> workers_;
+  std::deque<size_t> pending_;
+  std::vector<char> recorded_;
+  size_t recorded_count_ = 0;
+  int64_t handed_again_ = 0;
+  std::future<std::string> local_;
+  size_t local_task_ = 0;
+};
+
 }  // namespace
 
 std::chrono::milliseconds rank_timeout() {
@@ -183,105 +346,9 @@ std::string run_on_rank0(const std::function<std::string()>& fn) {
 
 int64_t coordinate(const std::vector<std::string>& tasks, const ComputeFn& compute, const RecordFn& record,
                    const CoordinateOptions& options) {
-  World& w = World::instance();
   const uint64_t phase = ++g_phase;
   watch_for_termination();
-  const milliseconds timeout = rank_timeout(), beat = heartbeat_interval();
-  struct Worker {
-    std::string host;
-    bool waiting = false, told_none = false;
-    int64_t task = -1;
-    Clock::time_point last_heard, last_keepalive;
-  };
-  std::vector<Worker> workers(static_cast<size_t>(w.size()));
-  std::deque<size_t> pending;
-  for (size_t i = 0; i < tasks.size(); ++i) pending.push_back(i);
-  std::vector<char> recorded(tasks.size(), 0);
-  size_t recorded_count = 0;
-  int64_t handed_again = 0;
-  std::future<std::string> local;
-  size_t local_task = 0;
-
-  const auto store = [&](size_t i, const std::string& result, int rank) {
-    if (recorded.at(i)) return;  // computed twice (a rank taken for dead answered after all)
-    record(i, result, rank);
-    recorded[i] = 1;
-    ++recorded_count;
-  };
-  const auto next_pending = [&]() -> std::optional<size_t> {
-    while (!pending.empty() && recorded[pending.front()]) pending.pop_front();
-    if (pending.empty()) return std::nullopt;
-    const size_t i = pending.front();
-    pending.pop_front();
-    return i;
-  };
-  const auto describe = [&](size_t i) { return options.describe ? options.describe(i) : "task " + std::to_string(i); };
-
-  Backoff backoff;
-  for (;;) {
-    bool active = false;
-    const auto now = Clock::now();
-    // Rank 0's own share, one task at a time in its compute thread.
-    if (local.valid() && local.wait_for(milliseconds(0)) == std::future_status::ready) {
-      store(local_task, local.get(), 0);
-      active = true;
-    }
-    if (options.compute_here && !local.valid()) {
-      if (const auto i = next_pending()) {
-        local_task = *i;
-        local = ComputeThread::instance().submit([&compute, &tasks, i] { return compute(tasks[*i]); });
-        active = true;
-      }
-    }
-    while (auto m = w.poll()) {
-      active = true;
-      const int from = m->source;
-      Worker& k = workers.at(static_cast<size_t>(from));
-      if (m->tag == kError) remote_failure(from, k.host, *m);
-      ByteReader r(m->bytes);
-      if (r.u64() != phase) continue;  // from an earlier phase
-      k.last_heard = now;
-      if (m->tag == kReady) {
-        k.host = r.str();
-        k.waiting = true;
-      } else if (m->tag == kResult) {
-        const size_t i = r.u64();
-        store(i, r.str(), from);
-        if (k.task == static_cast<int64_t>(i)) k.task = -1;
-        k.waiting = k.task < 0;
-      }
-    }
-    for (int rank = 1; rank < w.size(); ++rank) {
-      Worker& k = workers[static_cast<size_t>(rank)];
-      if (k.task >= 0 && now - k.last_heard > timeout) {
-        std::fprintf(stderr, "note: rank %d%s has been silent for %lld s while computing %s; it goes to another rank\n",
-                     rank, k.host.empty() ? "" : (" on " + k.host).c_str(),
-                     static_cast<long long>(timeout.count() / 1000), describe(static_cast<size_t>(k.task)).c_str());
-        pending.push_front(static_cast<size_t>(k.task));
-        k.task = -1;
-        ++handed_again;
-      }
-      if (!k.waiting) continue;
-      if (const auto i = next_pending()) {
-        send_or_throw(rank, kTask, ByteWriter().u64(phase).u64(*i).str(tasks[*i]).take());
-        k.task = static_cast<int64_t>(*i);
-        k.waiting = false;
-        k.last_heard = now;
-        active = true;
-      } else if (now - k.last_keepalive >= beat) {  // waits for tasks that may come back
-        w.send(rank, kKeepalive, header(phase), beat);
-        k.last_keepalive = now;
-      }
-    }
-    if (recorded_count == tasks.size() && !local.valid()) break;
-    active ? backoff.reset() : backoff.pause();
-  }
-  // Every worker hears that the phase is over, also one that has not asked yet (or never will), and
-  // whether a rank was lost (then no rank may wait for all in MPI_Finalize: World::stop).
-  if (handed_again > 0) w.lost_a_rank();
-  const std::string none = ByteWriter().u64(phase).u64(w.lost() ? 1 : 0).take();
-  for (int rank = 1; rank < w.size(); ++rank) w.send(rank, kNone, none, beat);
-  return handed_again;
+  return Coordinator(phase, tasks, compute, record, options).run();
 }
 
 void serve(const ComputeFn& compute) {

@@ -1,27 +1,23 @@
 #include "distributed/shard.h"
 
+#include <xxhash.h>
+
 #include <charconv>
 
 #include "core/error.h"
-#include "core/hash.h"
 
 namespace sanity::distributed {
 
 namespace {
 
-// FNV-1a's low bits barely depend on a key's last bytes (they mix only through the carries of one
-// multiplication), so "method1" .. "method9" would crowd into a few residues mod 4; a finalizer
-// (splitmix64's) spreads every input bit over every output bit before the modulus.
-uint64_t mixed(uint64_t h) {
-  h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
-  h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
-  return h ^ (h >> 31);
-}
+// XXH3 mixes every input bit into every output bit, so "method1" .. "method9" spread over the
+// residues of any shard count.
+uint64_t shard_hash(const std::string& key) { return XXH3_64bits(key.data(), key.size()); }
 
 }  // namespace
 
 bool Shard::owns(const std::string& key) const {
-  return whole() || static_cast<int64_t>(mixed(fnv1a(kFnvOffset, key)) % static_cast<uint64_t>(count)) == index - 1;
+  return whole() || static_cast<int64_t>(shard_hash(key) % static_cast<uint64_t>(count)) == index - 1;
 }
 
 std::string Shard::name() const { return std::to_string(index) + "-of-" + std::to_string(count); }

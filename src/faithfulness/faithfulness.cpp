@@ -6,18 +6,22 @@
 
 namespace sanity {
 
-void FaithfulnessOptions::validate() const {
-  pixel_flipping.validate();
-  insertion_deletion.validate();
-  if (order != "auto" && order != "signed" && order != "absolute")
-    throw InputError("faithfulness option order = " + order + ": expected auto, signed or absolute");
+const Settings<FaithfulnessOptions>& faithfulness_settings() {
+  using O = FaithfulnessOptions;
+  static const Settings<O> table = Settings<O>()
+      .choice("order", &O::order, {"auto", "signed", "absolute"},
+              "what orders regions and pixels: auto (|map| for sensitivity maps, the signed map for relevance maps), "
+              "signed or absolute")
+      .nested("pixel_flipping", &O::pixel_flipping, pixel_flipping_settings())
+      .nested("insertion_deletion", &O::insertion_deletion, insertion_deletion_settings());
+  return table;
 }
 
-nlohmann::json FaithfulnessOptions::to_json() const {
-  return {{"pixel_flipping", pixel_flipping.to_json()},
-          {"insertion_deletion", insertion_deletion.to_json()},
-          {"order", order}};
+void FaithfulnessOptions::validate() const {
+  faithfulness_settings().validate(*this, [](const Setting& s) { return "faithfulness option " + s.key; });
 }
+
+nlohmann::json FaithfulnessOptions::to_json() const { return faithfulness_settings().to_json(*this); }
 
 bool orders_by_magnitude(const FaithfulnessOptions& options, MapKind kind) {
   return options.order == "absolute" || (options.order == "auto" && kind == MapKind::Sensitivity);

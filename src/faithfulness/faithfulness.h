@@ -32,6 +32,10 @@ struct FaithfulnessOptions {
   nlohmann::json to_json() const;
 };
 
+// The protocol's table (core/settings.h): "order" and the two measures' tables nested, as study.json
+// records them; flags flat (--patch, --insertion-blur-sigma).
+const Settings<FaithfulnessOptions>& faithfulness_settings();
+
 struct FaithfulnessResult {
   PixelFlippingResult pixel_flipping;
   InsertionDeletionResult insertion_deletion;

@@ -8,21 +8,22 @@
 
 namespace sanity {
 
-void InsertionDeletionOptions::validate() const {
-  if (pixels_per_step < 0)
-    throw InputError("insertion/deletion option pixels_per_step = " + std::to_string(pixels_per_step) +
-                     ": expected >= 0 (0: the image width)");
-  parse_replacement(deletion_baseline, "insertion/deletion option deletion_baseline =");
-  parse_replacement(insertion_baseline, "insertion/deletion option insertion_baseline =");
-  if (!(blur_sigma > 0)) throw InputError("insertion/deletion option blur_sigma: expected a positive number of pixels");
+const Settings<InsertionDeletionOptions>& insertion_deletion_settings() {
+  using O = InsertionDeletionOptions;
+  static const Settings<O> table = Settings<O>()
+      .integer("pixels_per_step", &O::pixels_per_step, "pixels moved per step (0: the image width)")
+      .choice("deletion_baseline", &O::deletion_baseline, replacement_names(), "what deleted pixels become")
+      .choice("insertion_baseline", &O::insertion_baseline, replacement_names(), "where insertion starts")
+      .number("blur_sigma", &O::blur_sigma, "Gaussian sigma in pixels of a blur baseline", Bounds::above(0))
+      .flag("insertion_blur_sigma");
+  return table;
 }
 
-nlohmann::json InsertionDeletionOptions::to_json() const {
-  return {{"pixels_per_step", pixels_per_step},
-          {"deletion_baseline", deletion_baseline},
-          {"insertion_baseline", insertion_baseline},
-          {"blur_sigma", blur_sigma}};
+void InsertionDeletionOptions::validate() const {
+  insertion_deletion_settings().validate(*this, [](const Setting& s) { return "insertion/deletion option " + s.key; });
 }
+
+nlohmann::json InsertionDeletionOptions::to_json() const { return insertion_deletion_settings().to_json(*this); }
 
 InsertionDeletionResult insertion_deletion(const Graph& model, const Tensor& x, const Tensor& attributions,
                                            const Tensor& targets, const Tensor& ids,

@@ -10,6 +10,7 @@
 
 #include <string>
 
+#include "core/settings.h"
 #include "faithfulness/perturbation.h"
 
 namespace sanity {
@@ -23,6 +24,9 @@ struct InsertionDeletionOptions {
   void validate() const;  // InputError naming the option
   nlohmann::json to_json() const;
 };
+
+// The options' table (core/settings.h); blur_sigma's flag is insertion_blur_sigma.
+const Settings<InsertionDeletionOptions>& insertion_deletion_settings();
 
 struct InsertionDeletionResult {
   Tensor insertion, deletion;                  // [N, K+1] float64 probabilities; column 0: no pixel moved

@@ -10,18 +10,22 @@
 
 namespace sanity {
 
-void PixelFlippingOptions::validate() const {
-  if (patch < 1) throw InputError("pixel flipping option patch = " + std::to_string(patch) + ": expected at least 1 pixel");
-  parse_replacement(replacement, "pixel flipping option replacement =");
-  if (steps < 0) throw InputError("pixel flipping option steps = " + std::to_string(steps) + ": expected >= 0 (0: all regions)");
-  if (!(blur_sigma > 0)) throw InputError("pixel flipping option blur_sigma: expected a positive number of pixels");
-  if (score != "probability" && score != "logit")
-    throw InputError("pixel flipping option score = " + score + ": expected probability or logit");
+const Settings<PixelFlippingOptions>& pixel_flipping_settings() {
+  using O = PixelFlippingOptions;
+  static const Settings<O> table = Settings<O>()
+      .integer("patch", &O::patch, "region side in pixels (1: single pixels)", Bounds::at_least(1))
+      .choice("replacement", &O::replacement, replacement_names(), "what a perturbed region becomes")
+      .integer("steps", &O::steps, "regions replaced (0: all)")
+      .number("blur_sigma", &O::blur_sigma, "Gaussian sigma in pixels of replacement=blur", Bounds::above(0))
+      .choice("score", &O::score, {"probability", "logit"}, "what AOPC averages: the softmax probability or the logit");
+  return table;
 }
 
-nlohmann::json PixelFlippingOptions::to_json() const {
-  return {{"patch", patch}, {"replacement", replacement}, {"steps", steps}, {"blur_sigma", blur_sigma}, {"score", score}};
+void PixelFlippingOptions::validate() const {
+  pixel_flipping_settings().validate(*this, [](const Setting& s) { return "pixel flipping option " + s.key; });
 }
+
+nlohmann::json PixelFlippingOptions::to_json() const { return pixel_flipping_settings().to_json(*this); }
 
 PixelFlippingResult pixel_flipping(const Graph& model, const Tensor& x, const Tensor& attributions,
                                    const Tensor& targets, const Tensor& ids, const PixelFlippingOptions& options,

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "core/settings.h"
 #include "faithfulness/perturbation.h"
 
 namespace sanity {
@@ -16,10 +17,13 @@ struct PixelFlippingOptions {
   double blur_sigma = 4;                // Gaussian sigma in pixels for replacement=blur
   std::string score = "probability";    // what AOPC averages: probability (softmax) or logit
 
-  // Throws InputError naming the option ("patch", "replacement", ...).
+  // Throws InputError naming the option ("patch", "replacement", ...): pixel_flipping_settings().
   void validate() const;
   nlohmann::json to_json() const;
 };
+
+// The options' table (core/settings.h): config fields, CLI flags, Python arguments, docs.
+const Settings<PixelFlippingOptions>& pixel_flipping_settings();
 
 struct PixelFlippingResult {
   Tensor morf_logit, morf_prob, lerf_logit, lerf_prob;  // [N, L+1] float64; column 0: unperturbed

@@ -82,6 +82,88 @@ int shared_prefix(const RememberedPass& p, const Graph& g, int last) {
 
 bool storable(const Tensor& t) { return !t.defined() || !t.is_inference(); }
 
+// What computed node n, as it is now.
+RememberedNode node_key(const Node& n) {
+  RememberedNode key;
+  key.layer = n.layer;
+  key.inputs = n.inputs;
+  for (const Param& param : n.layer->params()) {
+    key.params.push_back(param.value);
+    key.versions.push_back(param.value._version());
+  }
+  return key;
+}
+
+// The pass's values[0..last] and the nodes that computed them.
+RememberedPass remembered_pass(const Graph& g, int last, int reused, const Tensors& values) {
+  RememberedPass p;
+  p.x = values[0];
+  p.x_version = p.x._version();
+  p.last = last;
+  p.nodes.resize(static_cast<size_t>(last) + 1);
+  p.values.resize(static_cast<size_t>(last) + 1);
+  p.versions.resize(static_cast<size_t>(last) + 1, 0);
+  std::unordered_set<const void*> counted;
+  for (int k = 1; k <= last; ++k) {
+    p.nodes[static_cast<size_t>(k)] = node_key(g.node(k));
+    const Tensor& v = values[static_cast<size_t>(k)];
+    p.values[static_cast<size_t>(k)] = v;
+    if (!v.defined()) continue;
+    p.versions[static_cast<size_t>(k)] = v._version();
+    // Only what this pass computed, once per storage (a flatten is a view of its input).
+    if (k > reused && counted.insert(v.storage().unsafeGetStorageImpl()).second) p.bytes += v.storage().nbytes();
+  }
+  return p;
+}
+
+// The number of x among the inputs: a remembered pass's, when one is of an input equal to x.
+int64_t number_input(ReuseState& s, const Tensor& x) {
+  const int64_t fresh = ++s.inputs;
+  for (const RememberedPass& q : s.passes)
+    if (same_input(q, x)) return q.input;
+  return fresh;
+}
+
+// A remembered pass of the same input that p extends is no longer needed.
+void drop_extended_passes(ReuseState& s, RememberedPass& p, const Graph& g) {
+  for (auto it = s.passes.begin(); it != s.passes.end();) {
+    if (it->x.unsafeGetTensorImpl() == p.x.unsafeGetTensorImpl() && it->last <= p.last &&
+        shared_prefix(*it, g, p.last) == it->last) {
+      s.bytes -= it->bytes;
+      p.bytes += it->bytes;  // its values are p's now
+      it = s.passes.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+// Passes of inputs used less recently than the last kMaxInputs are forgotten.
+void forget_old_inputs(ReuseState& s) {
+  std::vector<int64_t> recent;
+  for (auto it = s.passes.begin(); it != s.passes.end();) {
+    bool keep = std::find(recent.begin(), recent.end(), it->input) != recent.end();
+    if (!keep && recent.size() < ActivationReuse::kMaxInputs) {
+      recent.push_back(it->input);
+      keep = true;
+    }
+    if (keep) {
+      ++it;
+    } else {
+      s.bytes -= it->bytes;
+      it = s.passes.erase(it);
+    }
+  }
+}
+
+// The least recently used passes go until the rest fit in max_bytes and kMaxPasses.
+void trim_to_limits(ReuseState& s) {
+  while (!s.passes.empty() && (s.bytes > s.max_bytes || s.passes.size() > ActivationReuse::kMaxPasses)) {
+    s.bytes -= s.passes.back().bytes;
+    s.passes.pop_back();
+  }
+}
+
 }  // namespace
 
 ActivationReuse::ActivationReuse(size_t max_bytes) {
@@ -134,69 +216,14 @@ void remember(const Graph& g, int last, int reused, const Tensors& values) {
   if (s.scopes == 0 || last <= reused) return;
   for (int k = 0; k <= last; ++k)
     if (!storable(values[static_cast<size_t>(k)])) return;
-  RememberedPass p;
-  p.x = values[0];
-  p.x_version = p.x._version();
-  p.last = last;
-  p.nodes.resize(static_cast<size_t>(last) + 1);
-  p.values.resize(static_cast<size_t>(last) + 1);
-  p.versions.resize(static_cast<size_t>(last) + 1, 0);
-  std::unordered_set<const void*> counted;
-  for (int k = 1; k <= last; ++k) {
-    const Node& n = g.node(k);
-    RememberedNode& key = p.nodes[static_cast<size_t>(k)];
-    key.layer = n.layer;
-    key.inputs = n.inputs;
-    for (const Param& param : n.layer->params()) {
-      key.params.push_back(param.value);
-      key.versions.push_back(param.value._version());
-    }
-    const Tensor& v = values[static_cast<size_t>(k)];
-    p.values[static_cast<size_t>(k)] = v;
-    if (!v.defined()) continue;
-    p.versions[static_cast<size_t>(k)] = v._version();
-    // Only what this pass computed, once per storage (a flatten is a view of its input).
-    if (k > reused && counted.insert(v.storage().unsafeGetStorageImpl()).second) p.bytes += v.storage().nbytes();
-  }
-  p.input = ++s.inputs;
-  for (const RememberedPass& q : s.passes)
-    if (same_input(q, p.x)) {
-      p.input = q.input;
-      break;
-    }
-  // A remembered pass of the same input that this one extends is no longer needed.
-  for (auto it = s.passes.begin(); it != s.passes.end();) {
-    if (it->x.unsafeGetTensorImpl() == p.x.unsafeGetTensorImpl() && it->last <= last &&
-        shared_prefix(*it, g, last) == it->last) {
-      s.bytes -= it->bytes;
-      p.bytes += it->bytes;  // its values are this pass's now
-      it = s.passes.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  RememberedPass p = remembered_pass(g, last, reused, values);
+  p.input = number_input(s, p.x);
+  drop_extended_passes(s, p, g);
   if (p.bytes > s.max_bytes) return;
   s.bytes += p.bytes;
   s.passes.push_front(std::move(p));
-  // Passes of inputs used less recently than the last kMaxInputs are forgotten.
-  std::vector<int64_t> recent;
-  for (auto it = s.passes.begin(); it != s.passes.end();) {
-    bool keep = std::find(recent.begin(), recent.end(), it->input) != recent.end();
-    if (!keep && recent.size() < ActivationReuse::kMaxInputs) {
-      recent.push_back(it->input);
-      keep = true;
-    }
-    if (keep) {
-      ++it;
-    } else {
-      s.bytes -= it->bytes;
-      it = s.passes.erase(it);
-    }
-  }
-  while (!s.passes.empty() && (s.bytes > s.max_bytes || s.passes.size() > ActivationReuse::kMaxPasses)) {
-    s.bytes -= s.passes.back().bytes;
-    s.passes.pop_back();
-  }
+  forget_old_inputs(s);
+  trim_to_limits(s);
 }
 
 }  // namespace activation_reuse

@@ -7,17 +7,16 @@
 
 namespace sanity {
 
-uint64_t model_fingerprint(const Graph& g) {
-  uint64_t h = kFnvOffset;
+ContentKey::Digest model_fingerprint(const Graph& g) {
+  ContentKey key;
   for (const auto& n : g.nodes()) {
-    h = fnv1a(h, n.name);
-    h = fnv1a(h, std::string(kind_name(n.layer->kind())));
+    key.add(n.name).add(std::string(kind_name(n.layer->kind())));
     for (const auto& p : n.layer->params()) {
       const Tensor t = p.value.detach().to(torch::kCPU).contiguous();
-      h = fnv1a(h, t.data_ptr(), t.nbytes());
+      key.add(t.data_ptr(), t.nbytes());
     }
   }
-  return h;
+  return key.digest();
 }
 
 }  // namespace sanity

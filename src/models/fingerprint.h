@@ -9,6 +9,6 @@
 
 namespace sanity {
 
-uint64_t model_fingerprint(const Graph& g);
+ContentKey::Digest model_fingerprint(const Graph& g);
 
 }  // namespace sanity

@@ -1,5 +1,6 @@
 #pragma once
-// The ONNX importer's state and helpers (onnx_import.cpp), shared with the operator handlers
+// The ONNX importer's state and helpers (onnx_import.cpp: the graph; onnx_import_constants.cpp: folded
+// values; onnx_import_emit.cpp: nodes, their names and probes), shared with the operator handlers
 // (onnx_ops*.cpp): one handler per operator type in a table, so that supporting an operator is one
 // function and one table entry.
 //

@@ -116,18 +116,25 @@ bool validates_after(const TrainOptions& o, int epoch) {
   return epoch % ((o.epochs + 4) / 5) == 0;
 }
 
+const Settings<TrainOptions>& train_settings() {
+  using T = TrainOptions;
+  static const Settings<T> table = Settings<T>()
+      .integer("epochs", &T::epochs, "training epochs", Bounds::at_least(1))
+      .integer("batch_size", &T::batch_size, "mini-batch size", Bounds::at_least(1))
+      .number("lr", &T::lr, "peak Adam learning rate", Bounds::above(0))
+      .choice("lr_schedule", &T::lr_schedule, {"cosine", "constant"},
+              "cosine (short linear warm-up, then decay to 0) or constant")
+      .number("l2", &T::l2, "L2 penalty on every weight but the logits layer's", Bounds::at_least(0))
+      .integer("seed", &T::seed, "seed of the initialization, the shuffling and the label permutation")
+      .integer("subset", &T::subset, "train on this many random training images (0: all)")
+      .integer("validation", &T::validation, "hold out the first N training images");
+  return table;
+}
+
 void check_train_options(const TrainOptions& o) {
-  if (o.epochs < 1) throw InputError("--epochs " + std::to_string(o.epochs) + ": expected at least 1");
-  if (o.batch_size < 1) throw InputError("--batch-size " + std::to_string(o.batch_size) + ": expected at least 1");
-  if (!(o.lr > 0) || !std::isfinite(o.lr))
-    throw InputError("--lr " + std::to_string(o.lr) + ": expected a positive, finite learning rate");
-  if (o.lr_schedule != "cosine" && o.lr_schedule != "constant")
-    throw InputError("--lr-schedule " + o.lr_schedule + ": expected cosine or constant");
-  if (o.subset < 0) throw InputError("--subset " + std::to_string(o.subset) + ": expected 0 (all) or more images");
-  if (o.validation < 0) throw InputError("--validation " + std::to_string(o.validation) + ": expected 0 or more images");
+  train_settings().validate(o, cli_flag());
   if (o.validate_every < 0)
     throw InputError("validate_every " + std::to_string(o.validate_every) + ": expected 0 (automatic) or more epochs");
-  if (o.l2 < 0) throw InputError("--l2 " + std::to_string(o.l2) + ": expected a penalty >= 0");
 }
 
 namespace {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/settings.h"
 #include "data/dataset.h"
 #include "models/graph.h"
 
@@ -47,8 +48,11 @@ struct TrainResult {
 
 TrainResult train_classifier(Graph& graph, const Dataset& train, const TrainOptions& options);
 
-// InputError naming the option for epochs, batch size, lr, schedule, subset, validation or l2 out
-// of range.
+// The recipe's table (core/settings.h): a study model's "train" fields, sanity train's flags,
+// docs/SETTINGS.md. Its defaults are TrainOptions'; recommended_train_options fits them to a model.
+const Settings<TrainOptions>& train_settings();
+
+// InputError naming the flag (--epochs, --lr, ...) of a value train_settings() refuses.
 void check_train_options(const TrainOptions& o);
 
 // Whether the held-out accuracy is measured after `epoch` (1-based): always after the last.

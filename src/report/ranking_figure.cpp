@@ -20,14 +20,13 @@ std::string format_rank(double r) {
   return buf;
 }
 
-}  // namespace
+// Criteria across the top; the agreement figure reuses it for both of its axes.
+json criterion_x(const std::vector<std::string>& labels) {
+  return {{"field", "criterion"}, {"type", "nominal"}, {"sort", labels}, {"title", nullptr},
+          {"axis", {{"orient", "top"}, {"labelAngle", -30}, {"labelLimit", 240}, {"domain", false}, {"ticks", false}}}};
+}
 
-std::vector<Figure> ranking_figures(const RunContext& c, const RankingTable& t) {
-  if (t.methods.empty() || t.criteria.empty()) return {};
-  std::vector<std::string> labels;
-  for (const Criterion& cr : t.criteria) labels.push_back(cr.label + (cr.higher_is_better ? " \u2191" : " \u2193"));
-  const double worst = std::max<double>(2, static_cast<double>(t.methods.size()));
-
+json rank_cells(const RankingTable& t, const std::vector<std::string>& labels) {
   json values = json::array();
   for (size_t i = 0; i < t.methods.size(); i++)
     for (size_t j = 0; j < t.criteria.size(); j++) {
@@ -37,25 +36,12 @@ std::vector<Figure> ranking_figures(const RunContext& c, const RankingTable& t) 
                         {"cell", std::isfinite(r) ? format_rank(r) + "  (" + format_score(t.scores[i][j]) + ")"
                                                   : std::string("not measured")}});
     }
-  Figure ranks;
-  ranks.kind = "ranking";
-  ranks.name = c.prefix + "ranking";
-  ranks.title = "Ranking of the methods";
-  ranks.guide =
-      "Each column ranks the methods by one criterion (1 = best; the score in brackets, \u2191 higher is better, "
-      "\u2193 lower is better; ties share their mean rank). Randomization columns reward explanations that change "
-      "when the model is randomized; faithfulness columns reward explanations whose top regions matter to the model. "
-      "Binder et al. 2023 found the two kinds of ranking disagree: compare the colours along a row.";
-  ranks.spec = base_spec(ranks.title, run_label(c.run) + " \u00b7 rank (score)");
-  ranks.spec["data"] = {{"values", values}};
-  ranks.spec["width"] = {{"step", 104}};
-  ranks.spec["height"] = {{"step", 30}};
-  const json x = {{"field", "criterion"}, {"type", "nominal"}, {"sort", labels}, {"title", nullptr},
-                  {"axis", {{"orient", "top"}, {"labelAngle", -30}, {"labelLimit", 240}, {"domain", false}, {"ticks", false}}}};
-  const json y = {{"field", "method"}, {"type", "nominal"}, {"sort", t.methods}, {"title", nullptr},
-                  {"axis", {{"labelLimit", 320}, {"domain", false}, {"ticks", false}}}};
-  ranks.spec["encoding"] = {{"x", x}, {"y", y}};
-  ranks.spec["layer"] = json::array({
+  return values;
+}
+
+// `worst`: the largest rank the colour scale spans; the better half of the ranks gets white text.
+json rank_layers(double worst) {
+  return json::array({
       {{"mark", {{"type", "rect"}, {"stroke", "white"}, {"strokeWidth", 2}}},
        {"encoding",
         {{"color", {{"field", "rank"}, {"type", "quantitative"}, {"title", "rank"},
@@ -68,31 +54,50 @@ std::vector<Figure> ranking_figures(const RunContext& c, const RankingTable& t) 
                                    {"value", "white"}}},
                     {"value", "#222"}}}}}},
   });
+}
 
+// A table drawn as a grid of cells, `cell_width` pixels wide and 30 high (the ranking's two figures).
+Figure table_figure(const RunContext& c, const std::string& name, const std::string& title, const std::string& subtitle,
+                    json cells, int cell_width, std::string guide) {
+  Figure f;
+  f.kind = "ranking";
+  f.name = c.prefix + name;
+  f.title = title;
+  f.guide = std::move(guide);
+  f.spec = base_spec(f.title, run_label(c.run) + subtitle);
+  f.spec["data"] = {{"values", std::move(cells)}};
+  f.spec["width"] = {{"step", cell_width}};
+  f.spec["height"] = {{"step", 30}};
+  return f;
+}
+
+Figure rank_figure(const RunContext& c, const RankingTable& t, const std::vector<std::string>& labels, const json& x) {
+  const double worst = std::max<double>(2, static_cast<double>(t.methods.size()));
+  Figure ranks = table_figure(
+      c, "ranking", "Ranking of the methods", " \u00b7 rank (score)", rank_cells(t, labels), 104,
+      "Each column ranks the methods by one criterion (1 = best; the score in brackets, \u2191 higher is better, "
+      "\u2193 lower is better; ties share their mean rank). Randomization columns reward explanations that change "
+      "when the model is randomized; faithfulness columns reward explanations whose top regions matter to the model. "
+      "Binder et al. 2023 found the two kinds of ranking disagree: compare the colours along a row.");
+  const json y = {{"field", "method"}, {"type", "nominal"}, {"sort", t.methods}, {"title", nullptr},
+                  {"axis", {{"labelLimit", 320}, {"domain", false}, {"ticks", false}}}};
+  ranks.spec["encoding"] = {{"x", x}, {"y", y}};
+  ranks.spec["layer"] = rank_layers(worst);
+  return ranks;
+}
+
+json agreement_cells(const RankingTable& t, const std::vector<std::string>& labels) {
   json corr = json::array();
   for (size_t j = 0; j < t.criteria.size(); j++)
     for (size_t k = 0; k < t.criteria.size(); k++)
       corr.push_back({{"row", labels[j]}, {"column", labels[k]}, {"rho", number(t.rank_correlation[j][k])},
                       {"n", t.rank_correlation_n[j][k]}, {"cell", format_score(t.rank_correlation[j][k])}});
-  Figure agree;
-  agree.kind = "ranking";
-  agree.name = c.prefix + "ranking_agreement";
-  agree.title = "Agreement between the rankings";
-  agree.guide =
-      "Spearman correlation between two columns of the ranking table, over the methods scored by both: 1 = the same "
-      "order, \u22121 = reversed, near 0 = unrelated. Positive values between a randomization column and a "
-      "faithfulness column mean the two kinds of evaluation agree on which methods are better; Binder et al. 2023 "
-      "report that they often do not.";
-  agree.spec = base_spec(agree.title, run_label(c.run) + " \u00b7 Spearman correlation of the ranks");
-  agree.spec["data"] = {{"values", corr}};
-  agree.spec["width"] = {{"step", 72}};
-  agree.spec["height"] = {{"step", 30}};
-  json cx = x, cy = x;
-  cx["field"] = "column";
-  cy["field"] = "row";
-  cy["axis"] = {{"labelLimit", 240}, {"domain", false}, {"ticks", false}};
-  agree.spec["encoding"] = {{"x", cx}, {"y", cy}};
-  agree.spec["layer"] = json::array({
+  return corr;
+}
+
+// Strong correlations (|rho| > 0.6) get white text on their dark cells.
+json agreement_layers() {
+  return json::array({
       {{"mark", {{"type", "rect"}, {"stroke", "white"}, {"strokeWidth", 2}}},
        {"encoding", {{"color", {{"field", "rho"}, {"type", "quantitative"}, {"title", "\u03c1"},
                                 {"scale", {{"scheme", "redblue"}, {"domain", {-1, 1}}}}}}}}},
@@ -101,7 +106,34 @@ std::vector<Figure> ranking_figures(const RunContext& c, const RankingTable& t) 
                      {"color", {{"condition", {{"test", "datum.rho != null && abs(datum.rho) > 0.6"}, {"value", "white"}}},
                                 {"value", "#222"}}}}}},
   });
-  return {ranks, agree};
+}
+
+Figure agreement_figure(const RunContext& c, const RankingTable& t, const std::vector<std::string>& labels,
+                        const json& x) {
+  Figure agree = table_figure(
+      c, "ranking_agreement", "Agreement between the rankings", " \u00b7 Spearman correlation of the ranks",
+      agreement_cells(t, labels), 72,
+      "Spearman correlation between two columns of the ranking table, over the methods scored by both: 1 = the same "
+      "order, \u22121 = reversed, near 0 = unrelated. Positive values between a randomization column and a "
+      "faithfulness column mean the two kinds of evaluation agree on which methods are better; Binder et al. 2023 "
+      "report that they often do not.");
+  json cx = x, cy = x;
+  cx["field"] = "column";
+  cy["field"] = "row";
+  cy["axis"] = {{"labelLimit", 240}, {"domain", false}, {"ticks", false}};
+  agree.spec["encoding"] = {{"x", cx}, {"y", cy}};
+  agree.spec["layer"] = agreement_layers();
+  return agree;
+}
+
+}  // namespace
+
+std::vector<Figure> ranking_figures(const RunContext& c, const RankingTable& t) {
+  if (t.methods.empty() || t.criteria.empty()) return {};
+  std::vector<std::string> labels;
+  for (const Criterion& cr : t.criteria) labels.push_back(cr.label + (cr.higher_is_better ? " \u2191" : " \u2193"));
+  const json x = criterion_x(labels);
+  return {rank_figure(c, t, labels, x), agreement_figure(c, t, labels, x)};
 }
 
 }  // namespace sanity::report

@@ -101,33 +101,28 @@ RunSection build_run(const Study& study, const RunInfo& run, const ReportOptions
   return s;
 }
 
-}  // namespace
-
-ReportFiles write_report(const std::string& study_dir, const std::string& out_dir_arg, const ReportOptions& options) {
-  if (!(options.png_zoom > 0 && options.png_zoom <= 16))
-    throw InputError("report: PNG zoom " + std::to_string(options.png_zoom) + " must be in (0, 16]");
-  if (options.grid_images < 0) throw InputError("report: the number of grid images must be >= 0");
+// Throws InputError for the first option out of range, before the study is read.
+// Options filled in by code are checked as the flags are (a caller's typo is one line, not a figure).
+void check_report_options(const ReportOptions& options) {
+  report_settings().validate(options, cli_flag());
   try {
     MetricRegistry::instance().make(options.ranking_metric);
   } catch (const InputError& e) {
     throw InputError("--ranking-metric " + options.ranking_metric + ": " + e.what());
   }
-  if (options.bands != "ci" && options.bands != "std")
-    throw InputError("report: --bands " + options.bands + ": expected ci (confidence interval) or std");
-  if (options.alpha && !(*options.alpha > 0 && *options.alpha < 1))
-    throw InputError("report: --alpha " + std::to_string(*options.alpha) + ": expected a number in (0, 1)");
-  if (options.threshold && !std::isfinite(*options.threshold))
-    throw InputError("report: --threshold: expected a finite number");
-  if (options.margin && !(*options.margin >= 0 && *options.margin < 1))
-    throw InputError("report: --margin " + std::to_string(*options.margin) + ": expected a number in [0, 1)");
-  const Study study(study_dir);
-  VerdictRule rule = study_verdict_rule(study);
-  if (options.threshold) rule.threshold = *options.threshold;
-  if (options.margin) rule.margin = *options.margin;
-  if (options.alpha) rule.alpha = *options.alpha;
-  const Toolchain tools = find_toolchain(options.node, options.rsvg_convert, options.js_root);
+  VerdictRule checked;
+  verdict_settings().apply_flags(options.verdicts, checked, cli_flag());
+}
 
-  // Everything is read and checked before anything is written.
+// The study's verdict rule with the options' overrides.
+VerdictRule report_rule(const Study& study, const ReportOptions& options) {
+  VerdictRule rule = study_verdict_rule(study);
+  verdict_settings().apply_flags(options.verdicts, rule, cli_flag());
+  return rule;
+}
+
+ReportPage read_page(const std::string& study_dir, const Study& study, const ReportOptions& options,
+                     const VerdictRule& rule, const Toolchain& tools) {
   ReportPage page;
   page.study_dir = study_dir;
   page.generated = utc_now();
@@ -138,11 +133,13 @@ ReportFiles write_report(const std::string& study_dir, const std::string& out_di
   page.scripts = browser_bundles(tools);
   page.rule = rule;
   for (const RunInfo& run : study.runs()) page.runs.push_back(build_run(study, run, options, rule));
+  return page;
+}
 
-  const fs::path out = out_dir_arg.empty() ? fs::path(study_dir) / "report" : fs::path(out_dir_arg);
-  const fs::path figures = out / "figures";
-  fs::create_directories(figures);
-  ReportFiles files;
+// Writes each composed SVG and each Vega-Lite spec, then draws the specs to SVG. Returns every
+// figure's SVG path, in page order.
+std::vector<std::pair<std::string, const Figure*>> write_svgs(const ReportPage& page, const Toolchain& tools,
+                                                              const fs::path& figures) {
   std::vector<SvgJob> jobs;
   std::vector<std::pair<std::string, const Figure*>> svgs;
   for (const RunSection& s : page.runs)
@@ -157,6 +154,12 @@ ReportFiles write_report(const std::string& study_dir, const std::string& out_di
       svgs.push_back({svg, &f});
     }
   render_svgs(tools, jobs, figures.string());
+  return svgs;
+}
+
+// Draws a PNG beside each SVG (from its raster_svg when it has one) and lists both in `files`.
+void write_pngs(const std::vector<std::pair<std::string, const Figure*>>& svgs, const Toolchain& tools,
+                double zoom, ReportFiles& files) {
   std::vector<std::pair<std::string, std::string>> svg_png;  // what rsvg-convert draws: (svg, png)
   std::vector<std::string> rasters;                          // temporary: removed whatever happens
   for (const auto& [svg, f] : svgs) {
@@ -175,12 +178,30 @@ ReportFiles write_report(const std::string& study_dir, const std::string& out_di
     for (const std::string& r : rasters) fs::remove(r);
   };
   try {
-    svgs_to_pngs(tools, svg_png, options.png_zoom);
+    svgs_to_pngs(tools, svg_png, zoom);
   } catch (...) {
     remove_rasters();
     throw;
   }
   remove_rasters();
+}
+
+}  // namespace
+
+ReportFiles write_report(const std::string& study_dir, const std::string& out_dir_arg, const ReportOptions& options) {
+  check_report_options(options);
+  const Study study(study_dir);
+  const VerdictRule rule = report_rule(study, options);
+  const Toolchain tools = find_toolchain(options.node, options.rsvg_convert, options.js_root);
+
+  // Everything is read and checked before anything is written.
+  const ReportPage page = read_page(study_dir, study, options, rule, tools);
+
+  const fs::path out = out_dir_arg.empty() ? fs::path(study_dir) / "report" : fs::path(out_dir_arg);
+  const fs::path figures = out / "figures";
+  fs::create_directories(figures);
+  ReportFiles files;
+  write_pngs(write_svgs(page, tools, figures), tools, options.png_zoom, files);
   files.html = (out / "report.html").string();
   write_atomically(files.html, report_html(page));
   return files;

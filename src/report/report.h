@@ -10,9 +10,12 @@
 // every chart is drawn live from its spec; saliency grids are inline SVG. It opens with the scorecard
 // (scorecard.h): each method's verdict per check with its confidence interval. The study directory is
 // described in docs/STUDY_DIRECTORY.md; the figures in figures.h.
-#include <optional>
+#include <nlohmann/json.hpp>
+
 #include <string>
 #include <vector>
+
+#include "core/settings.h"
 
 namespace sanity::report {
 
@@ -26,10 +29,14 @@ struct ReportOptions {
   // What the figures' bands show: "ci", the bootstrap confidence interval of the mean over the images
   // (the verdict rule's resamples and confidence), or "std", +-1 standard deviation.
   std::string bands = "ci";
-  // Override the verdict rule's threshold, margin and alpha (stats/verdicts.h). The rule is otherwise
-  // the study's (study.json's "verdicts", which `sanity run` records), or the default one.
-  std::optional<double> threshold, margin, alpha;
+  // Overrides of the verdict rule by verdict_settings() key ({"alpha": 0.01}, stats/verdicts.h). The
+  // rule is otherwise the study's (study.json's "verdicts", which `sanity run` records), or the default.
+  nlohmann::json verdicts = nlohmann::json::object();
 };
+
+// The options' table (core/settings.h): `sanity report`'s flags and sanity.report()'s arguments with
+// the verdict rule's table, docs/SETTINGS.md. node, rsvg_convert and js_root are the installation's.
+const Settings<ReportOptions>& report_settings();
 
 struct ReportFiles {
   std::string html;                  // OUT/report.html

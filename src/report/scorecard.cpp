@@ -113,6 +113,90 @@ std::string claims_details(const CheckVerdicts& v, const std::vector<OrderClaim>
          format_number(rule.alpha, "%.3g") + ".</p>\n";
 }
 
+// Two header rows: each column group with what it measures, then each column.
+std::string scorecard_head(const Scorecard& card) {
+  const bool faith = !card.faithfulness.methods.empty(), csc = !card.csc.empty();
+  std::string h = "<thead>\n<tr><th rowspan=\"2\">method</th>";
+  for (const CheckVerdicts& v : card.randomization)
+    h += "<th colspan=\"2\">" + esc(check_title(v)) + "<span class=\"sub\">" + esc(v.quantity) + " at " +
+         esc(v.stage_label) + " (" + quantity_hint(v) + ")</span></th>";
+  if (csc)
+    h += "<th>CSC at the lowest layer<span class=\"sub\">median |cos| at " + esc(card.csc_layer) +
+         " (near 1: collapsed)</span></th>";
+  if (faith) h += "<th colspan=\"2\">Faithfulness<span class=\"sub\">AOPC MoRF \u2212 LeRF (higher = more faithful)</span></th>";
+  if (!card.ranks.empty()) h += "<th colspan=\"" + std::to_string(card.ranks.size()) + "\">rank (1 = best)</th>";
+  h += "</tr>\n<tr>";
+  const std::string ci = format_number(100 * card.rule.confidence, "%.3g") + " % CI";
+  for (size_t i = 0; i < card.randomization.size(); ++i) h += "<th>mean [" + ci + "]</th><th>verdict</th>";
+  if (csc) h += "<th>median [" + ci + "]</th>";
+  if (faith) h += "<th>mean [" + ci + "]</th><th>verdict</th>";
+  for (const auto& r : card.ranks) h += "<th>" + esc(r.label) + "</th>";
+  return h + "</tr>\n</thead>\n";
+}
+
+// A number with its interval, an en dash when the method has none.
+std::string interval_cell(const std::string& column, const Interval* i) {
+  return "<td class=\"num\" data-col=\"" + esc(column) + "\"" + (i ? interval_attributes(*i) : "") + ">" +
+         (i ? with_interval(*i) : "\u2013") + "</td>";
+}
+
+std::string verdict_cells(const CheckVerdicts& v, const std::string& method, const VerdictRule& rule) {
+  const MethodVerdict* mv = v.find(method);
+  return interval_cell(v.check, mv ? &mv->ci : nullptr) + verdict_cell(v, mv, rule);
+}
+
+std::string rank_cell(const Scorecard::RankColumn& r, const std::string& method) {
+  auto it = r.ranks.find(method);
+  const double rank = it == r.ranks.end() ? kNaN : it->second;
+  return "<td class=\"num\" data-col=\"rank:" + esc(r.key) + "\" data-rank=\"" + attribute_number(rank) + "\">" +
+         (std::isfinite(rank) ? format_number(rank, rank == std::floor(rank) ? "%.0f" : "%.1f") + " / " +
+                                    std::to_string(r.ranked)
+                              : "\u2013") +
+         "</td>";
+}
+
+// `reference`: a baseline, the row every verdict is judged against.
+std::string method_row(const Scorecard& card, const std::string& m, bool reference) {
+  std::string h = std::string("<tr data-method=\"") + esc(m) + "\"" + (reference ? " class=\"reference\"" : "") +
+                  "><td><code>" + esc(m) + "</code></td>";
+  for (const CheckVerdicts& v : card.randomization) h += verdict_cells(v, m, card.rule);
+  if (!card.csc.empty()) {
+    auto it = card.csc.find(m);
+    h += interval_cell("csc", it == card.csc.end() ? nullptr : &it->second);
+  }
+  if (!card.faithfulness.methods.empty()) h += verdict_cells(card.faithfulness, m, card.rule);
+  for (const auto& r : card.ranks) h += rank_cell(r, m);
+  return h + "</tr>\n";
+}
+
+// Why a column has no verdict, under the table.
+std::string scorecard_notes(const Scorecard& card) {
+  const bool faith = !card.faithfulness.methods.empty();
+  std::vector<std::string> notes;
+  for (const CheckVerdicts& v : card.randomization)
+    if (!v.note.empty()) notes.push_back(check_title(v) + ": " + v.note + ".");
+  if (faith && !card.faithfulness.note.empty()) notes.push_back("Faithfulness: " + card.faithfulness.note + ".");
+  if (!card.csc.empty())
+    notes.push_back("CSC has no verdict (docs/DEFINITIONS.md gives no rule for it); its interval resamples the images of the "
+                    "pooled median (computed when the check ran).");
+  std::string h;
+  for (const std::string& n : notes) h += "<p class=\"note\">" + esc(n) + "</p>\n";
+  return h;
+}
+
+std::string scorecard_details(const Scorecard& card) {
+  const bool faith = !card.faithfulness.methods.empty();
+  std::string h =
+      "<details class=\"tests\"><summary>How each verdict was reached, and the order of the methods with its tests</summary>\n";
+  for (const CheckVerdicts& v : card.randomization) h += verdict_details(v);
+  if (faith) h += verdict_details(card.faithfulness);
+  for (const CheckVerdicts& v : card.randomization)
+    if (card.claims.count(v.check)) h += claims_details(v, card.claims.at(v.check), card.rule);
+  if (faith && card.claims.count(card.faithfulness.check))
+    h += claims_details(card.faithfulness, card.claims.at(card.faithfulness.check), card.rule);
+  return h + "</details>\n";
+}
+
 }  // namespace
 
 Scorecard build_scorecard(const Study& study, int64_t run, const RankingTable& ranking, const VerdictRule& rule) {
@@ -193,26 +277,9 @@ std::string scorecard_html(const Scorecard& card, const std::string& run_title) 
   const std::string id = "scorecard-run" + std::to_string(card.run);
   std::string h = "<h3 id=\"" + id + "-title\">" + esc(run_title) + "</h3>\n";
   if (card.empty()) return h + "<p class=\"note\">No method was measured in this run.</p>\n";
-  const bool faith = !card.faithfulness.methods.empty();
-  const bool csc = !card.csc.empty();
-
-  h += "<table class=\"scorecard\" id=\"" + id + "\" data-run=\"" + std::to_string(card.run) + "\">\n<thead>\n<tr><th rowspan=\"2\">method</th>";
-  for (const CheckVerdicts& v : card.randomization)
-    h += "<th colspan=\"2\">" + esc(check_title(v)) + "<span class=\"sub\">" + esc(v.quantity) + " at " +
-         esc(v.stage_label) + " (" + quantity_hint(v) + ")</span></th>";
-  if (csc)
-    h += "<th>CSC at the lowest layer<span class=\"sub\">median |cos| at " + esc(card.csc_layer) +
-         " (near 1: collapsed)</span></th>";
-  if (faith) h += "<th colspan=\"2\">Faithfulness<span class=\"sub\">AOPC MoRF \u2212 LeRF (higher = more faithful)</span></th>";
-  if (!card.ranks.empty()) h += "<th colspan=\"" + std::to_string(card.ranks.size()) + "\">rank (1 = best)</th>";
-  h += "</tr>\n<tr>";
-  const std::string ci = format_number(100 * card.rule.confidence, "%.3g") + " % CI";
-  for (size_t i = 0; i < card.randomization.size(); ++i) h += "<th>mean [" + ci + "]</th><th>verdict</th>";
-  if (csc) h += "<th>median [" + ci + "]</th>";
-  if (faith) h += "<th>mean [" + ci + "]</th><th>verdict</th>";
-  for (const auto& r : card.ranks) h += "<th>" + esc(r.label) + "</th>";
-  h += "</tr>\n</thead>\n<tbody>\n";
-
+  h += "<table class=\"scorecard\" id=\"" + id + "\" data-run=\"" + std::to_string(card.run) + "\">\n" +
+       scorecard_head(card) + "<tbody>\n";
+  const bool faith = !card.faithfulness.methods.empty(), csc = !card.csc.empty();
   const size_t columns = 1 + 2 * card.randomization.size() + (csc ? 1 : 0) + (faith ? 2 : 0) + card.ranks.size();
   std::string family;
   for (const std::string& m : card.methods) {
@@ -222,52 +289,9 @@ std::string scorecard_html(const Scorecard& card, const std::string& run_title) 
       h += "<tr class=\"family\"><th colspan=\"" + std::to_string(columns) + "\">" +
            esc(f == "baselines" ? "baselines (references: maps that ignore the model)" : f) + "</th></tr>\n";
     }
-    h += std::string("<tr data-method=\"") + esc(m) + "\"" + (f == "baselines" ? " class=\"reference\"" : "") +
-         "><td><code>" + esc(m) + "</code></td>";
-    for (const CheckVerdicts& v : card.randomization) {
-      const MethodVerdict* mv = v.find(m);
-      h += "<td class=\"num\" data-col=\"" + esc(v.check) + "\"" + (mv ? interval_attributes(mv->ci) : "") + ">" +
-           (mv ? with_interval(mv->ci) : "\u2013") + "</td>" + verdict_cell(v, mv, card.rule);
-    }
-    if (csc) {
-      auto it = card.csc.find(m);
-      h += "<td class=\"num\" data-col=\"csc\"" + (it == card.csc.end() ? std::string() : interval_attributes(it->second)) +
-           ">" + (it == card.csc.end() ? "\u2013" : with_interval(it->second)) + "</td>";
-    }
-    if (faith) {
-      const MethodVerdict* mv = card.faithfulness.find(m);
-      h += "<td class=\"num\" data-col=\"" + esc(card.faithfulness.check) + "\"" + (mv ? interval_attributes(mv->ci) : "") +
-           ">" + (mv ? with_interval(mv->ci) : "\u2013") + "</td>" + verdict_cell(card.faithfulness, mv, card.rule);
-    }
-    for (const auto& r : card.ranks) {
-      auto it = r.ranks.find(m);
-      const double rank = it == r.ranks.end() ? kNaN : it->second;
-      h += "<td class=\"num\" data-col=\"rank:" + esc(r.key) + "\" data-rank=\"" + attribute_number(rank) + "\">" +
-           (std::isfinite(rank) ? format_number(rank, rank == std::floor(rank) ? "%.0f" : "%.1f") + " / " +
-                                      std::to_string(r.ranked)
-                                : "\u2013") +
-           "</td>";
-    }
-    h += "</tr>\n";
+    h += method_row(card, m, f == "baselines");
   }
-  h += "</tbody>\n</table>\n";
-  std::vector<std::string> notes;
-  for (const CheckVerdicts& v : card.randomization)
-    if (!v.note.empty()) notes.push_back(check_title(v) + ": " + v.note + ".");
-  if (faith && !card.faithfulness.note.empty()) notes.push_back("Faithfulness: " + card.faithfulness.note + ".");
-  if (csc)
-    notes.push_back("CSC has no verdict (docs/DEFINITIONS.md gives no rule for it); its interval resamples the images of the "
-                    "pooled median (computed when the check ran).");
-  for (const std::string& n : notes) h += "<p class=\"note\">" + esc(n) + "</p>\n";
-
-  h += "<details class=\"tests\"><summary>How each verdict was reached, and the order of the methods with its tests</summary>\n";
-  for (const CheckVerdicts& v : card.randomization) h += verdict_details(v);
-  if (faith) h += verdict_details(card.faithfulness);
-  for (const CheckVerdicts& v : card.randomization)
-    if (card.claims.count(v.check)) h += claims_details(v, card.claims.at(v.check), card.rule);
-  if (faith && card.claims.count(card.faithfulness.check))
-    h += claims_details(card.faithfulness, card.claims.at(card.faithfulness.check), card.rule);
-  return h + "</details>\n";
+  return h + "</tbody>\n</table>\n" + scorecard_notes(card) + scorecard_details(card);
 }
 
 }  // namespace sanity::report

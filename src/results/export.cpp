@@ -69,6 +69,77 @@ nlohmann::ordered_json run_json(const RunInfo& r) {
           {"torch_version", r.torch_version}, {"created", r.created}};
 }
 
+nlohmann::ordered_json summary_json(const ResultSummary& g, double confidence) {
+  const auto number = [](double v) { return std::isnan(v) ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(v); };
+  return {{"run_id", g.run}, {"check", g.check}, {"stage", g.stage}, {"method", g.method},
+          {"metric", g.metric}, {"layer", g.layer}, {"step", g.step},
+          {"n", g.summary.count}, {"nan_count", g.summary.nan_count},
+          {"mean", number(g.summary.mean)}, {"std", number(g.summary.std)},
+          {"ci_low", number(g.ci.low)}, {"ci_high", number(g.ci.high)},
+          {"confidence", confidence}};
+}
+
+std::string write_measurements_csv(const ResultsStore& store, const std::string& dir) {
+  AtomicFile m(dir + "/measurements.csv");
+  m.out() << "run_id,check,stage,method,metric,layer,image,step,value\n";
+  store.each_row({}, [&](const ResultRow& r) {
+    m.out() << r.run << ',' << csv_field(r.check) << ',' << r.stage << ',' << csv_field(r.method) << ','
+            << csv_field(r.metric) << ',' << csv_field(r.layer) << ',' << r.image << ',' << r.step << ','
+            << csv_number(r.value) << '\n';
+  });
+  return m.close();
+}
+
+std::string write_runs_csv(const std::vector<RunInfo>& runs, const std::string& dir) {
+  AtomicFile f(dir + "/runs.csv");
+  f.out() << "run_id,model,data,options,seed,sanity_version,torch_version,created\n";
+  for (const RunInfo& r : runs)
+    f.out() << r.id << ',' << csv_field(r.config.model) << ',' << csv_field(r.config.data) << ','
+            << csv_field(r.config.options.dump()) << ',' << static_cast<int64_t>(r.config.seed) << ','
+            << csv_field(r.sanity_version) << ',' << csv_field(r.torch_version) << ',' << csv_field(r.created)
+            << '\n';
+  return f.close();
+}
+
+std::string write_summaries_csv(const std::vector<ResultSummary>& summaries, double confidence, const std::string& dir) {
+  AtomicFile s(dir + "/summaries.csv");
+  s.out() << "run_id,check,stage,method,metric,layer,step,n,nan_count,mean,std,ci_low,ci_high,confidence\n";
+  for (const ResultSummary& g : summaries)
+    s.out() << g.run << ',' << csv_field(g.check) << ',' << g.stage << ',' << csv_field(g.method) << ','
+            << csv_field(g.metric) << ',' << csv_field(g.layer) << ',' << g.step << ',' << g.summary.count << ','
+            << g.summary.nan_count << ',' << csv_number(g.summary.mean) << ',' << csv_number(g.summary.std) << ','
+            << csv_number(g.ci.low) << ',' << csv_number(g.ci.high) << ',' << csv_number(confidence) << '\n';
+  return s.close();
+}
+
+std::string write_measurements_json(const ResultsStore& store, const std::string& dir) {
+  AtomicFile m(dir + "/measurements.json");
+  m.out() << "[";
+  bool first = true;
+  store.each_row({}, [&](const ResultRow& r) {
+    m.out() << (first ? "\n" : ",\n") << row_json(r).dump();
+    first = false;
+  });
+  m.out() << "\n]\n";
+  return m.close();
+}
+
+std::string write_runs_json(const std::vector<RunInfo>& runs, const std::string& dir) {
+  AtomicFile f(dir + "/runs.json");
+  nlohmann::ordered_json all = nlohmann::ordered_json::array();
+  for (const RunInfo& r : runs) all.push_back(run_json(r));
+  f.out() << all.dump(2) << "\n";
+  return f.close();
+}
+
+std::string write_summaries_json(const std::vector<ResultSummary>& summaries, double confidence, const std::string& dir) {
+  AtomicFile s(dir + "/summaries.json");
+  s.out() << "[";
+  for (size_t i = 0; i < summaries.size(); ++i) s.out() << (i ? ",\n" : "\n") << summary_json(summaries[i], confidence).dump();
+  s.out() << "\n]\n";
+  return s.close();
+}
+
 }  // namespace
 
 ExportFormats parse_export_formats(const std::string& text) {
@@ -94,61 +165,14 @@ std::vector<std::string> export_results(const ResultsStore& store, const std::st
   const std::vector<RunInfo> runs = store.runs();
   const std::vector<ResultSummary> summaries = store.summaries({}, &formats.ci);
   if (formats.csv) {
-    AtomicFile m(dir + "/measurements.csv");
-    m.out() << "run_id,check,stage,method,metric,layer,image,step,value\n";
-    store.each_row({}, [&](const ResultRow& r) {
-      m.out() << r.run << ',' << csv_field(r.check) << ',' << r.stage << ',' << csv_field(r.method) << ','
-              << csv_field(r.metric) << ',' << csv_field(r.layer) << ',' << r.image << ',' << r.step << ','
-              << csv_number(r.value) << '\n';
-    });
-    written.push_back(m.close());
-    AtomicFile f(dir + "/runs.csv");
-    f.out() << "run_id,model,data,options,seed,sanity_version,torch_version,created\n";
-    for (const RunInfo& r : runs)
-      f.out() << r.id << ',' << csv_field(r.config.model) << ',' << csv_field(r.config.data) << ','
-              << csv_field(r.config.options.dump()) << ',' << static_cast<int64_t>(r.config.seed) << ','
-              << csv_field(r.sanity_version) << ',' << csv_field(r.torch_version) << ',' << csv_field(r.created)
-              << '\n';
-    written.push_back(f.close());
-    AtomicFile s(dir + "/summaries.csv");
-    s.out() << "run_id,check,stage,method,metric,layer,step,n,nan_count,mean,std,ci_low,ci_high,confidence\n";
-    for (const ResultSummary& g : summaries)
-      s.out() << g.run << ',' << csv_field(g.check) << ',' << g.stage << ',' << csv_field(g.method) << ','
-              << csv_field(g.metric) << ',' << csv_field(g.layer) << ',' << g.step << ',' << g.summary.count << ','
-              << g.summary.nan_count << ',' << csv_number(g.summary.mean) << ',' << csv_number(g.summary.std) << ','
-              << csv_number(g.ci.low) << ',' << csv_number(g.ci.high) << ',' << csv_number(formats.ci.confidence) << '\n';
-    written.push_back(s.close());
+    written.push_back(write_measurements_csv(store, dir));
+    written.push_back(write_runs_csv(runs, dir));
+    written.push_back(write_summaries_csv(summaries, formats.ci.confidence, dir));
   }
   if (formats.json) {
-    AtomicFile m(dir + "/measurements.json");
-    m.out() << "[";
-    bool first = true;
-    store.each_row({}, [&](const ResultRow& r) {
-      m.out() << (first ? "\n" : ",\n") << row_json(r).dump();
-      first = false;
-    });
-    m.out() << "\n]\n";
-    written.push_back(m.close());
-    AtomicFile f(dir + "/runs.json");
-    nlohmann::ordered_json all = nlohmann::ordered_json::array();
-    for (const RunInfo& r : runs) all.push_back(run_json(r));
-    f.out() << all.dump(2) << "\n";
-    written.push_back(f.close());
-    AtomicFile s(dir + "/summaries.json");
-    s.out() << "[";
-    const auto number = [](double v) { return std::isnan(v) ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(v); };
-    for (size_t i = 0; i < summaries.size(); ++i) {
-      const ResultSummary& g = summaries[i];
-      const nlohmann::ordered_json j = {{"run_id", g.run}, {"check", g.check}, {"stage", g.stage}, {"method", g.method},
-                                        {"metric", g.metric}, {"layer", g.layer}, {"step", g.step},
-                                        {"n", g.summary.count}, {"nan_count", g.summary.nan_count},
-                                        {"mean", number(g.summary.mean)}, {"std", number(g.summary.std)},
-                                        {"ci_low", number(g.ci.low)}, {"ci_high", number(g.ci.high)},
-                                        {"confidence", formats.ci.confidence}};
-      s.out() << (i ? ",\n" : "\n") << j.dump();
-    }
-    s.out() << "\n]\n";
-    written.push_back(s.close());
+    written.push_back(write_measurements_json(store, dir));
+    written.push_back(write_runs_json(runs, dir));
+    written.push_back(write_summaries_json(summaries, formats.ci.confidence, dir));
   }
   return written;
 }

@@ -29,6 +29,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/settings.h"
 #include "stats/bootstrap.h"
 
 namespace sanity {
@@ -49,6 +50,10 @@ struct VerdictRule {
   // InputError naming `origin` and the field ("study.json: field 'verdicts.alpha': ...").
   static VerdictRule from_json(const nlohmann::json& j, const std::string& origin, const std::string& path = "verdicts");
 };
+
+// The rule's table (core/settings.h): study.json's "verdicts", sanity report's flags, sanity.report()'s
+// arguments, docs/SETTINGS.md.
+const Settings<VerdictRule>& verdict_settings();
 
 enum class Verdict { None, Pass, Fail, Inconclusive };
 const char* verdict_name(Verdict v);  // "pass", "fail", "inconclusive", "none"

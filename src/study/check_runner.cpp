@@ -70,7 +70,7 @@ void open_study(const CheckConfig& c, const std::vector<CheckPtr>& checks, const
 }
 
 // Once every unit of the run is committed, the trained model's maps cached for resuming
-// (OUT/cache/<run>/, CheckContext::original) are removed, so that a finished study keeps only what it
+// (OUT/cache/<run>/, ExplanationCache::original) are removed, so that a finished study keeps only what it
 // reports: a rerun reuses every unit, and one that adds a method or check to the run computes the
 // trained model's maps again (one pass of each method over the test bed), never reads stale ones.
 void drop_run_cache(const CheckConfig& c, int64_t run, int64_t done, int64_t todo) {
@@ -83,8 +83,7 @@ std::string finished(int64_t done, int64_t skipped) {
   return std::to_string(done) + " units computed, " + std::to_string(skipped) + " reused";
 }
 
-// The randomization stages each method has planned in this process, for CheckContext::
-// explain_stages_with_original.
+// The randomization stages each method has planned in this process, for StageModels::plan.
 std::map<std::string, std::vector<Stage>> stages_by_method(const std::vector<CheckPtr>& checks, CheckContext& c,
                                                            const TaskPlan& plan) {
   std::map<std::string, std::vector<Stage>> out;
@@ -106,7 +105,7 @@ std::map<std::string, std::vector<Stage>> stages_by_method(const std::vector<Che
 CheckSummary run_here(const CheckConfig& c, const std::vector<CheckPtr>& checks, const distributed::Shard& shard) {
   OpenStudy o;
   open_study(c, checks, shard, o);
-  o.context->explain_stages_with_original(stages_by_method(checks, *o.context, o.plan));
+  o.context->stage_models().plan(stages_by_method(checks, *o.context, o.plan));
   Progress bar("check " + c.model, o.plan.units_todo + o.plan.units_skipped, c.progress);
   bar.advance(o.plan.units_skipped);
   o.context->set_progress(&bar);

@@ -68,26 +68,22 @@ std::vector<Measurement> unit_rows(const ResultsStore& store, const WorkUnit& u)
 }
 
 // The unit's values bit for bit (NULL read back as one NaN), in key order.
-uint64_t digest(const std::vector<Measurement>& rows) {
-  uint64_t h = fnv1a(kFnvOffset, std::to_string(rows.size()));
-  for (const Measurement& m : rows) {
-    h = fnv1a(fnv1a(h, m.metric), m.layer);
-    const int64_t keys[2] = {m.image, m.step};
-    h = fnv1a(h, keys, sizeof keys);
-    h = fnv1a(h, &m.value, sizeof m.value);
-  }
-  return h;
+ContentKey::Digest digest(const std::vector<Measurement>& rows) {
+  ContentKey key;
+  key.add(std::to_string(rows.size()));
+  for (const Measurement& m : rows) key.add(m.metric).add(m.layer).add(m.image).add(m.step).add(m.value);
+  return key.digest();
 }
 
 // What the merged stores hold, per run identity: each unit's values and each stage label, with the
 // store that first held them (for the message when another store disagrees).
 struct Seen {
-  std::map<std::tuple<std::string, std::string, int64_t, std::string>, std::pair<uint64_t, std::string>> units;
+  std::map<std::tuple<std::string, std::string, int64_t, std::string>, std::pair<ContentKey::Digest, std::string>> units;
   std::map<std::tuple<std::string, std::string, int64_t>, std::pair<std::string, std::string>> labels;
 
   void add(const std::string& run, const ResultsStore& store, int64_t id, const std::string& where) {
     for (const WorkUnit& u : store.done_units(id)) {
-      const uint64_t d = digest(unit_rows(store, u));
+      const ContentKey::Digest d = digest(unit_rows(store, u));
       const auto [it, added] = units.try_emplace({run, u.check, u.stage, u.method}, d, where);
       if (!added && it->second.first != d)
         throw InputError("sanity merge: " + describe_unit(u) + " has different values in " + it->second.second +
@@ -145,21 +141,14 @@ void require_one_study(const std::string& out, const std::vector<Source>& source
   }
 }
 
-}  // namespace
+using RunsByIdentity = std::map<std::string, RunConfig>;
 
-MergeSummary merge_shards(const std::string& out, const std::vector<std::string>& shards) {
-  if (shards.empty()) throw InputError("sanity merge: give the shards to merge (OUT/shards/*)");
-  ensure_directory(out, "sanity merge OUT");
-  const DirectoryLock lock(out);
-  std::vector<Source> sources;
-  for (const auto& s : shards) sources.push_back(open_source(s, out));
-  require_one_study(out, sources);
-
-  // Shards of one study hold the same runs.
-  std::map<std::string, RunConfig> runs;
+// Shards of one study hold the same runs.
+RunsByIdentity require_same_runs(const std::vector<Source>& sources) {
+  RunsByIdentity runs;
   for (const RunInfo& r : sources[0].runs) runs[identity(r.config)] = r.config;
   for (const Source& s : sources) {
-    std::map<std::string, RunConfig> mine;
+    RunsByIdentity mine;
     for (const RunInfo& r : s.runs) mine[identity(r.config)] = r.config;
     for (const auto& [key, config] : runs)
       if (!mine.count(key))
@@ -171,10 +160,13 @@ MergeSummary merge_shards(const std::string& out, const std::vector<std::string>
         throw InputError("sanity merge: " + s.name + " holds " + describe_run(config) + " that " + sources[0].name +
                          " lacks: not shards of one study; nothing was merged");
   }
+  return runs;
+}
 
-  // Every unit held twice must have the same values, also against what OUT holds already.
-  const std::string path = out + "/results.sqlite";
-  std::optional<ResultsStore> target;
+// Every unit held twice must have the same values, also against what OUT holds already; OUT's
+// store, when it has one, is opened into `target`.
+void require_same_values(const std::string& path, const RunsByIdentity& runs, const std::vector<Source>& sources,
+                         std::optional<ResultsStore>& target) {
   Seen seen;
   if (fs::exists(path)) {
     ResultsStore(path).check_integrity();
@@ -184,45 +176,64 @@ MergeSummary merge_shards(const std::string& out, const std::vector<std::string>
   }
   for (const Source& s : sources)
     for (const RunInfo& r : s.runs) seen.add(identity(r.config), *s.store, r.id, s.name);
+}
 
-  // Then the writing, unit by unit: maps first, rows and marker last.
+// One shard's run into OUT, unit by unit: maps first, rows and marker last.
+void copy_run(const Source& s, const RunInfo& r, const std::string& out, ResultsStore& target, MergeSummary& summary) {
+  const int64_t id = target.open_run(r.config);
+  const std::string from = s.dir + "/maps/" + std::to_string(r.id), to = out + "/maps/" + std::to_string(id);
+  for (const char* f : {"index.json", "config.json"}) summary.files_copied += copy_if_missing(from + "/" + f, to + "/" + f);
+  summary.files_copied += copy_checked_npy(from + "/images.npy", to + "/images.npy");
+  for (const auto& [key, label] : s.store->stage_labels(r.id)) target.label_stage(id, key.first, key.second, label);
+  for (const WorkUnit& u : s.store->done_units(r.id)) {
+    const WorkUnit here{id, u.check, u.stage, u.method};
+    if (target.is_done(here)) {
+      ++summary.units_present;
+      continue;
+    }
+    if (!u.method.empty()) {
+      const std::string file = "/" + u.check + "/" + std::to_string(u.stage) + "/" + method_file_name(u.method) + ".npy";
+      summary.files_copied += copy_checked_npy(from + file, to + file);
+    }
+    target.record_unit(here, unit_rows(*s.store, u));
+    ++summary.units_added;
+  }
+}
+
+// The study's configuration, for the report, from the first shard that has one.
+void copy_study_json(const std::string& out, const std::vector<Source>& sources, MergeSummary& summary) {
+  if (fs::exists(out + "/study.json")) return;
+  for (const Source& s : sources) {
+    if (!fs::exists(s.dir + "/study.json")) continue;
+    std::ifstream in(s.dir + "/study.json");
+    nlohmann::json j = parse_json_strict(in, s.dir + "/study.json");
+    j.erase("shard");
+    write_file_atomically(out + "/study.json", j.dump(2) + "\n");
+    ++summary.files_copied;
+    break;
+  }
+}
+
+}  // namespace
+
+MergeSummary merge_shards(const std::string& out, const std::vector<std::string>& shards) {
+  if (shards.empty()) throw InputError("sanity merge: give the shards to merge (OUT/shards/*)");
+  ensure_directory(out, "sanity merge OUT");
+  const DirectoryLock lock(out);
+  std::vector<Source> sources;
+  for (const auto& s : shards) sources.push_back(open_source(s, out));
+  require_one_study(out, sources);
+  const RunsByIdentity runs = require_same_runs(sources);
+  const std::string path = out + "/results.sqlite";
+  std::optional<ResultsStore> target;
+  require_same_values(path, runs, sources, target);
+
   if (!target) target.emplace(path);
   MergeSummary summary;
   summary.runs = static_cast<int64_t>(runs.size());
-  for (const Source& s : sources) {
-    for (const RunInfo& r : s.runs) {
-      const int64_t id = target->open_run(r.config);
-      const std::string from = s.dir + "/maps/" + std::to_string(r.id), to = out + "/maps/" + std::to_string(id);
-      for (const char* f : {"index.json", "config.json"}) summary.files_copied += copy_if_missing(from + "/" + f, to + "/" + f);
-      summary.files_copied += copy_checked_npy(from + "/images.npy", to + "/images.npy");
-      for (const auto& [key, label] : s.store->stage_labels(r.id)) target->label_stage(id, key.first, key.second, label);
-      for (const WorkUnit& u : s.store->done_units(r.id)) {
-        const WorkUnit here{id, u.check, u.stage, u.method};
-        if (target->is_done(here)) {
-          ++summary.units_present;
-          continue;
-        }
-        if (!u.method.empty()) {
-          const std::string file = "/" + u.check + "/" + std::to_string(u.stage) + "/" + method_file_name(u.method) + ".npy";
-          summary.files_copied += copy_checked_npy(from + file, to + file);
-        }
-        target->record_unit(here, unit_rows(*s.store, u));
-        ++summary.units_added;
-      }
-    }
-  }
-  // The study's configuration, for the report, from the first shard that has one.
-  if (!fs::exists(out + "/study.json")) {
-    for (const Source& s : sources) {
-      if (!fs::exists(s.dir + "/study.json")) continue;
-      std::ifstream in(s.dir + "/study.json");
-      nlohmann::json j = parse_json_strict(in, s.dir + "/study.json");
-      j.erase("shard");
-      write_file_atomically(out + "/study.json", j.dump(2) + "\n");
-      ++summary.files_copied;
-      break;
-    }
-  }
+  for (const Source& s : sources)
+    for (const RunInfo& r : s.runs) copy_run(s, r, out, *target, summary);
+  copy_study_json(out, sources, summary);
   return summary;
 }
 

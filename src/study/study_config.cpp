@@ -73,16 +73,7 @@ class Fields {
 };
 
 TrainOptions train_options(const nlohmann::json& j, TrainOptions t, const std::string& origin, const std::string& path) {
-  Fields f(j, origin, path);
-  f.get("epochs", t.epochs, "an integer");
-  f.get("batch_size", t.batch_size, "an integer");
-  f.get("lr", t.lr, "a number");
-  f.get("lr_schedule", t.lr_schedule, "cosine or constant");
-  f.get("l2", t.l2, "a number");
-  f.get("seed", t.seed, "a non-negative integer");
-  f.get("subset", t.subset, "an integer");
-  f.get("validation", t.validation, "an integer");
-  f.no_others();
+  train_settings().apply(j, t, config_field(origin, path));
   return t;
 }
 
@@ -91,11 +82,6 @@ bool is_file_name(const std::string& name) {
   return std::all_of(name.begin(), name.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '+' || c == '.';
   });
-}
-
-nlohmann::json train_json(const TrainOptions& t) {
-  return {{"epochs", t.epochs}, {"batch_size", t.batch_size}, {"lr", t.lr}, {"lr_schedule", t.lr_schedule},
-          {"l2", t.l2}, {"seed", t.seed}, {"subset", t.subset}, {"validation", t.validation}};
 }
 
 StudyModel parse_model(const nlohmann::json& j, const std::string& origin, const std::string& path) {
@@ -155,37 +141,6 @@ StudyModel parse_model(const nlohmann::json& j, const std::string& origin, const
            "expected a name of letters, digits, '-', '_', '+' and '.' that does not start with '.' (it names the "
            "model's files in the study), got '" + m.name + "'");
   return m;
-}
-
-// The same nested fields FaithfulnessOptions::to_json writes, so a study.json can be copied back.
-FaithfulnessOptions parse_faithfulness(const nlohmann::json& j, const std::string& origin) {
-  FaithfulnessOptions o;
-  Fields f(j, origin, "faithfulness");
-  f.get("order", o.order, "auto, signed or absolute");
-  if (f.has("pixel_flipping")) {
-    Fields p(j["pixel_flipping"], origin, "faithfulness.pixel_flipping");
-    p.get("patch", o.pixel_flipping.patch, "an integer");
-    p.get("replacement", o.pixel_flipping.replacement, "uniform, zero, mean or blur");
-    p.get("steps", o.pixel_flipping.steps, "an integer");
-    p.get("blur_sigma", o.pixel_flipping.blur_sigma, "a number");
-    p.get("score", o.pixel_flipping.score, "probability or logit");
-    p.no_others();
-  }
-  if (f.has("insertion_deletion")) {
-    Fields d(j["insertion_deletion"], origin, "faithfulness.insertion_deletion");
-    d.get("pixels_per_step", o.insertion_deletion.pixels_per_step, "an integer");
-    d.get("deletion_baseline", o.insertion_deletion.deletion_baseline, "zero, mean, blur or uniform");
-    d.get("insertion_baseline", o.insertion_deletion.insertion_baseline, "blur, zero, mean or uniform");
-    d.get("blur_sigma", o.insertion_deletion.blur_sigma, "a number");
-    d.no_others();
-  }
-  f.no_others();
-  try {
-    o.validate();
-  } catch (const InputError& e) {
-    f.fail("faithfulness", e.what());
-  }
-  return o;
 }
 
 }  // namespace
@@ -262,7 +217,7 @@ StudyConfig parse_study_config(const nlohmann::json& given, const std::string& o
     r.get("seed", c.reinit.seed, "a non-negative integer");
     r.no_others();
   }
-  if (f.has("faithfulness")) c.faithfulness = parse_faithfulness(j["faithfulness"], origin);
+  if (f.has("faithfulness")) faithfulness_settings().apply(j["faithfulness"], c.faithfulness, config_field(origin, "faithfulness"));
   if (f.has("verdicts")) c.verdicts = VerdictRule::from_json(j["verdicts"], origin);
   f.get("target", c.target, "predicted, trained or true");
   f.get("batch_size", c.batch_size, "an integer");
@@ -295,9 +250,9 @@ nlohmann::json StudyConfig::to_json() const {
     if (!m.builtin.empty()) {
       jm["builtin"] = m.builtin;
       jm["dataset"] = m.dataset;
-      jm["train"] = train_json(m.train);
+      jm["train"] = train_settings().to_json(m.train);
       jm["permuted"] = m.permuted;
-      if (m.permuted) jm["permuted_train"] = train_json(m.permuted_train);
+      if (m.permuted) jm["permuted_train"] = train_settings().to_json(m.permuted_train);
     } else {
       jm["onnx"] = m.onnx;
       jm["permuted_onnx"] = m.permuted_onnx;

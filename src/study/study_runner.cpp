@@ -51,6 +51,94 @@ void write_study_json(const StudyConfig& c, const StudyRunOptions& o, const std:
   write_file_atomically(dir + "/study.json", j.dump(2) + "\n");
 }
 
+// The data check's models, only for a study that runs it.
+void add_data_check_models(const StudyModel& m, const StudyConfig& c, const StudyRunOptions& o, StudySummary& s,
+                           CheckConfig& cc) {
+  const bool data_check = std::any_of(c.checks.begin(), c.checks.end(),
+                                      [](const std::string& k) { return parse_method_spec(k).name == "data"; });
+  if (data_check && m.permuted) {
+    cc.permuted_model = train_if_needed(m, "-permuted", m.permuted_train, c, o, s);
+    // The data check's true-label side: the permuted model's images, recipe and seed with the true
+    // labels, so that the labels are the only difference (the main model saw 10x the images).
+    TrainOptions reference = m.permuted_train;
+    reference.permute_labels = false;
+    cc.reference_model = train_if_needed(m, "-reference", reference, c, o, s);
+  } else if (data_check) {
+    cc.permuted_model = m.permuted_onnx;
+    cc.reference_model = m.reference_onnx;
+  }
+}
+
+// A check this model cannot run (data without a permuted-label model) is left out with a note.
+void keep_runnable_checks(const StudyModel& m, const std::vector<std::string>& checks, CheckConfig& cc) {
+  cc.checks.clear();
+  for (const auto& check : checks) {
+    const auto& validate = CheckRegistry::instance().get(parse_method_spec(check).name).validate;
+    try {
+      if (validate) validate(cc);
+      cc.checks.push_back(check);
+    } catch (const InputError& e) {
+      std::fprintf(stderr, "%s: no %s check (%s)\n", m.name.c_str(), check.c_str(), e.what());
+    }
+  }
+}
+
+// The model's layer groups: "blocks", or "Mixed_7c,Mixed_7b".
+std::vector<std::string> split_layers(const std::string& layers) {
+  std::vector<std::string> out;
+  for (size_t start = 0; start < layers.size();) {
+    const size_t comma = std::min(layers.find(',', start), layers.size());
+    if (comma > start) out.push_back(layers.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+// One model's checks, its models trained first where the study builds them.
+CheckConfig check_config_for(const StudyModel& m, const StudyConfig& c, const StudyRunOptions& o, StudySummary& s) {
+  CheckConfig cc;
+  cc.model = m.builtin.empty() ? m.onnx : train_if_needed(m, "", m.train, c, o, s);
+  add_data_check_models(m, c, o, s, cc);
+  cc.data = m.data;
+  cc.data.split = c.split;
+  cc.data.data_dir = o.data_dir;
+  cc.data.testbed = c.testbed;
+  cc.methods = c.methods;
+  keep_runnable_checks(m, c.checks, cc);
+  cc.metrics = c.metrics;
+  cc.layers = split_layers(m.layers);
+  cc.reinit = c.reinit;
+  cc.faithfulness = c.faithfulness;
+  cc.target = c.target;
+  cc.batch_size = c.batch_size;
+  cc.grid_images = c.grid_images;
+  cc.out_dir = c.out;
+  cc.progress = o.progress;
+  cc.repair = o.repair;
+  cc.shard = o.shard;
+  return cc;
+}
+
+void add_units(const CheckSummary& r, StudySummary& s) {
+  s.units_done += r.units_done;
+  s.units_skipped += r.units_skipped;
+  s.units_by_rank.resize(std::max(s.units_by_rank.size(), r.units_by_rank.size()), 0);
+  for (size_t i = 0; i < r.units_by_rank.size(); ++i) s.units_by_rank[i] += r.units_by_rank[i];
+}
+
+// The whole study's report; a shard's is written once the shards are merged.
+void report_or_note(const StudyConfig& c, const StudyRunOptions& o, const distributed::Shard& shard, StudySummary& s) {
+  if (c.report && shard.whole()) {
+    s.report = distributed::run_on_rank0([&] {
+      if (o.progress) std::fprintf(stderr, "writing the report\n");
+      return report::write_report(c.out, c.out + "/report").html;
+    });
+  } else if (!shard.whole()) {
+    std::fprintf(stderr, "shard %s done; once every shard is, `sanity merge %s %s/shards/*` joins them and `sanity report "
+                 "--study %s` writes the report\n", o.shard.c_str(), c.out.c_str(), c.out.c_str(), c.out.c_str());
+  }
+}
+
 }  // namespace
 
 void validate_study(const StudyConfig& c) {
@@ -87,69 +175,8 @@ StudySummary run_study(const StudyConfig& c, const StudyRunOptions& o) {
     write_study_json(c, o, dir);
     return std::string();
   });
-  for (const auto& m : c.models) {
-    CheckConfig cc;
-    cc.model = m.builtin.empty() ? m.onnx : train_if_needed(m, "", m.train, c, o, s);
-    // The data check's models, only for a study that runs it.
-    const bool data_check = std::any_of(c.checks.begin(), c.checks.end(),
-                                        [](const std::string& k) { return parse_method_spec(k).name == "data"; });
-    if (data_check && m.permuted) {
-      cc.permuted_model = train_if_needed(m, "-permuted", m.permuted_train, c, o, s);
-      // The data check's true-label side: the permuted model's images, recipe and seed with the true
-      // labels, so that the labels are the only difference (the main model saw 10x the images).
-      TrainOptions reference = m.permuted_train;
-      reference.permute_labels = false;
-      cc.reference_model = train_if_needed(m, "-reference", reference, c, o, s);
-    } else if (data_check) {
-      cc.permuted_model = m.permuted_onnx;
-      cc.reference_model = m.reference_onnx;
-    }
-    cc.data = m.data;
-    cc.data.split = c.split;
-    cc.data.data_dir = o.data_dir;
-    cc.data.testbed = c.testbed;
-    cc.methods = c.methods;
-    // A check this model cannot run (data without a permuted-label model) is left out with a note.
-    cc.checks.clear();
-    for (const auto& check : c.checks) {
-      const auto& validate = CheckRegistry::instance().get(parse_method_spec(check).name).validate;
-      try {
-        if (validate) validate(cc);
-        cc.checks.push_back(check);
-      } catch (const InputError& e) {
-        std::fprintf(stderr, "%s: no %s check (%s)\n", m.name.c_str(), check.c_str(), e.what());
-      }
-    }
-    cc.metrics = c.metrics;
-    for (size_t start = 0; start < m.layers.size();) {  // "blocks", or "Mixed_7c,Mixed_7b"
-      const size_t comma = std::min(m.layers.find(',', start), m.layers.size());
-      if (comma > start) cc.layers.push_back(m.layers.substr(start, comma - start));
-      start = comma + 1;
-    }
-    cc.reinit = c.reinit;
-    cc.faithfulness = c.faithfulness;
-    cc.target = c.target;
-    cc.batch_size = c.batch_size;
-    cc.grid_images = c.grid_images;
-    cc.out_dir = c.out;
-    cc.progress = o.progress;
-    cc.repair = o.repair;
-    cc.shard = o.shard;
-    const CheckSummary r = run_checks(cc);
-    s.units_done += r.units_done;
-    s.units_skipped += r.units_skipped;
-    s.units_by_rank.resize(std::max(s.units_by_rank.size(), r.units_by_rank.size()), 0);
-    for (size_t i = 0; i < r.units_by_rank.size(); ++i) s.units_by_rank[i] += r.units_by_rank[i];
-  }
-  if (c.report && shard.whole()) {
-    s.report = distributed::run_on_rank0([&] {
-      if (o.progress) std::fprintf(stderr, "writing the report\n");
-      return report::write_report(c.out, c.out + "/report").html;
-    });
-  } else if (!shard.whole()) {
-    std::fprintf(stderr, "shard %s done; once every shard is, `sanity merge %s %s/shards/*` joins them and `sanity report "
-                 "--study %s` writes the report\n", o.shard.c_str(), c.out.c_str(), c.out.c_str(), c.out.c_str());
-  }
+  for (const auto& m : c.models) add_units(run_checks(check_config_for(m, c, o, s)), s);
+  report_or_note(c, o, shard, s);
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return s;
 }

@@ -315,9 +315,9 @@ TEST(FaithfulnessOptions, BadOptionsNameTheOption) {
   };
   test::expect_input_error(with([](FaithfulnessOptions& o) { o.pixel_flipping.patch = 0; }), "patch");
   test::expect_input_error(with([](FaithfulnessOptions& o) { o.order = "rank"; }),
-                           "order = rank: expected auto, signed or absolute");
+                           "faithfulness option order: expected auto, signed or absolute, got \"rank\"");
   test::expect_input_error(with([](FaithfulnessOptions& o) { o.pixel_flipping.replacement = "gaussian"; }),
-                           "replacement = gaussian: unknown replacement; valid: uniform, zero, mean, blur");
+                           "option pixel_flipping.replacement: expected uniform, zero, mean or blur, got \"gaussian\"");
   test::expect_input_error(with([](FaithfulnessOptions& o) { o.pixel_flipping.score = "loss"; }), "score");
   test::expect_input_error(with([](FaithfulnessOptions& o) { o.pixel_flipping.steps = -1; }), "steps");
   test::expect_input_error(with([](FaithfulnessOptions& o) { o.insertion_deletion.insertion_baseline = "black"; }),

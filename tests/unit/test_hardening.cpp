@@ -395,7 +395,8 @@ TEST(Hardening, ModelShapesAndOptionsOutsideWhatWeExplainAreOneLine) {
   save_onnx(build_mlp(1), f.dir + "/mlp.onnx");
   expect_one_line_error(test::run_cli(check_args(f, "--permuted-model " + f.dir + "/mlp.onnx", "data")), 2,
                         {"--permuted-model", "not the architecture"});
-  expect_one_line_error(test::run_cli("train --model cnn --subset -5 --out " + f.dir + "/t"), 2, {"--subset -5"});
+  expect_one_line_error(test::run_cli("train --model cnn --subset -5 --out " + f.dir + "/t"), 2,
+                        {"--subset: expected an integer >= 0, got -5"});
   expect_one_line_error(test::run_cli("export --db " + f.dir + " --out " + f.dir + "/x"), 2, {"is a directory"});
   ASSERT_EQ(test::run_cli(check_args(f)).exit_code, 0);
   expect_one_line_error(test::run_cli("report --study " + f.dir + "/study --ranking-metric nosuch"), 2,
@@ -524,7 +525,7 @@ TEST(Hardening, LinkLoopsFoldersOneClassModelsAndLabelFilesAreOneLine) {
                           2, {"--resize " + std::string(size), "expected 1 to 8192 pixels"});
   // An infinite learning rate, refused before training (it wrote a model of NaN weights).
   expect_one_line_error(test::run_cli("train --model cnn --dataset mnist --lr inf --out " + f.dir + "/t"), 2,
-                        {"--lr inf", "finite"});
+                        {"--lr: expected a number > 0, got \"inf\""});
   EXPECT_FALSE(fs::exists(f.dir + "/t/model.onnx"));
   // An IDX file that holds no images (a LibTorch backtrace before).
   const std::vector<unsigned char> empty_idx = {0, 0, 8, 3, 0, 0, 0, 0, 0, 0, 0, 28, 0, 0, 0, 28};

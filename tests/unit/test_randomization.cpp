@@ -77,7 +77,7 @@ TEST(Randomization, ALayerGetsTheSameValuesAtEveryStageAndEqualShapesDiffer) {
 // model as it was.
 TEST(Randomization, SharedStageModelsHaveTheCopiesWeights) {
   const Graph trained = build_cnn(1);
-  const uint64_t before = model_fingerprint(trained);
+  const ContentKey::Digest before = model_fingerprint(trained);
   ReinitOptions o;
   o.seed = 7;
   std::map<int, std::shared_ptr<Layer>> fresh;

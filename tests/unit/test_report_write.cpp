@@ -194,7 +194,7 @@ TEST(ReportWrite, AMissingToolIsOneLineSayingWhatToInstall) {
   test::expect_input_error([&] { report::write_report(st.dir, "", o); }, "run `npm ci` in " + o.js_root);
   o = {};
   o.png_zoom = 0;
-  test::expect_input_error([&] { report::write_report(st.dir, "", o); }, "PNG zoom");
+  test::expect_input_error([&] { report::write_report(st.dir, "", o); }, "--zoom: expected a number in (0, 16], got 0.0");
   // Nothing was written by the failed attempts.
   EXPECT_FALSE(fs::exists(st.dir + "/report"));
 }

@@ -125,7 +125,7 @@ TEST(StudyConfig, OverridesMergeAndErrorsNameTheField) {
                            "field 'models[0].train.epoch': unknown field");
   test::expect_input_error([&] { parse(R"({"reinit": {"distribution": "gaussian"}})"); }, "reinit.distribution");
   test::expect_input_error([&] { parse(R"({"faithfulness": {"order": "rank"}})"); },
-                           "field 'faithfulness': faithfulness option order = rank: expected auto, signed or absolute");
+                           "field 'faithfulness.order': expected auto, signed or absolute, got \"rank\"");
   test::expect_input_error([&] { parse(R"({"faithfulness": {"pixel_flipping": {"patches": 7}}})"); },
                            "field 'faithfulness.pixel_flipping.patches': unknown field");
   test::expect_input_error([] { load_study_config("/nonexistent/study.json"); }, "/nonexistent/study.json");

@@ -21,12 +21,20 @@ Graph Check::model(CheckContext& c, const Stage& s) const { return c.stage_model
 
 Tensor Check::targets(CheckContext& c, const Graph& model) const { return c.targets_for(model); }
 
+const StageModel& Check::stage_model(CheckContext& c, const Stage& s) const {
+  return c.stage_models().current(name(), s.index, [&] {
+    Graph g = model(c, s);
+    Tensor t = targets(c, g);
+    return StageModel{std::move(g), std::move(t)};
+  });
+}
+
 std::vector<Measurement> Check::stage_quantities(CheckContext& c, const Stage& s, const Graph& model) const {
   std::vector<Measurement> rows;
   if (const auto acc = c.accuracy_of(model)) {
     // With its 95 % Wilson interval: one number per stage, so the images' bootstrap does not apply.
-    const Interval ci = wilson_interval(*acc, c.accuracy_count());
-    rows.insert(rows.end(), {{"accuracy", *acc}, {"accuracy_low", ci.low}, {"accuracy_high", ci.high}});
+    const Interval ci = wilson_interval(acc->value, acc->images);
+    rows.insert(rows.end(), {{"accuracy", acc->value}, {"accuracy_low", ci.low}, {"accuracy_high", ci.high}});
   }
   return rows;
 }
@@ -37,17 +45,12 @@ UnitOutput Check::compute(CheckContext& c, const UnitKey& unit) const {
   if (stage == all.end()) throw std::logic_error(name() + " has no stage " + std::to_string(unit.stage));
   const std::string where = name() + " stage " + std::to_string(stage->index) + " (" + stage->name + ")";
   c.status(where + (unit.method.empty() ? "" : " " + unit.method));
-  const CheckContext::StageModel& m = c.stage_model_of(name(), stage->index, [&] {
-    Graph g = model(c, *stage);
-    Tensor t = targets(c, g);
-    return CheckContext::StageModel{std::move(g), std::move(t)};
-  });
   UnitOutput out;
   std::vector<Measurement> rows;
   if (unit.method.empty()) {
-    rows = stage_quantities(c, *stage, m.model);
+    rows = stage_quantities(c, *stage, stage_model(c, *stage).model);
   } else {
-    const Tensor maps = measure(c, *stage, c.method(unit.method), m.model, m.targets, rows);
+    const Tensor maps = measure(c, *stage, c.method(unit.method), rows);
     if (keeps_maps()) out.maps = c.grid_part(maps);
   }
   out.units.push_back({stage->index, std::move(rows)});

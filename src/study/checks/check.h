@@ -32,6 +32,7 @@ inline constexpr const char* kCscCheck = "csc";
 class CheckContext;
 struct CheckConfig;
 struct PreparedMethod;
+struct StageModel;
 
 // One work unit of a check: a stage for one method, or (method '') the stage's own quantities. Its
 // (check, stage, method) is the unit's completion marker in the store.
@@ -60,14 +61,13 @@ class Check {
   // Every unit, done or not, in order. The default: per stage, its quantities (method '') when
   // has_stage_unit(), then one unit per method.
   virtual std::vector<UnitKey> units(const CheckContext& c) const;
-  // Computes one unit. The default: the stage's model and targets (kept for the stage's next unit),
-  // then stage_quantities() or measure().
+  // Computes one unit. The default: stage_quantities() of the stage's model, or measure().
   virtual UnitOutput compute(CheckContext& c, const UnitKey& unit) const;
   // Whether the saliency grid keeps this check's maps per stage (maps/<run>/<check>/<stage>/).
   virtual bool keeps_maps() const { return true; }
   // Whether measure() explains each stage's c.stage_model(s) for c.targets_for(it) through
   // c.explain() (parameter randomization): a single-process run then computes those maps together with
-  // the trained model's (CheckContext::explain_stages_with_original).
+  // the trained model's (StageModels::plan).
   virtual bool explains_stage_models() const { return false; }
 
  protected:
@@ -76,12 +76,14 @@ class Check {
   virtual Graph model(CheckContext& c, const Stage& s) const;
   // The classes explained at a stage. Default: the configuration's target rule on that model.
   virtual Tensor targets(CheckContext& c, const Graph& model) const;
+  // model() and targets() of stage s, built once for the stage's units (StageModels::current).
+  const StageModel& stage_model(CheckContext& c, const Stage& s) const;
   // The stage's own quantities (default: test accuracy when labels exist).
   virtual std::vector<Measurement> stage_quantities(CheckContext& c, const Stage& s, const Graph& model) const;
   // One method at one stage: appends its rows and returns the maps to keep for the grid (undefined:
   // none).
-  virtual Tensor measure(CheckContext& c, const Stage& s, const PreparedMethod& m, const Graph& model,
-                         const Tensor& targets, std::vector<Measurement>& rows) const = 0;
+  virtual Tensor measure(CheckContext& c, const Stage& s, const PreparedMethod& m,
+                         std::vector<Measurement>& rows) const = 0;
 
  private:
   Spec spec_;

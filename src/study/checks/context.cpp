@@ -7,12 +7,10 @@
 #include "attribution/registry.h"
 #include "core/error.h"
 #include "core/files.h"
-#include "core/rng.h"
 #include "core/sha256.h"
 #include "data/npy.h"
 #include "data/sources.h"
 #include "metrics/registry.h"
-#include "models/fingerprint.h"
 #include "models/model_io.h"
 #include "models/train.h"
 #include "results/checked_npy.h"
@@ -219,7 +217,12 @@ void CheckContext::note_other_runs(const std::vector<RunInfo>& before, const Run
   const RunInfo& r = *same.back();
   std::vector<std::string> what;
   if (r.config.model != rc.model) what.push_back("model weights");
-  if (r.config.data != rc.data) what.push_back("data (" + r.config.data + " -> " + rc.data + ")");
+  // An earlier version keyed content by 16 hexadecimal digits (64-bit FNV-1a); the same images then
+  // differ only in the key, and this run computes their results once again beside the old ones.
+  const bool only_key = head(r.config.data) == head(rc.data) && r.config.data.size() + 16 == rc.data.size();
+  if (r.config.data != rc.data)
+    what.push_back(only_key ? "the data's content key (an earlier version's 64-bit key; XXH3-128 now)"
+                            : "data (" + r.config.data + " -> " + rc.data + ")");
   if (r.config.options.value("inputs", nlohmann::json()) != rc.options["inputs"]) what.push_back("other inputs");
   nlohmann::json a = r.config.options, b = rc.options;
   a.erase("inputs");
@@ -285,121 +288,15 @@ ExplainOptions CheckContext::explain_options() const {
   return o;
 }
 
-Graph CheckContext::stage_model(const Stage& s) const {
-  return shared_stage_model(trained_, s, c_.reinit, fresh_layers_);
-}
-
-void CheckContext::explain_stages_with_original(std::map<std::string, std::vector<Stage>> stages_by_method) {
-  together_ = std::move(stages_by_method);
-}
-
-const CheckContext::StageState& CheckContext::together_model(const Stage& s) {
-  auto it = together_models_.find(s.randomized);
-  if (it == together_models_.end()) {
-    Graph g = stage_model(s);
-    Tensor t = targets_for(g);
-    const uint64_t fingerprint = model_fingerprint(g);
-    it = together_models_.emplace(s.randomized, StageState{std::move(g), t, fingerprint, fnv1a(fingerprint, t)}).first;
-  }
-  return it->second;
-}
-
-// The trained model's maps of m, and those of its planned randomization stages into stage_maps_ (as
-// far as stage_maps_'s budget allows), in one interleaved sweep over the images.
-Tensor CheckContext::explain_with_stages(const PreparedMethod& m) {
-  const ExplainOptions o = explain_options();
-  const auto planned = together_.find(m.spec);
-  // Not for methods that fit on data (one fit per model state: interleaving them would refit) nor for
-  // a new randomization per image (its models are drawn per image in explain()).
-  if (planned == together_.end() || c_.reinit.per_image || !m.method->uses_model() ||
-      fits_on_data(m.method->spec()))
-    return explain_all(*m.method, trained_, data_.images, targets0_, ids_, o);
-  std::vector<const Graph*> models{&trained_};
-  std::vector<Tensor> targets{targets0_};
-  std::vector<std::pair<std::string, uint64_t>> keys;
-  size_t bytes = stage_map_bytes_;
-  for (const Stage& s : planned->second) {
-    if (s.randomized.empty()) continue;
-    const StageState& st = together_model(s);
-    const std::pair<std::string, uint64_t> key{m.spec, st.key};
-    if (stage_maps_.count(key) || std::find(keys.begin(), keys.end(), key) != keys.end()) continue;
-    bytes += data_.images.nbytes();  // the maps have the images' shape, or fewer channels
-    if (bytes > kStageMapBytes) break;
-    models.push_back(&st.model);
-    targets.push_back(st.targets);
-    keys.push_back(key);
-  }
-  const std::vector<Tensor> maps = explain_together(*m.method, models, data_.images, targets, ids_, o);
-  for (size_t k = 0; k < keys.size(); ++k) {
-    stage_maps_[keys[k]] = maps[k + 1];
-    stage_map_bytes_ += maps[k + 1].nbytes();
-  }
-  return maps[0];
-}
-
-const CheckContext::StageModel& CheckContext::stage_model_of(const std::string& check, int64_t stage,
-                                                             const std::function<StageModel()>& make) {
-  if (!stage_model_ || stage_key_ != std::make_pair(check, stage)) {
-    stage_model_.reset();  // one model at a time
-    stage_model_ = make();
-    stage_key_ = {check, stage};
-  }
-  return *stage_model_;
-}
-
 Tensor CheckContext::targets_for(const Graph& model) const {
   if (c_.target == "true") return data_.labels;
   if (c_.target == "trained" && targets0_.defined()) return targets0_;
   return predict_logits(model, data_.images, c_.batch_size).argmax(1);
 }
 
-Tensor CheckContext::original(const PreparedMethod& m) {
-  auto it = originals_.find(m.spec);
-  if (it != originals_.end()) return it->second;
-  const std::string path = c_.out_dir + "/cache/" + run_dir_ + "/original/" + m.file + ".npy";
-  Tensor e;
-  try {
-    if (fs::exists(path)) e = read_checked_npy(path);
-  } catch (const InputError&) {  // a cache that fails its checksum is computed again
-  }
-  if (!e.defined()) {
-    fs::create_directories(fs::path(path).parent_path());
-    status("original explanations: " + m.spec);
-    e = explain_with_stages(m);
-    write_checked_npy(path, e);
-  }
-  originals_[m.spec] = e;
-  return e;
-}
-
-Tensor CheckContext::explain(const PreparedMethod& m, const Graph& model, const Tensor& targets, const Stage& stage,
-                             const std::string& check) {
-  const ExplainOptions o = explain_options();
-  if (!c_.reinit.per_image || stage.randomized.empty()) {
-    const std::pair<std::string, uint64_t> key{m.spec, fnv1a(model_fingerprint(model), targets)};
-    if (auto it = stage_maps_.find(key); it != stage_maps_.end()) return it->second;
-    Tensor e = explain_all(*m.method, model, data_.images, targets, ids_, o);
-    if (stage_map_bytes_ + e.nbytes() <= kStageMapBytes) {
-      stage_maps_[key] = e;
-      stage_map_bytes_ += e.nbytes();
-    }
-    return e;
-  }
-  // A new randomization per image: the stage's layers re-drawn from a seed derived from the image id.
-  Tensors parts;
-  for (int64_t i = 0; i < data_.size(); ++i) {
-    ReinitOptions r = c_.reinit;
-    r.seed = derive_seed(c_.reinit.seed, "per_image:" + check, static_cast<uint64_t>(ids_[i].item<int64_t>()));
-    Graph g = sanity::stage_model(trained_, stage, r);
-    parts.push_back(explain_all(*m.method, g, data_.images.narrow(0, i, 1), targets.narrow(0, i, 1),
-                                ids_.narrow(0, i, 1), o));
-  }
-  return torch::cat(parts, 0);
-}
-
 // Accuracy on the full test split for built-in datasets (200 images are too few to see chance
 // level clearly), else on the labelled test bed.
-std::optional<double> CheckContext::accuracy_of(const Graph& model) {
+std::optional<CheckContext::Accuracy> CheckContext::accuracy_of(const Graph& model) {
   if (!accuracy_images_.defined() && !has_labels_) return std::nullopt;
   if (!accuracy_images_.defined()) {
     if (is_builtin_dataset(c_.data.spec)) {
@@ -411,27 +308,7 @@ std::optional<double> CheckContext::accuracy_of(const Graph& model) {
       accuracy_labels_ = data_.labels;
     }
   }
-  // By the weights' fingerprint: the trained model is stage 0 of several checks, and independent
-  // randomization's first stage is cascading's (10,000 forward passes each, for the same number).
-  const uint64_t key = model_fingerprint(model);
-  if (auto it = accuracies_.find(key); it != accuracies_.end()) return it->second;
-  // The trained model's (stage 0, asked first) comes with those of the stage models planned for
-  // explaining, in one sweep over the images that passes each batch through every model: their
-  // passes start from the trained model's values below their first re-initialized layer.
-  std::vector<const Graph*> models{&model};
-  std::vector<uint64_t> keys{key};
-  if (key == model_fingerprint(trained_))
-    for (const auto& [method, stages] : together_)
-      for (const Stage& s : stages) {
-        if (s.randomized.empty()) continue;
-        const StageState& st = together_model(s);
-        if (accuracies_.count(st.fingerprint) || std::count(keys.begin(), keys.end(), st.fingerprint)) continue;
-        models.push_back(&st.model);
-        keys.push_back(st.fingerprint);
-      }
-  const std::vector<double> values = accuracies(models, accuracy_images_, accuracy_labels_, c_.batch_size);
-  for (size_t k = 0; k < keys.size(); ++k) accuracies_[keys[k]] = values[k];
-  return values[0];
+  return Accuracy{stage_models_.accuracy(model, accuracy_images_, accuracy_labels_), accuracy_images_.size(0)};
 }
 
 void CheckContext::add_rows(std::vector<Measurement>& rows, const Metric& metric, const Tensor& a, const Tensor& b) const {

@@ -1,14 +1,15 @@
 #pragma once
 // What every check of one `sanity check` run works with: the configuration, the trained model and
-// its test bed, the methods and metrics, the results store and run, and the explanations, cached
-// where results are provably identical (docs/ARCHITECTURE.md, "Caches"):
-//   original(m)  the trained model's maps, on disk under OUT/cache/<run>/original/ (resume compares
-//                against the same maps); computed together with the randomization stages planned
-//                for m (explain_stages_with_original), whose maps then wait for their units
-//   explain(...) maps of a stage's model, in memory by (method, weights fingerprint, targets), so
-//                independent randomization's first stage reuses cascading's
-#include <functional>
+// its test bed, the methods and metrics, the results store and run; and the services the checks call,
+// cached where results are provably identical (docs/ARCHITECTURE.md, "Caches"), each cache behind
+// its own class:
+//   original(m), explain(...)     maps (explanation_cache.h): the trained model's, on disk for resume
+//                                 and computed with the planned stages'; a stage model's, by content
+//   stage_model(s), stage_models() models of randomization stages (stage_models.h): layers shared,
+//                                 planned ones built once, the current stage's kept for its units
+//   accuracy_of(model)            by weights fingerprint, planned models in the trained model's sweep
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,8 @@
 #include "randomization/stages.h"
 #include "results/store.h"
 #include "study/check_config.h"
+#include "study/checks/explanation_cache.h"
+#include "study/checks/stage_models.h"
 
 namespace sanity {
 
@@ -32,6 +35,8 @@ class CheckContext {
   // `store`: the study's results store, on the one process that writes it; null in the other
   // processes of a distributed run, which only compute units.
   CheckContext(const CheckConfig& config, ResultsStore* store);
+  CheckContext(const CheckContext&) = delete;  // its caches refer to it
+  CheckContext& operator=(const CheckContext&) = delete;
 
   // Loads the model and data, builds methods and metrics; then open_run() names the run by the
   // content of every input (model weights, data, fit data, rules files, permuted model) and checks
@@ -57,34 +62,26 @@ class CheckContext {
   uint64_t seed() const { return c_.data.testbed.seed; }
   ExplainOptions explain_options() const;
 
-  // The trained model with the stage's layers re-initialized, on the trained model's own layer objects
-  // but for those (randomization/stages.h: shared_stage_model; stage 0 shares every layer).
-  Graph stage_model(const Stage& s) const;
-  // Parameter randomization stages (Check::explains_stage_models) still to compute for each method
-  // (by canonical spec): original(m) explains them together with the trained model, chunk by chunk
-  // (attribution/explain_batch.h: explain_together), so that each stage's pass starts from the
-  // trained model's forward values below its first re-initialized layer (models/activation_reuse.h).
-  // Only where this process computes every unit it plans (not in a distributed run).
-  void explain_stages_with_original(std::map<std::string, std::vector<Stage>> stages_by_method);
-  // The model and targets of a check's stage, built by `make` and kept for the next unit of the same
-  // stage (one stage at a time: units of a stage usually follow each other).
-  struct StageModel {
-    Graph model;
-    Tensor targets;
-  };
-  const StageModel& stage_model_of(const std::string& check, int64_t stage, const std::function<StageModel()>& make);
+  // The trained model with the stage's layers re-initialized (StageModels::build).
+  Graph stage_model(const Stage& s) const { return stage_models_.build(s); }
+  // The stage models: those planned for explaining with the trained model, the current stage's.
+  StageModels& stage_models() { return stage_models_; }
   // The configuration's target rule (predicted per model, trained, true) on `model`.
   Tensor targets_for(const Graph& model) const;
   // The trained model's explanations, from OUT/cache/<run>/original when a run resumes.
-  Tensor original(const PreparedMethod& m);
+  Tensor original(const PreparedMethod& m) { return explanations_.original(m); }
   // Explanations of `model` for a stage of `check` (per-image re-initialization when configured).
   Tensor explain(const PreparedMethod& m, const Graph& model, const Tensor& targets, const Stage& stage,
-                 const std::string& check);
-  // Test accuracy of `model` (full test split of a built-in dataset, else the labelled test bed);
-  // nullopt without labels.
-  std::optional<double> accuracy_of(const Graph& model);
-  // The images accuracy_of measured on (0 before its first call).
-  int64_t accuracy_count() const { return accuracy_images_.defined() ? accuracy_images_.size(0) : 0; }
+                 const std::string& check) {
+    return explanations_.explain(m, model, targets, stage, check);
+  }
+  // Test accuracy of `model` (full test split of a built-in dataset, else the labelled test bed) and
+  // the number of images it is measured on; nullopt without labels.
+  struct Accuracy {
+    double value = 0;
+    int64_t images = 0;
+  };
+  std::optional<Accuracy> accuracy_of(const Graph& model);
   // One row per image of metric(a, b), named by the metric's spec for this map shape.
   void add_rows(std::vector<Measurement>& rows, const Metric& metric, const Tensor& a, const Tensor& b) const;
 
@@ -106,7 +103,6 @@ class CheckContext {
   void verify_saved_maps();
 
   void begin_run(int64_t run);
-  Tensor explain_with_stages(const PreparedMethod& m);
 
   CheckConfig c_;
   ResultsStore* store_;
@@ -120,25 +116,8 @@ class CheckContext {
   std::string cache_dir_, run_dir_;
   int64_t run_ = 0, grid_count_ = 0;
   bool has_labels_ = false;
-  static constexpr size_t kStageMapBytes = size_t{1} << 30;
-  std::map<std::pair<std::string, uint64_t>, Tensor> stage_maps_;
-  size_t stage_map_bytes_ = 0;
-  std::map<std::string, Tensor> originals_;
-  std::map<std::string, std::vector<Stage>> together_;
-  // Every re-initialized layer, by node, shared by the stage models (shared_stage_model).
-  mutable std::map<int, std::shared_ptr<Layer>> fresh_layers_;
-  // The stage models and targets explain_with_stages uses, by re-initialized nodes.
-  struct StageState {
-    Graph model;
-    Tensor targets;
-    uint64_t fingerprint = 0;  // model_fingerprint: accuracies_'s key
-    uint64_t key = 0;          // fnv1a(fingerprint, targets): stage_maps_'s key with the method
-  };
-  std::map<std::vector<int>, StageState> together_models_;
-  const StageState& together_model(const Stage& s);
-  std::map<uint64_t, double> accuracies_;  // accuracy_of by model fingerprint
-  std::pair<std::string, int64_t> stage_key_;
-  std::optional<StageModel> stage_model_;
+  StageModels stage_models_{*this};
+  ExplanationCache explanations_{*this, stage_models_};
   Progress* bar_ = nullptr;
 };
 

@@ -78,8 +78,7 @@ class Csc : public Check {
   }
 
  protected:
-  Tensor measure(CheckContext&, const Stage&, const PreparedMethod&, const Graph&, const Tensor&,
-                 std::vector<Measurement>&) const override {
+  Tensor measure(CheckContext&, const Stage&, const PreparedMethod&, std::vector<Measurement>&) const override {
     return {};  // compute() above does the work
   }
 

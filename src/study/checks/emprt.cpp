@@ -42,9 +42,10 @@ class Emprt : public Check {
   }
 
  protected:
-  Tensor measure(CheckContext& c, const Stage& s, const PreparedMethod& m, const Graph& model, const Tensor& targets,
+  Tensor measure(CheckContext& c, const Stage& s, const PreparedMethod& m,
                  std::vector<Measurement>& rows) const override {
-    const Tensor e = c.explain(m, model, targets, s, name());
+    const StageModel& randomized = stage_model(c, s);
+    const Tensor e = c.explain(m, randomized.model, randomized.targets, s, name());
     const Tensor score = emprt_scores(c.original(m), e);
     for (int64_t i = 0; i < score.size(0); ++i) rows.push_back({"emprt", score[i].item<double>(), c.ids()[i].item<int64_t>()});
     return e;

@@ -18,10 +18,8 @@ class PixelFlipping : public Check {
 
  protected:
   bool has_stage_unit() const override { return false; }
-  Graph model(CheckContext& c, const Stage&) const override { return c.trained().clone(); }
-  Tensor targets(CheckContext& c, const Graph&) const override { return c.trained_targets(); }
   // The trained model's maps (cached like every check's originals), for the trained model's targets.
-  Tensor measure(CheckContext& c, const Stage&, const PreparedMethod& m, const Graph&, const Tensor&,
+  Tensor measure(CheckContext& c, const Stage&, const PreparedMethod& m,
                  std::vector<Measurement>& rows) const override {
     const FaithfulnessResult r = evaluate_faithfulness(c.trained(), c.images(), c.original(m), m.method->map_kind(),
                                                        c.trained_targets(), c.ids(), c.config().faithfulness,

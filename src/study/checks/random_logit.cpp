@@ -33,9 +33,10 @@ class RandomLogit : public Check {
     }
     return out;
   }
-  Tensor measure(CheckContext& c, const Stage& s, const PreparedMethod& m, const Graph& model, const Tensor& targets,
+  Tensor measure(CheckContext& c, const Stage& s, const PreparedMethod& m,
                  std::vector<Measurement>& rows) const override {
-    const Tensor e = c.explain(m, model, targets, s, name());
+    const StageModel& random_class = stage_model(c, s);
+    const Tensor e = c.explain(m, random_class.model, random_class.targets, s, name());
     c.add_rows(rows, *metric_, c.original(m), e);
     return e;
   }

@@ -2,7 +2,8 @@
 // The shape of the checks of Adebayo et al. 2018: at every stage, each method's map of the stage's
 // model is compared with the trained model's map by every metric of the configuration (stage 0:
 // the trained model itself, similarity 1 by definition). Parameter randomization differs only in
-// the layers each stage re-initializes (randomization/stages.h); the data check in its model.
+// the layers each stage re-initializes (randomization/stages.h); the data check in its model. The
+// algorithm is SimilarityCheck::measure (similarity_check.cpp).
 #include "study/checks/check.h"
 #include "study/checks/context.h"
 
@@ -13,13 +14,8 @@ class SimilarityCheck : public Check {
   using Check::Check;
 
  protected:
-  Tensor measure(CheckContext& c, const Stage& s, const PreparedMethod& m, const Graph& model, const Tensor& targets,
-                 std::vector<Measurement>& rows) const override {
-    const Tensor e0 = reference_maps(c, m);
-    const Tensor e = s.index == 0 ? e0 : c.explain(m, model, targets, s, name());
-    for (const auto& metric : c.metrics()) c.add_rows(rows, *metric, e0, e);
-    return e;
-  }
+  Tensor measure(CheckContext& c, const Stage& s, const PreparedMethod& m,
+                 std::vector<Measurement>& rows) const override;
   // What similarity 1 means: the trained model's maps (the data check may name another model).
   virtual Tensor reference_maps(CheckContext& c, const PreparedMethod& m) const { return c.original(m); }
 };

@@ -59,11 +59,12 @@ class Smprt : public Check {
   }
 
  protected:
-  Tensor measure(CheckContext& c, const Stage& s, const PreparedMethod& m, const Graph& model, const Tensor& targets,
+  Tensor measure(CheckContext& c, const Stage& s, const PreparedMethod& m,
                  std::vector<Measurement>& rows) const override {
+    const StageModel& randomized = stage_model(c, s);
     auto it = originals_.find(m.spec);
     if (it == originals_.end()) it = originals_.emplace(m.spec, smoothed(c, m, c.trained(), c.trained_targets())).first;
-    const Tensor e = s.index == 0 ? it->second : smoothed(c, m, model, targets);
+    const Tensor e = s.index == 0 ? it->second : smoothed(c, m, randomized.model, randomized.targets);
     c.add_rows(rows, *metric_, it->second, e);
     return e;
   }
