@@ -22,11 +22,10 @@ std::string value_name(const Setting& s) {
 
 void add_setting_flags(CLI::App* sub, const std::vector<Setting>& table, const void* defaults, nlohmann::json& given,
                        const std::string& help_prefix, const DefaultNote& note) {
+  const SettingName flag = cli_flag();
   for (const Setting& s : table) {
-    std::string flag = "--" + s.flag;
-    std::replace(flag.begin(), flag.end(), '_', '-');
     sub->add_option_function<std::string>(
-           flag, [&given, s](const std::string& text) { given[s.flag] = s.from_text(text); }, help_prefix + s.help)
+           flag(s), [&given, s](const std::string& text) { given[s.flag] = s.from_text(text); }, help_prefix + s.help)
         ->type_name(value_name(s))
         ->default_str(note && !note(s).empty() ? note(s) : setting_value_text(s.get(defaults)));
   }

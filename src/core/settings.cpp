@@ -169,10 +169,9 @@ std::string setting_value_text(const nlohmann::json& v) {
 
 std::string settings_markdown(const std::vector<Setting>& table, const void* defaults, const std::string& prefix) {
   std::string md = "| field | flag | type | default | meaning |\n|---|---|---|---|---|\n";
+  const SettingName flag = cli_flag();
   for (const Setting& s : table) {
-    std::string flag = s.flag;
-    std::replace(flag.begin(), flag.end(), '_', '-');
-    md += "| `" + prefix + s.key + "` | `--" + flag + "` | " + table_cell(s.expected()) + " | " +
+    md += "| `" + prefix + s.key + "` | `" + flag(s) + "` | " + table_cell(s.expected()) + " | " +
           table_cell(setting_value_text(s.get(defaults))) + " | " + table_cell(s.help) + " |\n";
   }
   return md;
