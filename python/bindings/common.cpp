@@ -218,4 +218,12 @@ void PythonHook::raise() {
   throw e;
 }
 
+std::shared_ptr<const Graph> model_on_device(const ModelHandle& m, const py::dict& request) {
+  const torch::Device device = parse_device(get<std::string>(request, "device", "cpu"));
+  if (device == m.graph->device()) return m.graph;
+  auto copy = std::make_shared<Graph>(m.graph->clone());
+  copy->to(device);
+  return copy;
+}
+
 }  // namespace sanity::python

@@ -61,6 +61,10 @@ struct ModelHandle {
   std::string path;  // the .onnx file when it came from one (pattern methods keep fits beside it)
 };
 
+// The handle's model on the request's "device" (cpu, cuda, cuda:N, auto; default cpu): the handle's
+// own graph on the CPU, else a copy there (the caller's model stays where it is).
+std::shared_ptr<const Graph> model_on_device(const ModelHandle& m, const py::dict& request);
+
 // The test bed of a call: images in memory (dict keys "images", "labels", "name") or a data spec as
 // the CLI's --data and its options ("spec", "split", "count", "seed", "balanced", "labels", "resize",
 // "crop", "channels", "mean", "std", "imagenet", "data_dir"). The arrays' memory is shared.

@@ -16,7 +16,7 @@ py::dict tensors_dict(const std::map<std::string, Tensor>& m) {
 }
 
 // request: methods (a spec list), target ("predicted", "true", a class), classes (int array or
-// None), batch_size, seed; fit: see fit_context().
+// None), batch_size, seed, device; fit: see fit_context().
 py::dict explain(const std::shared_ptr<ModelHandle>& model, const py::dict& data, const py::dict& request,
                  const py::dict& fit, int threads, const py::object& bar, bool progress) {
   api::ExplainRequest r;
@@ -25,6 +25,7 @@ py::dict explain(const std::shared_ptr<ModelHandle>& model, const py::dict& data
   r.target = get<std::string>(request, "target", r.target);
   r.batch_size = get<int64_t>(request, "batch_size", r.batch_size);
   if (r.batch_size < 1) throw InputError("batch_size " + std::to_string(r.batch_size) + ": must be at least 1");
+  const std::shared_ptr<const Graph> graph = model_on_device(*model, request);
   const Prepared p = prepare(data, fit, *model, r.methods);
   const Inputs& in = p.in;
   p.attach(r);
@@ -35,7 +36,7 @@ py::dict explain(const std::shared_ptr<ModelHandle>& model, const py::dict& data
   std::vector<api::MethodMaps> results;
   const api::ExplainRun run = compute(threads, bar, [&](PythonHook&) {
     Progress bar("explain", static_cast<int64_t>(r.methods.size()), progress);
-    api::ExplainRun run = api::explain(*model->graph, in.loaded.data, in.loaded.ids, r, [&](const api::MethodMaps& m) {
+    api::ExplainRun run = api::explain(*graph, in.loaded.data, in.loaded.ids, r, [&](const api::MethodMaps& m) {
       results.push_back(m);
       bar.advance(1, m.given.str());
     });
@@ -83,7 +84,7 @@ py::dict ranking_dict(const RankingTable& t) {
   return d;
 }
 
-// request: methods, batch_size, out ("" none: else sanity faithfulness's files and store there) and
+// request: methods, batch_size, device, out ("" none: else sanity faithfulness's files and store there) and
 // settings, the protocol's (faithfulness_options).
 py::dict faithfulness(const std::shared_ptr<ModelHandle>& model, const py::dict& data, const py::dict& request,
                       const py::dict& fit, int threads, const py::object& bar, bool progress) {
@@ -94,6 +95,7 @@ py::dict faithfulness(const std::shared_ptr<ModelHandle>& model, const py::dict&
   r.batch_size = get<int64_t>(request, "batch_size", r.batch_size);
   if (r.batch_size < 1) throw InputError("batch_size " + std::to_string(r.batch_size) + ": must be at least 1");
   const std::string out = get<std::string>(request, "out", "");
+  const std::shared_ptr<const Graph> graph = model_on_device(*model, request);
   const Prepared p = prepare(data, fit, *model, r.methods);
   const Inputs& in = p.in;
   p.attach(r);
@@ -105,9 +107,9 @@ py::dict faithfulness(const std::shared_ptr<ModelHandle>& model, const py::dict&
     std::unique_ptr<api::FaithfulnessFiles> files;
     if (!out.empty())
       files = std::make_unique<api::FaithfulnessFiles>(
-          out, api::faithfulness_run(model->name, *model->graph, in.options, in.loaded, r.options));
+          out, api::faithfulness_run(model->name, *graph, in.options, in.loaded, r.options));
     Progress bar("faithfulness", static_cast<int64_t>(r.methods.size()), progress);
-    api::FaithfulnessRun run = api::faithfulness(*model->graph, in.loaded.data.images, in.loaded.ids, r,
+    api::FaithfulnessRun run = api::faithfulness(*graph, in.loaded.data.images, in.loaded.ids, r,
                                                  [&](const api::MethodFaithfulness& m) {
                                                    if (files) files->add(m, in.loaded.ids);
                                                    results.push_back(m);
@@ -142,7 +144,7 @@ py::dict faithfulness(const std::shared_ptr<ModelHandle>& model, const py::dict&
   return o;
 }
 
-// request: methods, start (random, classes, both), inject, samples, layers (list), batch_size.
+// request: methods, start (random, classes, both), inject, samples, layers (list), batch_size, device.
 py::list csc(const std::shared_ptr<ModelHandle>& model, const py::dict& data, const py::dict& request,
              const py::dict& fit, int threads, const py::object& bar, bool progress) {
   api::CscRequest r;
@@ -153,6 +155,7 @@ py::list csc(const std::shared_ptr<ModelHandle>& model, const py::dict& data, co
   o.samples = get<int>(request, "samples", o.samples);
   o.layers = get<std::vector<std::string>>(request, "layers", {});
   o.images_per_batch = get<int64_t>(request, "batch_size", o.images_per_batch);
+  const std::shared_ptr<const Graph> graph = model_on_device(*model, request);
   const Prepared p = prepare(data, fit, *model, r.methods);
   const Inputs& in = p.in;
   p.attach(r);
@@ -161,7 +164,7 @@ py::list csc(const std::shared_ptr<ModelHandle>& model, const py::dict& data, co
   std::vector<api::CscRun> runs;
   compute(threads, bar, [&](PythonHook&) {
     Progress bar("csc", static_cast<int64_t>(r.methods.size() * r.starts.size()), progress);
-    api::csc(*model->graph, in.loaded.data.images, in.loaded.ids, r, [&](const api::CscRun& run) {
+    api::csc(*graph, in.loaded.data.images, in.loaded.ids, r, [&](const api::CscRun& run) {
       runs.push_back(run);
       bar.advance(1, run.result.method);
     });

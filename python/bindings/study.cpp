@@ -17,7 +17,7 @@ using namespace pybind11::literals;
 
 // config: model, permuted_model, reference_model (paths), data (load_inputs' spec keys), the
 // CheckLists texts (methods, checks, layers, init, keep_bias), metrics, reset_bn_stats, per_image,
-// target, batch_size, grid_images, out, repair.
+// target, batch_size, grid_images, out, repair, device.
 py::dict check(const py::dict& config, int threads, const py::object& bar, bool progress) {
   CheckConfig c;
   c.model = config["model"].cast<std::string>();
@@ -39,6 +39,7 @@ py::dict check(const py::dict& config, int threads, const py::object& bar, bool 
   c.grid_images = get(config, "grid_images", c.grid_images);
   c.out_dir = get(config, "out", c.out_dir);
   c.repair = get(config, "repair", false);
+  c.device = get(config, "device", c.device);
   c.progress = progress;
   const CheckSummary s = compute(threads, bar, [&](PythonHook&) { return api::check(c); });
   return py::dict("run_id"_a = s.run_id, "units_done"_a = s.units_done, "units_skipped"_a = s.units_skipped,
@@ -52,7 +53,8 @@ py::dict run(const std::string& config, const py::dict& options, int threads, co
                                                  : load_study_config(config);
   c.out = get(options, "out", c.out);
   c.report = get(options, "report", c.report);
-  const StudyRunOptions o{get<std::string>(options, "data_dir", ""), "cpu", progress, get(options, "repair", false)};
+  const StudyRunOptions o{get<std::string>(options, "data_dir", ""), get<std::string>(options, "device", ""), progress,
+                          get(options, "repair", false)};
   const StudySummary s = compute(threads, bar, [&](PythonHook&) { return api::run(c, o); });
   return py::dict("seconds"_a = s.seconds, "units_done"_a = s.units_done, "units_skipped"_a = s.units_skipped,
                   "models_trained"_a = s.models_trained, "models_reused"_a = s.models_reused, "report"_a = s.report,

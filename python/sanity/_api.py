@@ -36,6 +36,16 @@ def _python_words(**renames):
         raise type(e)(text) from None
 
 
+def _device(device):
+    """The device a call runs on, as the CLI's --device: "cpu", "cuda", "cuda:N", "auto" or a torch.device."""
+    if type(device).__name__ == "device" and type(device).__module__ == "torch":
+        return str(device)
+    if not isinstance(device, str):
+        raise TypeError("device: expected \"cpu\", \"cuda\", \"cuda:N\", \"auto\" or a torch.device, got %s"
+                        % type(device).__name__)
+    return device
+
+
 def _threads(threads):
     """None: the CLI's default (every core); else a count the library checks against the machine's."""
     if threads is None:
@@ -139,7 +149,7 @@ class Explanations(_Aliased):
 
 
 def explain(model, x, methods, targets=None, *, labels=None, example=None, batch_size=64, seed=0, fit=None,
-            fit_count=5000, threads=None, progress=True, **data_options):
+            fit_count=5000, threads=None, device="cpu", progress=True, **data_options):
     """Saliency maps of `x` by every method: `sanity explain`.
 
     model: an .onnx path, ONNX bytes, a torch.nn.Module (exported with `example`, default x[:1]),
@@ -153,12 +163,14 @@ def explain(model, x, methods, targets=None, *, labels=None, example=None, batch
     targets: None or "predicted" (the argmax), "true" (labels), a class index, or one class per image.
     fit, fit_count: training images for pattern methods (an array or a data spec; default for a
         built-in dataset: its train split).
+    device: where the model and the maps are computed: "cpu", "cuda", "cuda:N", "auto" or a
+        torch.device (the maps are returned on the CPU).
     Returns Explanations, a dict of maps by method (torch tensors for a torch x, NumPy otherwise).
     Raises ValueError for bad input and NotImplementedError for what the model cannot support, with the CLI's one-line messages."""
     specs, custom = _methods.split(methods)
     m, d = _model_and_data(model, x, labels, example, data_options, _explain_count, seed)
     request = {"methods": _spec_list(specs, "methods"), "batch_size": batch_size, "target": "predicted",
-               "classes": None}
+               "classes": None, "device": _device(device)}
     if targets is None or isinstance(targets, str):
         request["target"] = targets or "predicted"
     elif isinstance(targets, int) and not isinstance(targets, bool):
@@ -184,7 +196,7 @@ def explain(model, x, methods, targets=None, *, labels=None, example=None, batch
 def check(model, x, methods, checks="cascading,independent", metrics="spearman_abs, spearman, ssim, hog", out=None,
           *, labels=None, example=None, permuted_model=None, reference_model=None, layers=None, init="original",
           keep_bias=False, reset_bn_stats=False, per_image=False, target="predicted", batch_size=256,
-          grid_images=4, repair=False, seed=0, threads=None, progress=True, **data_options):
+          grid_images=4, repair=False, seed=0, threads=None, device="cpu", progress=True, **data_options):
     """Sanity checks into a study directory: `sanity check`. Returns (DataFrame, store path).
 
     The DataFrame is frame(): this run's per-image measurements in long form, one number per row:
@@ -198,7 +210,8 @@ def check(model, x, methods, checks="cascading,independent", metrics="spearman_a
         (default "out", as the CLI). Work is committed unit by unit: Ctrl-C (KeyboardInterrupt)
         keeps what is done, and the same call again resumes.
     The other options are `sanity check`'s: permuted_model / reference_model (the data check),
-    layers, init, keep_bias, reset_bn_stats, per_image, target, batch_size, grid_images, repair."""
+    layers, init, keep_bias, reset_bn_stats, per_image, target, batch_size, grid_images, repair,
+    device (as explain())."""
     if out is None:  # the CLI's default, which a notebook user would not guess
         print("sanity.check: writing the study into %s (out= chooses the directory)" % os.path.abspath("out"),
               file=sys.stderr)
@@ -210,7 +223,8 @@ def check(model, x, methods, checks="cascading,independent", metrics="spearman_a
               "methods": _spec_list(specs, "methods"), "checks": _spec_list(checks, "checks"),
               "metrics": _spec_list(metrics, "metrics"), "layers": _spec_list(layers, "layers") if layers else None,
               "init": init, "keep_bias": keep_bias, "reset_bn_stats": reset_bn_stats, "per_image": per_image,
-              "target": target, "batch_size": batch_size, "grid_images": grid_images, "out": out, "repair": repair}
+              "target": target, "batch_size": batch_size, "grid_images": grid_images, "out": out, "repair": repair,
+              "device": _device(device)}
     for key, other in (("permuted_model", permuted_model), ("reference_model", reference_model)):
         if other is not None:
             config[key] = _inputs.save_model(out, as_model(other, example))
@@ -282,16 +296,16 @@ class FaithfulnessResult:
 
 @_settings.with_settings("faithfulness")
 def faithfulness(model, x, methods, out=None, *, labels=None, example=None, batch_size=256, seed=0, fit=None,
-                 fit_count=5000, threads=None, progress=True, **options):
+                 fit_count=5000, threads=None, device="cpu", progress=True, **options):
     """Pixel flipping (MoRF/LeRF, AOPC) and insertion/deletion per method, and the ranking:
     `sanity faithfulness`, its flags as arguments (None: the default). Other keyword arguments are
     data options. With out=, also its files (curves.csv, scores.csv, ranking.csv, faithfulness.json)
-    and store."""
+    and store. device: as explain()."""
     settings = _settings.take(options, faithfulness)
     specs, custom = _methods.split(methods)
     m, d = _model_and_data(model, x, labels, example, options, 200, seed)
     request = {"methods": _spec_list(specs, "methods"), "batch_size": batch_size, "out": _study_dir(out, ""),
-               "settings": settings}
+               "settings": settings, "device": _device(device)}
     with _model_states.registered(custom, m), _python_words(data="x"):
         r = _sanity.faithfulness(m._handle, d, request, _fit(fit, fit_count), _threads(threads),
                                  _progress.bar_for(progress), _progress.enabled(progress))
@@ -299,9 +313,10 @@ def faithfulness(model, x, methods, out=None, *, labels=None, example=None, batc
 
 
 def csc(model, x, methods=None, *, labels=None, example=None, start="random", inject=None, samples=5, layers=None,
-        batch_size=8, seed=0, fit=None, fit_count=5000, threads=None, progress=True, **data_options):
+        batch_size=8, seed=0, fit=None, fit_count=5000, threads=None, device="cpu", progress=True, **data_options):
     """Cosine similarity convergence per method, start and layer (csc.csv's columns): `sanity csc`.
-    methods: default the CLI's modified-backprop list; start: random, classes or both."""
+    methods: default the CLI's modified-backprop list; start: random, classes or both; device: as
+    explain()."""
     if methods is not None and _methods.split(methods)[1]:
         raise _sanity.InputError("methods: %s is a Python method; CSC follows the backward signal through every layer, "
                                  "which only the built-in modified-backprop methods expose"
@@ -309,15 +324,17 @@ def csc(model, x, methods=None, *, labels=None, example=None, start="random", in
     m, d = _model_and_data(model, x, labels, example, data_options, 200, seed)
     request = {"methods": _spec_list(methods, "methods") if methods is not None else None, "start": start,
                "inject": inject, "samples": samples, "batch_size": batch_size,
-               "layers": [layers] if isinstance(layers, str) else layers}
-    rows = _sanity.csc(m._handle, d, request, _fit(fit, fit_count), _threads(threads), _progress.bar_for(progress),
-                       _progress.enabled(progress))
+               "layers": [layers] if isinstance(layers, str) else layers, "device": _device(device)}
+    with _python_words(data="x"):
+        rows = _sanity.csc(m._handle, d, request, _fit(fit, fit_count), _threads(threads), _progress.bar_for(progress),
+                           _progress.enabled(progress))
     return _frames.records(rows)
 
 
-def run(config=None, *, out=None, report=True, repair=False, data_dir=None, threads=None, progress=True):
+def run(config=None, *, out=None, report=True, repair=False, data_dir=None, threads=None, device=None, progress=True):
     """A whole study: `sanity run`. config: None (the default study), a config file's path or a dict
-    (docs/STUDY_CONFIG.md). Returns a summary dict (units, models, the store and report paths)."""
+    (docs/STUDY_CONFIG.md); device: None (the config's "device", default cpu) or as explain().
+    Returns a summary dict (units, models, the store and report paths)."""
     if config is None:
         text = ""
     elif isinstance(config, dict):
@@ -332,8 +349,10 @@ def run(config=None, *, out=None, report=True, repair=False, data_dir=None, thre
         raise TypeError("config: expected None (the default study), a config file's path or a dict, got %s"
                         % type(config).__name__)
     options = {"out": _study_dir(out, None) if out is not None else None, "report": report, "repair": repair,
-               "data_dir": data_dir}
-    return _sanity.run(text, options, _threads(threads), _progress.bar_for(progress), _progress.enabled(progress))
+               "data_dir": data_dir, "device": _device(device) if device is not None else ""}
+    with _python_words():
+        return _sanity.run(text, options, _threads(threads), _progress.bar_for(progress),
+                           _progress.enabled(progress))
 
 
 @_settings.with_settings("report", "verdicts")

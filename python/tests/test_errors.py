@@ -169,3 +169,30 @@ def test_module_export_and_study_path_errors(model, images, workdir, onnx_path):
                  lambda: sanity.run(out=onnx_path, progress=False)):
         with pytest.raises(sanity.InputError, match="is a file; expected a study directory"):
             call()
+
+
+def test_absent_device(model, images, workdir, cli_explain):
+    """device= as --device: a device this machine lacks is the CLI's one line in Python words, from
+    every function that takes it, before any work; a torch.device is taken as its name."""
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    code, cli = cli_explain("--methods", "gradient", "--device", "cuda")
+    assert code == 2
+    expected = python_words(cli)
+    assert expected.startswith("device=cuda: ") and "\n" not in expected
+    calls = {
+        "explain": lambda d: sanity.explain(model, images, "gradient", device=d, progress=False),
+        "check": lambda d: sanity.check(model, images, "gradient", out=str(workdir / "dev_check"), device=d,
+                                        progress=False),
+        "faithfulness": lambda d: sanity.faithfulness(model, images, "gradient", device=d, progress=False),
+        "csc": lambda d: sanity.csc(model, images, "guided_backprop", device=d, progress=False),
+        "run": lambda d: sanity.run(out=str(workdir / "dev_run"), device=d, progress=False),
+    }
+    for name, call in calls.items():
+        assert python_error(sanity.InputError, lambda: call("cuda")) == expected, name
+        assert python_error(sanity.InputError, lambda: call(torch.device("cuda"))) == expected, name
+    assert not (workdir / "dev_run").exists()
+    with pytest.raises(TypeError, match="device: expected"):
+        sanity.explain(model, images, "gradient", device=0)
+    on_cpu = sanity.explain(model, images, "gradient", device=torch.device("cpu"), progress=False)
+    assert np.array_equal(on_cpu["gradient"], sanity.explain(model, images, "gradient", progress=False)["gradient"])

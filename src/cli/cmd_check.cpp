@@ -29,6 +29,7 @@ int run_check(CheckArgs& a) {
   api::apply_check_lists(c, a.lists);
   c.progress = !a.common.quiet;
   c.shard = a.shard;
+  c.device = a.common.device;
   const CheckSummary s = api::check(c);
   if (world.rank() == 0)
     std::printf("run %lld: %lld units computed%s, %lld already done, %.1f s; results in %s/results.sqlite\n",

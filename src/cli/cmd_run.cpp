@@ -26,7 +26,7 @@ int run_study_command(const RunArgs& a) {
                                    : load_study_config(a.config);
   if (!a.out.empty()) c.out = a.out;
   if (a.no_report) c.report = false;
-  const StudySummary s = api::run(c, {a.common.data_dir, a.common.device, !a.common.quiet, a.repair, a.shard});
+  const StudySummary s = api::run(c, {a.common.data_dir, a.common.device_given(), !a.common.quiet, a.repair, a.shard});
   const std::string dir = distributed::parse_shard(a.shard).directory(c.out);
   if (world.rank() == 0)
     std::printf("study done in %.0f s: %lld work units computed%s, %lld reused; %lld models trained, %lld reused; "

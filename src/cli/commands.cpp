@@ -23,7 +23,8 @@ void add_common_options(CLI::App* sub, CommonOptions& o) {
             return "";
           },
           "1.." + std::to_string(max_threads())));
-  sub->add_option("--device", o.device, "cpu, cuda or cuda:N")->capture_default_str();
+  o.device_option = sub->add_option("--device", o.device, "cpu, cuda, cuda:N or auto (a GPU when there is one)")
+                        ->capture_default_str();
   sub->add_option("--data-dir", o.data_dir, "where datasets are cached (default $SANITY_DATA or ~/.cache/sanity)");
   sub->add_flag("--quiet", o.quiet, "no progress bars");
 }

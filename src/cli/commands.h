@@ -30,8 +30,11 @@ struct Command {
 struct CommonOptions {
   int threads = 0;
   std::string device = "cpu";
+  CLI::Option* device_option = nullptr;  // whether --device was given (sanity run: over the config's)
   std::string data_dir;
   bool quiet = false;
+  // --device as given, or "" where it was left out.
+  std::string device_given() const { return device_option && device_option->count() > 0 ? device : ""; }
 };
 void add_common_options(CLI::App* sub, CommonOptions& o);
 // Applies threads and device.

@@ -60,26 +60,57 @@ bool cuda_compiled_in() { return at::detail::getCUDAHooks().isBuilt(); }
 
 }  // namespace
 
-torch::Device parse_device(const std::string& name) {
+torch::Device parse_device(const std::string& name, const std::string& subject) {
+  const std::string head = (subject.empty() ? "--device " + name : subject) + ": ";
+  const std::string expected = head + "expected cpu, cuda, cuda:N or auto";
   if (name == "cpu") return torch::kCPU;
-  if (name.rfind("cuda", 0) != 0) throw InputError("--device " + name + ": expected cpu, cuda or cuda:N");
+  if (name == "auto") return cuda_compiled_in() && torch::cuda::is_available() ? torch::kCUDA : torch::kCPU;
+  // A backend registered in this process under its own name (PrivateUse1: a vendor's, or the tests'
+  // host-backed second device).
+  const bool registered = c10::is_privateuse1_backend_registered() && name.rfind(c10::get_privateuse1_backend(), 0) == 0;
+  if (name.rfind("cuda", 0) != 0 && !registered) throw InputError(expected);
+  if (registered) {
+    try {
+      return torch::Device(name);
+    } catch (const c10::Error&) {
+      throw InputError(expected);
+    }
+  }
   if (!cuda_compiled_in())
-    throw InputError("--device " + name + ": this LibTorch (" TORCH_VERSION ") has no CUDA compiled in; use --device cpu");
+    throw InputError(head + "this LibTorch (" TORCH_VERSION ") has no CUDA compiled in; use cpu");
   if (!torch::cuda::is_available())
-    throw InputError("--device " + name + ": LibTorch " TORCH_VERSION " has CUDA, but this machine shows no CUDA device "
-                     "(no GPU or no driver); use --device cpu");
+    throw InputError(head + "LibTorch " TORCH_VERSION " has CUDA, but this machine shows no CUDA device "
+                     "(no GPU or no driver); use cpu");
   torch::Device device(torch::kCPU);
   try {
     device = torch::Device(name);
   } catch (const c10::Error&) {
-    throw InputError("--device " + name + ": expected cpu, cuda or cuda:N");
+    throw InputError(expected);
   }
   const auto count = static_cast<int>(torch::cuda::device_count());
   if (device.has_index() && device.index() >= count)
-    throw InputError("--device " + name + ": this machine has " + std::to_string(count) + " CUDA device(s), cuda:0 to cuda:" +
+    throw InputError(head + "this machine has " + std::to_string(count) + " CUDA device(s), cuda:0 to cuda:" +
                      std::to_string(count - 1));
   return device;
 }
+
+namespace {
+
+bool& generic_paths_flag() {
+  static bool forced = [] {
+    const char* v = std::getenv("SANITY_GENERIC_PATHS");
+    return v != nullptr && std::string(v) == "1";
+  }();
+  return forced;
+}
+
+}  // namespace
+
+void force_generic_paths(bool on) { generic_paths_flag() = on; }
+
+bool generic_paths_forced() { return generic_paths_flag(); }
+
+bool cpu_fast_path(const torch::Tensor& t) { return t.is_cpu() && !generic_paths_flag(); }
 
 std::string version_text() {
   const bool cuda = cuda_compiled_in();

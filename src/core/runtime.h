@@ -21,9 +21,21 @@ double physical_memory_bytes();
 // 40 % system time on ResNet-50). Call once at start-up; a no-op on other C libraries.
 void configure_allocator();
 
-// "cpu", "cuda" or "cuda:N"; throws InputError if the device is not available (one line that says
-// whether CUDA is missing from this LibTorch or only a device from this machine).
-torch::Device parse_device(const std::string& name);
+// "cpu", "cuda", "cuda:N" or "auto" (the first GPU when this machine has one, else the CPU); throws
+// InputError if the device is not available: one line, starting with `subject` (what gave the name:
+// "--device NAME" when empty), that says whether CUDA is missing from this LibTorch or only a device
+// from this machine. A PrivateUse1 backend registered in this process is taken by its name.
+torch::Device parse_device(const std::string& name, const std::string& subject = "");
+
+// The CPU fast paths (our own 2x2 max-pool loops, channels-last pooling, conv_transpose2d for first
+// layers' input gradients, the fused Adam step) are taken only for CPU tensors and only while the
+// generic paths are not forced: every other device runs the generic tensor code, and forcing it here
+// (SANITY_GENERIC_PATHS=1 in the environment, or force_generic_paths) lets the tests on our CPUs
+// keep both paths correct.
+void force_generic_paths(bool on);
+bool generic_paths_forced();
+// Whether `t` takes the CPU fast path.
+bool cpu_fast_path(const torch::Tensor& t);
 
 // What `sanity --version` prints: sanity's version, the LibTorch it runs on, whether that LibTorch
 // has CUDA compiled in and how many CUDA devices it sees.

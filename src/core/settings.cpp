@@ -83,7 +83,9 @@ std::string Bounds::text() const {
 }
 
 std::string Setting::expected() const {
-  const std::string range = bounds.text().empty() ? "" : " " + bounds.text();
+  // Appended, not " " + std::string&& (GCC 12 at -O3 reports a false -Warray-bounds for that).
+  std::string range = bounds.text();
+  if (!range.empty()) range.insert(range.begin(), ' ');
   switch (kind) {
     case Kind::Integer: return "an integer" + range;
     case Kind::Number: return "a number" + range;

@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "core/runtime.h"
+
 #if defined(__SSE__)
 #include <xmmintrin.h>
 #endif
@@ -67,11 +69,12 @@ void Adam::step(double lr) {
     const Tensor g = p.grad();
     if (!g.defined()) continue;
     Tensor &m = m_[k], &v = v_[k];
-    if (p.device().is_cpu() && p.scalar_type() == torch::kFloat32 && p.is_contiguous()) {
+    if (cpu_fast_path(p) && p.scalar_type() == torch::kFloat32 && p.is_contiguous()) {
       const Tensor gc = g.contiguous();
       update_cpu(p.data_ptr<float>(), gc.data_ptr<float>(), m.data_ptr<float>(), v.data_ptr<float>(), p.numel(),
                  static_cast<float>(beta1_), static_cast<float>(beta2_), static_cast<float>(eps_),
                  static_cast<float>(step_size), static_cast<float>(std::sqrt(bc2)));
+      p.unsafeGetTensorImpl()->bump_version();  // a raw write: caches keyed by version must see it
     } else {  // a GPU or another type: the same update as tensor operations
       m.mul_(beta1_).add_(g, 1.0 - beta1_);
       v.mul_(beta2_).addcmul_(g, g, 1.0 - beta2_);

@@ -1,6 +1,7 @@
 // Conv2d, Linear and BatchNorm: the layers with weights.
 #include <sstream>
 
+#include "core/runtime.h"
 #include "models/layers.h"
 
 namespace sanity {
@@ -37,7 +38,7 @@ Tensor Conv2d::apply_transpose(const Tensor& g, const Tensor& w, at::IntArrayRef
     pad = {0, 0};
   }
   Tensor r;
-  if (groups == 1 && w.size(1) <= 4 && g.is_cpu()) {
+  if (groups == 1 && w.size(1) <= 4 && cpu_fast_path(g)) {
     // A first layer (1-4 input channels): conv_transpose2d is 2.5-3x faster than oneDNN's backward
     // here (MNIST CNN conv1, ResNet-50 and VGG-16 stems); with more input channels it is 1.3-6x
     // slower. output_padding restores the rows and columns the forward's stride dropped.

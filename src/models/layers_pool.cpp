@@ -2,6 +2,7 @@
 #include <limits>
 #include <sstream>
 
+#include "core/runtime.h"
 #include "models/layers.h"
 #include "models/pool2x2.h"
 
@@ -37,7 +38,7 @@ std::tuple<Tensor, Tensor> MaxPool2d::pool_with_indices(const Tensor& src) const
   // LibTorch 1.13's CPU kernel for NCHW pools each plane with scalar code; its channels-last kernel
   // vectorizes over channels and, conversions included, is 2.4-3x faster on the MNIST CNN's pools
   // (about equal on ResNet-50's stem). Both take the first maximum of a window: same indices.
-  if (src.is_cpu() && src.dim() == 4 && src.size(1) > 1 && src.is_contiguous()) {
+  if (cpu_fast_path(src) && src.dim() == 4 && src.size(1) > 1 && src.is_contiguous()) {
     auto [y, idx] = at::max_pool2d_with_indices(src.contiguous(at::MemoryFormat::ChannelsLast), kernel, stride,
                                                 sym_pads(pads), dilation, ceil_mode);
     return {y.contiguous(), idx.contiguous()};
@@ -66,7 +67,7 @@ Tensor MaxPool2d::forward(const Tensors& in, bool) const {
 Tensors MaxPool2d::backward(const Tensors& in, const Tensor&, const Tensor& grad_out) const {
   // Winner takes all: the gradient goes to the argmax of each window.
   const Tensor& x = in.at(0);
-  if (is_2x2(x) && grad_out.scalar_type() == torch::kFloat32 && grad_out.is_cpu()) {
+  if (is_2x2(x) && grad_out.scalar_type() == torch::kFloat32 && cpu_fast_path(grad_out)) {
     Tensor winner = memo_.recall(x);
     if (!winner.defined()) winner = std::get<1>(maxpool2x2(x));
     return {maxpool2x2_backward(grad_out, winner, x.sizes())};

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/runtime.h"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -139,7 +141,7 @@ constexpr int64_t kPlanesPerTask = 16;
 bool is_pool2x2(const torch::Tensor& x, at::IntArrayRef kernel, at::IntArrayRef stride, at::IntArrayRef dilation,
                 bool ceil_mode) {
   const auto two = [](at::IntArrayRef v, int64_t k) { return v.size() == 2 && v[0] == k && v[1] == k; };
-  return x.is_cpu() && x.scalar_type() == torch::kFloat32 && x.dim() == 4 && x.is_contiguous() && two(kernel, 2) &&
+  return cpu_fast_path(x) && x.scalar_type() == torch::kFloat32 && x.dim() == 4 && x.is_contiguous() && two(kernel, 2) &&
          two(stride, 2) && two(dilation, 1) && !ceil_mode && x.size(2) >= 2 && x.size(3) >= 2;
 }
 

@@ -126,6 +126,7 @@ nlohmann::json CheckConfig::to_json() const {
   j["batch_size"] = batch_size;
   j["grid_images"] = grid_images;
   j["activation_images"] = activation_images;
+  j["device"] = device;
   return j;
 }
 

@@ -44,6 +44,10 @@ struct CheckConfig {
   // "K/N": compute only shard K of N of the units, into OUT/shards/K-of-N/ (distributed/shard.h; not
   // part of the identity: the shards of one study merge into one run). "": every unit, into OUT.
   std::string shard;
+  // Where models, batches, maps and metrics live: cpu, cuda, cuda:N or auto (core/runtime.h). Not part
+  // of the identity, as the thread count is not: a study may be resumed on another device
+  // (docs/GPU.md says how far a GPU's values agree with the CPU's).
+  std::string device = "cpu";
 
   // Throws InputError for unknown checks or options, a check given twice, an unknown target, or a
   // check the configuration cannot run (data without a permuted model).

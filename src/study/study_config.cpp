@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/json.h"
+#include "core/runtime.h"
 #include "data/sources.h"
 
 namespace sanity {
@@ -223,6 +224,8 @@ StudyConfig parse_study_config(const nlohmann::json& given, const std::string& o
   f.get("batch_size", c.batch_size, "an integer");
   f.get("grid_images", c.grid_images, "an integer");
   f.get("report", c.report, "true or false");
+  f.get("device", c.device, "cpu, cuda, cuda:N or auto");
+  parse_device(c.device, origin + ": field 'device' (" + c.device + ")");
   f.no_others();
   std::set<std::string> names;
   for (const auto& m : c.models)
@@ -277,6 +280,7 @@ nlohmann::json StudyConfig::to_json() const {
   j["batch_size"] = batch_size;
   j["grid_images"] = grid_images;
   j["report"] = report;
+  j["device"] = device;
   return j;
 }
 

@@ -50,6 +50,8 @@ struct StudyConfig {
   int64_t batch_size = 256;
   int64_t grid_images = 4;
   bool report = true;
+  // Where training and the checks run: cpu, cuda, cuda:N or auto; `sanity run --device` overrides it.
+  std::string device = "cpu";
 
   nlohmann::json to_json() const;  // every field, defaults filled in: what study.json records
 };

@@ -7,6 +7,7 @@
 #include "attribution/registry.h"
 #include "core/error.h"
 #include "core/files.h"
+#include "core/runtime.h"
 #include "data/sources.h"
 #include "distributed/coordination.h"
 #include "distributed/shard.h"
@@ -21,12 +22,15 @@ namespace fs = std::filesystem;
 namespace sanity {
 namespace {
 
+// `sanity run --device` where given, else the configuration's.
+std::string device_of(const StudyConfig& c, const StudyRunOptions& o) { return o.device.empty() ? c.device : o.device; }
+
 // Trains a built-in model once for the whole study: on rank 0 of a distributed run (the others wait
 // and read the file), and under a lock that makes concurrent shards wait for the first to train it.
 std::string train_if_needed(const StudyModel& m, const std::string& suffix, const TrainOptions& options,
                             const StudyConfig& c, const StudyRunOptions& o, StudySummary& s) {
   return distributed::run_on_rank0([&] {
-    TrainJob job{m.builtin, m.dataset, c.out + "/models/" + m.name + suffix, options, o.data_dir, o.device};
+    TrainJob job{m.builtin, m.dataset, c.out + "/models/" + m.name + suffix, options, o.data_dir, device_of(c, o)};
     job.options.progress = o.progress;
     std::optional<DirectoryLock> shards_lock;
     if (!o.shard.empty()) shards_lock.emplace(job.out, /*wait=*/true);
@@ -45,7 +49,7 @@ void write_study_json(const StudyConfig& c, const StudyRunOptions& o, const std:
   nlohmann::json j;
   j["config"] = c.to_json();
   j["versions"] = {{"sanity", SANITY_VERSION}, {"torch", TORCH_VERSION}};
-  j["machine"] = {{"threads", torch::get_num_threads()}, {"device", o.device}};
+  j["machine"] = {{"threads", torch::get_num_threads()}, {"device", device_of(c, o)}};
   if (world.distributed()) j["machine"]["ranks"] = world.size();
   if (!o.shard.empty()) j["shard"] = o.shard;
   write_file_atomically(dir + "/study.json", j.dump(2) + "\n");
@@ -116,6 +120,7 @@ CheckConfig check_config_for(const StudyModel& m, const StudyConfig& c, const St
   cc.progress = o.progress;
   cc.repair = o.repair;
   cc.shard = o.shard;
+  cc.device = device_of(c, o);
   return cc;
 }
 
@@ -166,6 +171,7 @@ StudySummary run_study(const StudyConfig& c, const StudyRunOptions& o) {
   const auto start = std::chrono::steady_clock::now();
   StudySummary s;
   validate_study(c);
+  parse_device(device_of(c, o));  // an absent device is refused before anything is written
   const distributed::Shard shard = distributed::parse_shard(o.shard);
   const std::string dir = shard.directory(c.out);
   std::optional<DirectoryLock> lock;  // rank 0 alone writes the study directory

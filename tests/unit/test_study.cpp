@@ -62,18 +62,6 @@ std::vector<ResultRow> select(const ResultsStore& store, const std::string& chec
   return store.rows(f);
 }
 
-// Every measurement of a database as text, in key order: equal strings mean equal databases.
-std::string dump(const std::string& db) {
-  std::string out;
-  for (const auto& r : ResultsStore(db, true).rows()) {
-    char value[64];
-    std::snprintf(value, sizeof value, "%.17g", r.value);
-    out += r.check + "|" + std::to_string(r.stage) + "|" + r.method + "|" + r.metric + "|" + r.layer + "|" +
-           std::to_string(r.image) + "|" + std::to_string(r.step) + "|" + value + "\n";
-  }
-  return out;
-}
-
 }  // namespace
 
 TEST(StudyConfig, DefaultsReproduceThePapersMnistStudy) {
@@ -243,7 +231,7 @@ TEST(CheckRunner, KilledRunResumesToTheSameDatabaseAsAnUninterruptedOne) {
 
   const auto rerun = test::run_cli(args + b);
   ASSERT_EQ(rerun.exit_code, 0) << rerun.output;
-  EXPECT_EQ(dump(b + "/results.sqlite"), dump(a + "/results.sqlite"));
+  EXPECT_EQ(test::store_rows_text(b + "/results.sqlite"), test::store_rows_text(a + "/results.sqlite"));
 }
 
 TEST(SanityRun, TrainsChecksAndResumesFromAConfig) {

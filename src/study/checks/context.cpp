@@ -101,7 +101,8 @@ void CheckContext::prepare() {
     methods_.push_back(p);
   }
   metrics_ = MetricRegistry::instance().make_list(c_.metrics);
-  trained_ = load_model(c_.model);
+  device_ = parse_device(c_.device);
+  trained_ = load(c_.model);
   LoadedData loaded = load_data(c_.data);
   data_ = loaded.data;
   ids_ = loaded.ids;
@@ -119,6 +120,12 @@ void CheckContext::prepare() {
   check_batch_memory();
   drop_unsupported_methods();
   grid_count_ = std::min<int64_t>(c_.grid_images, data_.size());
+}
+
+Graph CheckContext::load(const std::string& path) const {
+  Graph g = load_model(path);
+  g.to(device_);
+  return g;
 }
 
 // The largest batch must fit in memory: the forward values of every node are kept for the backward

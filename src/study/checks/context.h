@@ -51,6 +51,8 @@ class CheckContext {
   ResultsStore& store();
   int64_t run() const { return run_; }
   const Graph& trained() const { return trained_; }
+  // A model file of this run (the permuted-label or reference model), loaded onto the run's device.
+  Graph load(const std::string& path) const;
   const Tensor& images() const { return data_.images; }
   const Tensor& ids() const { return ids_; }
   const Tensor& trained_targets() const { return targets0_; }
@@ -108,6 +110,7 @@ class CheckContext {
   ResultsStore* store_;
   std::vector<PreparedMethod> methods_;
   std::vector<MetricPtr> metrics_;
+  torch::Device device_ = torch::kCPU;
   Graph trained_;
   Dataset data_, fit_;
   Tensor ids_, targets0_, accuracy_images_, accuracy_labels_;

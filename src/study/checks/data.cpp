@@ -21,7 +21,7 @@ class DataRandomization : public SimilarityCheck {
  protected:
   Graph model(CheckContext& c, const Stage& s) const override {
     if (s.index == 0) return reference(c).clone();
-    Graph p = load_model(c.config().permuted_model);
+    Graph p = c.load(c.config().permuted_model);
     p.check_input(c.images().narrow(0, 0, 1), c.config().permuted_model);
     p.metadata[kModelState] = "the permuted-label model";
     return p;
@@ -38,7 +38,7 @@ class DataRandomization : public SimilarityCheck {
   const Graph& reference(CheckContext& c) const {
     if (c.config().reference_model.empty()) return c.trained();
     if (!reference_) {
-      reference_ = std::make_shared<Graph>(load_model(c.config().reference_model));
+      reference_ = std::make_shared<Graph>(c.load(c.config().reference_model));
       reference_->check_input(c.images().narrow(0, 0, 1), c.config().reference_model);
       reference_targets_ = c.config().target == "true"
                                ? c.targets_for(*reference_)
