@@ -3,6 +3,7 @@
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
+#include "core/build_info.h"
 #include "metrics/registry.h"
 
 namespace {
@@ -19,6 +20,7 @@ void run(benchmark::State& state, const std::string& spec, std::vector<int64_t> 
 void register_all() {
   for (const char* spec : {"spearman_abs", "spearman", "pearson", "cosine", "mse", "ssim", "hog", "hog(impl=opencv)",
                            "topk_intersection"}) {
+    if (std::string(spec) == "hog(impl=opencv)" && !sanity::sanity_built_with_opencv()) continue;  // lean build
     benchmark::RegisterBenchmark((std::string(spec) + "/mnist_64x1x28x28").c_str(), run, spec,
                                  std::vector<int64_t>{64, 1, 28, 28})->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark((std::string(spec) + "/imagenet_8x3x224x224").c_str(), run, spec,

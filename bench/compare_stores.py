@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Compares two results.sqlite stores row by row, values bit for bit.
 
-    python3 bench/compare_stores.py BEFORE/results.sqlite AFTER/results.sqlite
+    python3 bench/compare_stores.py BEFORE/results.sqlite AFTER/results.sqlite [--tolerance T]
 
 Used to show that a refactoring changed no result: run the same study config (for example
 bench/coverage_study.json, which covers every method, metric and check) with the code before and
@@ -10,7 +10,9 @@ study directory's own path written as <study> (models trained into it), data wit
 (the key after '#', whose hash function may differ between the versions compared: reported);
 measurements, completed units and stage labels must then agree exactly (a value's 64 bits, NULL =
 NaN included). The runs' options JSON is compared too and reported, since it decides resumption.
-Exit status: 0 identical, 1 different, 2 bad input.
+--tolerance T accepts values that differ by at most T (absolute; NaN only equals NaN): two devices'
+stores (scripts/gpu.sh), whose floating-point sums are not ordered alike.
+Exit status: 0 identical (or within T), 1 different, 2 bad input.
 """
 import os
 import sqlite3
@@ -44,6 +46,16 @@ def value(b):
     return None if b is None else struct.unpack("<d", b)[0]
 
 
+def close(a, b, tolerance):
+    """Whether two stored values (64-bit patterns, None = NaN) agree within the tolerance."""
+    if a == b:
+        return True
+    x, y = value(a), value(b)
+    if x is None or y is None or x != x or y != y:
+        return (x is None or x != x) and (y is None or y != y)
+    return abs(x - y) <= tolerance
+
+
 def print_differences(changed, meas_a, meas_b):
     """How far apart the changed values are: the largest absolute difference, per metric too."""
     worst = {}
@@ -60,9 +72,14 @@ def print_differences(changed, meas_a, meas_b):
 
 
 def main():
-    if len(sys.argv) != 3:
+    args = sys.argv[1:]
+    tolerance = 0.0
+    if len(args) == 4 and args[2] == "--tolerance":
+        tolerance = float(args[3])
+        args = args[:2]
+    if len(args) != 2:
         sys.exit(__doc__)
-    (runs_a, meas_a, units_a, stages_a), (runs_b, meas_b, units_b, stages_b) = load(sys.argv[1]), load(sys.argv[2])
+    (runs_a, meas_a, units_a, stages_a), (runs_b, meas_b, units_b, stages_b) = load(args[0]), load(args[1])
     same = True
     if [(m, d.split("#")[0], s) for m, d, _, s in runs_a] != [(m, d.split("#")[0], s) for m, d, _, s in runs_b]:
         print("runs differ (model, data, seed):", runs_a, runs_b)
@@ -73,7 +90,7 @@ def main():
         if a[2] != b[2]:
             print(f"run {i + 1}: options differ:\n  before {a[2]}\n  after  {b[2]}")
     only_a, only_b = meas_a.keys() - meas_b.keys(), meas_b.keys() - meas_a.keys()
-    changed = [k for k in meas_a.keys() & meas_b.keys() if meas_a[k] != meas_b[k]]
+    changed = [k for k in meas_a.keys() & meas_b.keys() if not close(meas_a[k], meas_b[k], tolerance)]
     for name, keys in (("only before", only_a), ("only after", only_b), ("different value", changed)):
         if keys:
             same = False
@@ -82,6 +99,10 @@ def main():
                 print("  ", k, meas_a.get(k), meas_b.get(k))
     if changed:
         print_differences(changed, meas_a, meas_b)
+    if tolerance > 0:
+        pairs = [(value(meas_a[k]), value(meas_b[k])) for k in meas_a.keys() & meas_b.keys()]
+        diffs = [abs(x - y) for x, y in pairs if x is not None and y is not None and x == x and y == y]
+        print(f"largest |difference| of the values both stores hold: {max(diffs, default=0.0):.3g}")
     if units_a != units_b:
         same = False
         print(f"units differ: {len(units_a - units_b)} only before, {len(units_b - units_a)} only after")
@@ -93,7 +114,10 @@ def main():
     metrics = sorted({k[4] for k in meas_a})
     print(f"{len(meas_a)} vs {len(meas_b)} measurement rows, {len(units_a)} vs {len(units_b)} units; "
           f"{len(runs_a)} runs, {len(checks)} checks, {len(methods)} methods, {len(metrics)} metrics/quantities")
-    print("IDENTICAL: every measurement row bit for bit" if same else "DIFFERENT")
+    if tolerance > 0:
+        print(f"WITHIN {tolerance:g}: every measurement row" if same else f"DIFFERENT (beyond {tolerance:g})")
+    else:
+        print("IDENTICAL: every measurement row bit for bit" if same else "DIFFERENT")
     return 0 if same else 1
 
 

@@ -43,7 +43,8 @@ ExplainRun explain(const Graph& model, const Dataset& data, const Tensor& ids, c
     ExplainOptions o{r.batch_size, r.seed};
     if (r.fit) r.fit->apply(o);
     const auto start = std::chrono::steady_clock::now();
-    out.maps = explain_all(*methods[i], model, data.images, run.targets, ids, o, &out.diagnostics).to(torch::kFloat32);
+    out.maps = explain_all(*methods[i], model, data.images, run.targets, ids, o, &out.diagnostics)
+                   .to(torch::kCPU, torch::kFloat32);  // one copy, to be written
     out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     sink(out);
   }

@@ -9,6 +9,7 @@
 #include "attribution/sweep.h"
 #include "core/error.h"
 #include "core/rng.h"
+#include "core/runtime.h"
 
 namespace sanity {
 
@@ -43,6 +44,7 @@ class Sobel : public Method {
 // (the full weights took longer than the draws); re-drawing or retraining a layer changes every
 // sampled value.
 uint64_t weights_signature(const Graph& model) {
+  SANITY_HOST_PHASE("noise seed");  // summed on the host: the same seed whatever the device's rounding
   constexpr int64_t kSamples = 1024;
   double sum = 0, squares = 0;
   for (const auto& n : model.nodes())

@@ -7,7 +7,8 @@ namespace sanity {
 
 namespace {
 
-// The maps of rows [i, i + n) of x (on the model's device), checked and brought to the CPU.
+// The maps of rows [i, i + n) of x, checked, on the model's device: they stay there until written
+// (the metrics and checks run where the model does).
 Tensor explain_rows(const Method& method, const Graph& model, const Tensor& x, const Tensor& targets, const Tensor& ids,
                     int64_t i, int64_t n, const ExplainOptions& o, std::map<std::string, Tensor>* diagnostics) {
   AttributionContext ctx{model, o.batch_size, o.seed, ids.narrow(0, i, n), diagnostics};
@@ -17,7 +18,7 @@ Tensor explain_rows(const Method& method, const Graph& model, const Tensor& x, c
   try {
     Tensor e = method.attribute(ctx, x, targets.narrow(0, i, n).to(model.device()));
     require_finite_maps(e, method.spec().str(), ctx.image_ids);
-    return e.detach().to(torch::kCPU);
+    return e.detach();
   } catch (const InputError& e) {  // a method's bad maps: say on which model state
     const auto state = model.metadata.find(kModelState);
     if (state == model.metadata.end()) throw;

@@ -24,7 +24,7 @@ struct ExplainOptions {
 // method.rows_per_image() each, at least one.
 int64_t images_per_call(const Method& method, int64_t batch_size);
 
-// E(x) for every image: [N, C, H, W] on the CPU. `targets` [N] int64; `ids` [N] int64 image ids.
+// E(x) for every image: [N, C, H, W] on the model's device. `targets` [N] int64; `ids` [N] int64 image ids.
 Tensor explain_all(const Method& method, const Graph& model, const Tensor& images, const Tensor& targets,
                    const Tensor& ids, const ExplainOptions& options,
                    std::map<std::string, Tensor>* diagnostics = nullptr);

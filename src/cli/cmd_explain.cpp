@@ -7,6 +7,7 @@
 #include "api/listing.h"
 #include "attribution/registry.h"
 #include "cli/commands.h"
+#include "core/build_info.h"
 #include "core/files.h"
 #include "core/error.h"
 #include "core/runtime.h"
@@ -73,6 +74,7 @@ int run_explain(ExplainArgs& a) {
   if (a.overlay < 0 || a.overlay > 1) throw InputError("--overlay: expected a weight in [0, 1]");
   if (a.heatmap != "absolute" && a.heatmap != "signed")
     throw InputError("--heatmap " + a.heatmap + ": expected absolute or signed");
+  if (!a.no_png) require_opencv("heatmap PNG", "give --no-png (the .npy maps are written) and draw them with a full build");
   ensure_directory(a.out, "--out");
   HeatmapOptions heat;
   heat.signed_map = a.heatmap == "signed";

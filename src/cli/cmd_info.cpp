@@ -1,5 +1,8 @@
-// sanity info: print a model's layers, input and parameterized layers (the randomization order).
+// sanity info: print a model's layers, input and parameterized layers (the randomization order); without
+// --model, what this build holds (versions, CUDA, OpenCV).
 #include "cli/commands.h"
+#include "core/build_info.h"
+#include "core/runtime.h"
 #include "models/builtin.h"
 #include "models/model_io.h"
 #include "randomization/stages.h"
@@ -10,11 +13,16 @@ Command make_info_command() {
   auto model = std::make_shared<std::string>();
   Command c;
   c.add = [model](CLI::App& app) {
-    auto* s = app.add_subcommand("info", "Show a model's layers (names for --layer options), input and output");
-    s->add_option("--model", *model, "an .onnx file, or cnn / mlp / vit for the built-in architectures")->required();
+    auto* s = app.add_subcommand("info", "Show a model's layers (names for --layer options), input and output; "
+                                         "without --model, what this build holds (LibTorch, CUDA, OpenCV)");
+    s->add_option("--model", *model, "an .onnx file, or cnn / mlp / vit for the built-in architectures");
     return s;
   };
   c.execute = [model] {
+    if (model->empty()) {
+      std::printf("%s\n%s\n", version_text().c_str(), opencv_build_line().c_str());
+      return 0;
+    }
     Graph g = load_model(*model);
     std::printf("model %s\ninput '%s' [N", model->c_str(), g.input_spec().name.c_str());
     for (auto d : g.input_spec().shape) std::printf(", %lld", (long long)d);

@@ -1,8 +1,14 @@
 #pragma once
 // Process-wide runtime settings: thread count and device.
+#include <ATen/record_function.h>
 #include <torch/types.h>
 
 #include <string>
+
+// Marks the rest of a scope as host work by design (reading a file, a seed that must not depend on
+// the device's rounding): a user scope named "sanity::host <what>" in the PyTorch profiler, and what
+// the tests' record of host computation (tests/unit/host_device.h) leaves out.
+#define SANITY_HOST_PHASE(what) RECORD_USER_SCOPE("sanity::host " what)
 
 namespace sanity {
 

@@ -1,20 +1,16 @@
 #include "data/image_folder.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
 #include <set>
 #include <sstream>
 #include <utility>
 
+#include "core/build_info.h"
 #include "core/error.h"
 
 namespace fs = std::filesystem;
@@ -28,43 +24,6 @@ bool is_image(const fs::path& p) {
   std::string ext = p.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
   return kImageExtensions.count(ext) > 0;
-}
-
-// libpng and libjpeg print their own lines ("libpng error: Read Error") before OpenCV returns an empty
-// image: silenced while one image is decoded, so that the error is ours alone. Images are decoded
-// before any work starts, on one thread, so nothing else is writing to stderr then.
-class QuietStderr {
- public:
-  QuietStderr() {
-    std::fflush(stderr);
-    saved_ = dup(2);
-    const int null = open("/dev/null", O_WRONLY);
-    if (null >= 0) {
-      dup2(null, 2);
-      close(null);
-    }
-  }
-  ~QuietStderr() {
-    std::fflush(stderr);
-    if (saved_ >= 0) {
-      dup2(saved_, 2);
-      close(saved_);
-    }
-  }
-  QuietStderr(const QuietStderr&) = delete;
-  QuietStderr& operator=(const QuietStderr&) = delete;
-
- private:
-  int saved_ = -1;
-};
-
-cv::Mat decode(const std::string& path, int flags) {
-  try {
-    const QuietStderr quiet;
-    return cv::imread(path, flags);
-  } catch (const cv::Exception&) {  // a header declaring a size past OpenCV's limits, among others
-    throw InputError(path + ": cannot decode image (its header declares a size or format OpenCV refuses)");
-  }
 }
 
 // Class folders are numbered as torchvision's ImageFolder numbers them, by sorted name, so that a
@@ -100,34 +59,6 @@ ImagePreprocess imagenet_preprocess() {
   p.mean = {0.485, 0.456, 0.406};
   p.std = {0.229, 0.224, 0.225};
   return p;
-}
-
-torch::Tensor load_image(const std::string& path, const ImagePreprocess& pre) {
-  if (pre.channels != 1 && pre.channels != 3)
-    throw InputError("--channels " + std::to_string(pre.channels) + ": expected 1 or 3");
-  if (static_cast<int64_t>(pre.mean.size()) != pre.channels || static_cast<int64_t>(pre.std.size()) != pre.channels)
-    throw InputError("--mean/--std: expected " + std::to_string(pre.channels) + " values each");
-  cv::Mat img = decode(path, pre.channels == 1 ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);
-  if (img.empty()) throw InputError(path + ": cannot decode image (not a readable JPEG/PNG/... file, or truncated)");
-  if (pre.channels == 3) cv::cvtColor(img, img, cv::COLOR_BGR2RGB);
-  if (pre.resize > 0) {
-    const double scale = double(pre.resize) / std::min(img.rows, img.cols);
-    const int w = std::max(1, int(std::lround(img.cols * scale))), h = std::max(1, int(std::lround(img.rows * scale)));
-    cv::resize(img, img, cv::Size(w, h), 0, 0, cv::INTER_LINEAR);
-  }
-  if (pre.crop > 0) {
-    if (img.rows < pre.crop || img.cols < pre.crop)
-      throw InputError(path + ": image is " + std::to_string(img.cols) + "x" + std::to_string(img.rows) +
-                       " after resizing, smaller than --crop " + std::to_string(pre.crop));
-    const int top = (img.rows - int(pre.crop)) / 2, left = (img.cols - int(pre.crop)) / 2;
-    img = img(cv::Rect(left, top, int(pre.crop), int(pre.crop))).clone();
-  }
-  cv::Mat f;
-  img.convertTo(f, CV_32F, 1.0 / 255.0);
-  torch::Tensor t = torch::from_blob(f.data, {f.rows, f.cols, pre.channels}, torch::kFloat32).clone();
-  t = t.permute({2, 0, 1}).contiguous();
-  for (int64_t c = 0; c < pre.channels; ++c) t[c].sub_(pre.mean[c]).div_(pre.std[c]);
-  return t;
 }
 
 namespace {
@@ -242,6 +173,7 @@ std::vector<torch::Tensor> decode_all(const std::vector<std::pair<fs::path, int6
 
 Dataset load_image_folder(const std::string& root, const ImagePreprocess& pre, const std::string& labels_file) {
   if (!fs::is_directory(root)) throw InputError("--data " + root + ": image folder does not exist");
+  require_opencv("--data " + root + ": image folders", kImagesWithoutOpenCV);  // before the folder is scanned
   require_sane_sides(pre);
   const LabelledImages found = labels_file.empty() ? scan_folders(root) : LabelsFile(labels_file).read(root);
   const auto& items = found.items;

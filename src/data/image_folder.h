@@ -25,7 +25,11 @@ ImagePreprocess imagenet_preprocess();
 // labels-file line that does not parse, or images whose final sizes differ (give --resize/--crop).
 Dataset load_image_folder(const std::string& root, const ImagePreprocess& pre, const std::string& labels_file = "");
 
-// One image file, preprocessed, as [C, H, W].
+// One image file, preprocessed, as [C, H, W]. Decoded with OpenCV (image_file.cpp): the lean build
+// without it refuses image files and folders (image_file_no_opencv.cpp, require_opencv).
 torch::Tensor load_image(const std::string& path, const ImagePreprocess& pre);
+
+// What a lean build's refusal of image files suggests instead.
+inline constexpr const char* kImagesWithoutOpenCV = "give the images as an .npy array [N, C, H, W] instead";
 
 }  // namespace sanity

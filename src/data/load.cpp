@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/hash.h"
+#include "core/runtime.h"
 #include "data/npy.h"
 #include "data/sources.h"
 
@@ -88,6 +89,7 @@ void note_short_testbed(const DataOptions& o, int64_t available) {
 }  // namespace
 
 LoadedData load_data(const DataOptions& o) {
+  SANITY_HOST_PHASE("read data");
   if (o.spec.empty()) throw InputError("--data: missing; give mnist, fashion-mnist, an image folder or a .npy file");
   if (o.testbed.count < 0)
     throw InputError("--count " + std::to_string(o.testbed.count) + ": expected 0 (every image) or more");

@@ -27,16 +27,32 @@ bool orders_by_magnitude(const FaithfulnessOptions& options, MapKind kind) {
   return options.order == "absolute" || (options.order == "auto" && kind == MapKind::Sensitivity);
 }
 
+namespace {
+
+// The curves and scores, computed on the model's device, come to the host to be written.
+FaithfulnessResult results_on_host(FaithfulnessResult r) {
+  PixelFlippingResult& p = r.pixel_flipping;
+  InsertionDeletionResult& i = r.insertion_deletion;
+  for (Tensor* t : {&p.morf_logit, &p.morf_prob, &p.lerf_logit, &p.lerf_prob, &p.aopc_morf, &p.aopc_lerf, &p.aopc_gap,
+                    &i.insertion, &i.deletion, &i.insertion_logit, &i.deletion_logit, &i.insertion_auc, &i.deletion_auc})
+    *t = t->to(torch::kCPU);
+  return r;
+}
+
+}  // namespace
+
 FaithfulnessResult evaluate_faithfulness(const Graph& model, const Tensor& x, const Tensor& attributions,
                                          MapKind kind, const Tensor& targets, const Tensor& ids,
                                          const FaithfulnessOptions& options, int64_t batch_size, uint64_t seed) {
   options.validate();
-  const Tensor ordering = orders_by_magnitude(options, kind) ? attributions.abs() : attributions;
+  const torch::Device device = model.device();
+  const Tensor maps = attributions.to(device), images = x.to(device);
+  const Tensor ordering = orders_by_magnitude(options, kind) ? maps.abs() : maps;
   FaithfulnessResult r;
-  r.pixel_flipping = pixel_flipping(model, x, ordering, targets, ids, options.pixel_flipping, batch_size, seed);
+  r.pixel_flipping = pixel_flipping(model, images, ordering, targets, ids, options.pixel_flipping, batch_size, seed);
   r.insertion_deletion =
-      insertion_deletion(model, x, ordering, targets, ids, options.insertion_deletion, batch_size, seed);
-  return r;
+      insertion_deletion(model, images, ordering, targets, ids, options.insertion_deletion, batch_size, seed);
+  return results_on_host(r);
 }
 
 std::vector<std::pair<std::string, Tensor>> per_image_scores(const FaithfulnessResult& r) {

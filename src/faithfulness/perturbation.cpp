@@ -32,14 +32,16 @@ Tensor replacement_values(const Tensor& x, Replacement kind, const Tensor& ids, 
     case Replacement::Blur:
       return gaussian_blur(x, blur_sigma);
     case Replacement::Uniform: {
+      // Drawn on the host by each image's seeded generator (every device draws the same numbers),
+      // scaled to the image's range on x's device; the ranges come to the host in one copy.
       Tensor out = torch::empty_like(x);
       const Tensor id = ids.to(torch::kCPU, torch::kInt64);
+      const Tensor lows = x.amin({1, 2, 3}).to(torch::kCPU), highs = x.amax({1, 2, 3}).to(torch::kCPU);
       for (int64_t i = 0; i < x.size(0); ++i) {
         at::Generator gen = make_generator(derive_seed(seed, purpose + "_uniform", id[i].item<int64_t>()));
-        const Tensor xi = x[i];
-        const double lo = xi.min().item<double>(), hi = xi.max().item<double>();
-        const Tensor u = torch::rand(xi.sizes(), gen, torch::TensorOptions().dtype(x.scalar_type()));
-        out[i].copy_(u * (hi - lo) + lo);
+        const double lo = lows[i].item<double>(), hi = highs[i].item<double>();
+        const Tensor u = torch::rand(x[i].sizes(), gen, torch::TensorOptions().dtype(x.scalar_type()));
+        out[i].copy_(u.to(x.device()) * (hi - lo) + lo);
       }
       return out;
     }
@@ -63,7 +65,8 @@ PathScores score_path(const Graph& model, const Tensor& from, const Tensor& to, 
   const Tensor a = from.to(device), b = to.to(device), r = ranks.to(device);
   const Tensor thr = torch::tensor(thresholds, torch::kInt64).to(device);
   const Tensor t = targets.to(device, torch::kInt64);
-  Tensor logit = torch::empty({total}, torch::kFloat64), prob = torch::empty({total}, torch::kFloat64);
+  const auto scores = torch::TensorOptions(torch::kFloat64).device(device);
+  Tensor logit = torch::empty({total}, scores), prob = torch::empty({total}, scores);
   for (int64_t start = 0; start < total; start += batch_size) {
     const int64_t len = std::min(batch_size, total - start);
     const Tensor q = torch::arange(start, start + len, torch::TensorOptions().dtype(torch::kInt64).device(device));

@@ -22,15 +22,15 @@ enum class PerturbationOrder {
 // Number of regions of an H x W image.
 int64_t region_count(int64_t height, int64_t width, int64_t patch);
 
-// [H, W] int64: the region of each pixel (patch row * patch columns + patch column).
-Tensor region_index(int64_t height, int64_t width, int64_t patch);
+// [H, W] int64 on `device`: the region of each pixel (patch row * patch columns + patch column).
+Tensor region_index(int64_t height, int64_t width, int64_t patch, torch::Device device = torch::kCPU);
 
 // [N, C, H, W] attributions -> [N, R] float64: each region's attribution summed over its pixels and
 // the channels (signed, as Samek et al.: negative evidence counts against a region).
 Tensor region_scores(const Tensor& attributions, int64_t patch);
 
-// [R] float64: the number of pixels of each region (patch * patch, less at the borders).
-Tensor region_sizes(int64_t height, int64_t width, int64_t patch);
+// [R] float64 on `device`: the number of pixels of each region (patch * patch, less at the borders).
+Tensor region_sizes(int64_t height, int64_t width, int64_t patch, torch::Device device = torch::kCPU);
 
 // [N, R] scores -> [N, R] int64 position of each region in the perturbation order (0: perturbed
 // first). Ties keep region (raster) order in both orders, so a constant map perturbs row by row.

@@ -3,12 +3,16 @@
 #include <limits>
 #include <numeric>
 
+#include "core/runtime.h"
 #include "metrics/registry.h"
 
 namespace sanity {
 
-torch::Tensor average_ranks(const torch::Tensor& rows) {
-  torch::Tensor x = rows.to(torch::kCPU, torch::kFloat64).contiguous();
+namespace {
+
+// The CPU's loop: sort each row, then walk its runs of equal values.
+torch::Tensor average_ranks_loop(const torch::Tensor& rows) {
+  torch::Tensor x = rows.to(torch::kFloat64).contiguous();
   const int64_t n = x.size(0), d = x.size(1);
   torch::Tensor ranks = torch::empty_like(x);
   std::vector<int64_t> order(static_cast<size_t>(d));
@@ -25,6 +29,30 @@ torch::Tensor average_ranks(const torch::Tensor& rows) {
     }
   }
   return ranks;
+}
+
+// The same ranks as tensor code on any device: in each sorted row, a run of equal values spans the
+// 0-based positions [first, last]; first is the running maximum of the positions where a run starts,
+// last the running minimum (from the right) of those where one ends. The mean rank (first + last) / 2
+// + 1 is a multiple of 1/2 well within float64's integers: the loop's value exactly.
+torch::Tensor average_ranks_tensor(const torch::Tensor& rows) {
+  const auto [sorted, order] = rows.to(torch::kFloat64).sort(/*dim=*/1);
+  const int64_t d = sorted.size(1);
+  const torch::Tensor position = torch::arange(d, order.options()).expand_as(order);
+  const torch::Tensor differs = sorted.narrow(1, 1, d - 1) != sorted.narrow(1, 0, d - 1);
+  const torch::Tensor edge = torch::ones({sorted.size(0), 1}, differs.options());
+  const torch::Tensor starts = torch::cat({edge, differs}, 1), ends = torch::cat({differs, edge}, 1);
+  const torch::Tensor first = std::get<0>(torch::where(starts, position, 0).cummax(1));
+  const torch::Tensor last = std::get<0>(torch::where(ends, position, d - 1).flip(1).cummin(1)).flip(1);
+  const torch::Tensor mean_rank = (first + last).to(torch::kFloat64) * 0.5 + 1.0;
+  return torch::empty_like(sorted).scatter_(1, order, mean_rank);
+}
+
+}  // namespace
+
+torch::Tensor average_ranks(const torch::Tensor& rows) {
+  if (rows.size(1) == 0) return torch::empty(rows.sizes(), rows.options().dtype(torch::kFloat64));
+  return cpu_fast_path(rows) ? average_ranks_loop(rows) : average_ranks_tensor(rows);
 }
 
 torch::Tensor pearson_rows(const torch::Tensor& a, const torch::Tensor& b) {

@@ -6,7 +6,8 @@
 
 namespace sanity {
 
-// 1-based ranks per row, ties sharing the mean of their positions; float64, on the CPU.
+// 1-based ranks per row, ties sharing the mean of their positions; float64, on the rows' device (the
+// CPU's loop, or tensor code with the same values elsewhere: cpu_fast_path, core/runtime.h).
 torch::Tensor average_ranks(const torch::Tensor& rows);
 // Pearson correlation of each pair of rows, clamped to [-1, 1]; NaN where either row is constant.
 torch::Tensor pearson_rows(const torch::Tensor& a, const torch::Tensor& b);

@@ -22,10 +22,11 @@ struct Histogram {
 
   explicit Histogram(int64_t images) : per_image(static_cast<size_t>(images)) {}
 
-  // values: [B, ...], the values of images first .. first + B - 1.
+  // values: [B, ...], the values of images first .. first + B - 1, on any device: binned there, and
+  // only the counts come to the host.
   void add(const Tensor& values, int64_t first) {
     const int64_t b = values.size(0);
-    const Tensor v = values.reshape({b, -1}).to(torch::kFloat64).to(torch::kCPU);
+    const Tensor v = values.reshape({b, -1}).to(torch::kFloat64);
     const Tensor finite = v.isfinite();
     const Tensor kept = v.masked_select(finite).clamp(0.0, 1.0);
     dropped += v.numel() - kept.numel();
@@ -33,9 +34,9 @@ struct Histogram {
     sum += kept.sum().item<double>();
     // One bincount for the batch: image i's bins are offset by i * kBins; NaN goes to a spare bin.
     Tensor idx = (v.nan_to_num(0.0, 0.0, 0.0).clamp(0.0, 1.0) * kBins).floor().clamp_max(kBins - 1).to(torch::kInt64) +
-                 torch::arange(b, torch::kInt64).view({b, 1}) * kBins;
+                 torch::arange(b, v.options().dtype(torch::kInt64)).view({b, 1}) * kBins;
     idx = idx.masked_fill(finite.logical_not(), b * kBins);
-    const Tensor h = torch::bincount(idx.reshape({-1}), {}, b * kBins + 1);
+    const Tensor h = torch::bincount(idx.reshape({-1}), {}, b * kBins + 1).to(torch::kCPU).contiguous();
     const auto* p = h.data_ptr<int64_t>();
     for (int64_t i = 0; i < b; ++i) {
       std::vector<int32_t>& bins = per_image.at(static_cast<size_t>(first + i));

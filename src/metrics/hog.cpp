@@ -2,7 +2,9 @@
 
 #include <cmath>
 
+#include "core/build_info.h"
 #include "core/error.h"
+#include "core/runtime.h"
 #include "metrics/correlation.h"
 #include "metrics/registry.h"
 
@@ -76,6 +78,7 @@ class HogMetric : public Metric {
     if (!auto_cell_) options_.cell = spec.get_int("cell", 16);
     pearson_ = spec.get_string("corr", "spearman") == "pearson";
     opencv_ = spec.get_string("impl", "skimage") == "opencv";
+    if (opencv_) require_opencv("hog(impl=opencv)", "use hog (impl=skimage, the default)");
   }
 
   MetricSpec spec_for(at::IntArrayRef shape) const override {
@@ -122,7 +125,7 @@ torch::Tensor hog_input(const torch::Tensor& maps) {
   if (!(maps.dim() == 3 || (maps.dim() == 4 && maps.size(1) == 1)))
     throw InputError("hog: expected one-channel maps [N, H, W] or [N, 1, H, W], got " + std::to_string(maps.dim()) +
                      " dimensions" + (maps.dim() == 4 ? " with " + std::to_string(maps.size(1)) + " channels" : ""));
-  return maps.to(torch::kCPU, torch::kFloat64).reshape({maps.size(0), maps.size(-2), maps.size(-1)}).contiguous();
+  return maps.to(torch::kFloat64).reshape({maps.size(0), maps.size(-2), maps.size(-1)}).contiguous();
 }
 
 int64_t hog_auto_cell(int64_t h, int64_t w, int64_t block, int64_t preferred) {
@@ -133,6 +136,7 @@ torch::Tensor hog_features(const torch::Tensor& maps, const HogOptions& o) {
   torch::Tensor x = hog_input(maps);
   const int64_t n = x.size(0), h = x.size(1), w = x.size(2);
   check_hog_size(h, w, o);
+  if (!cpu_fast_path(x)) return hog_features_tensor(x, o);
   const int64_t d = (h / o.cell - o.block + 1) * (w / o.cell - o.block + 1) * o.block * o.block * o.orientations;
   torch::Tensor out = torch::empty({n, d}, torch::kFloat64);
   for (int64_t i = 0; i < n; ++i)

@@ -6,7 +6,7 @@
 namespace sanity {
 
 torch::Tensor hog_features_opencv(const torch::Tensor& maps, const HogOptions& o) {
-  torch::Tensor x = hog_input(maps);
+  torch::Tensor x = hog_input(maps).to(torch::kCPU);
   const int64_t n = x.size(0), h = x.size(1), w = x.size(2);
   check_hog_size(h, w, o);
   const int cell = static_cast<int>(o.cell), block = static_cast<int>(o.block * o.cell);

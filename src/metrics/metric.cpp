@@ -6,13 +6,21 @@
 namespace sanity {
 namespace {
 
+torch::Tensor bad_images(const torch::Tensor& maps) {
+  return ~torch::isfinite(maps).reshape({maps.size(0), -1}).all(1);
+}
+
 // Names the first image whose map holds a NaN or Inf: the usual cause is an exploding attribution.
-void check_finite(const MetricSpec& spec, const torch::Tensor& maps, const char* which) {
-  torch::Tensor bad = ~torch::isfinite(maps).reshape({maps.size(0), -1}).all(1);
-  if (!bad.any().item<bool>()) return;
-  const int64_t first = bad.nonzero().min().item<int64_t>();
-  throw InputError("metric " + spec.name + ": " + which + " map " + std::to_string(first) +
-                   " contains NaN or Inf values (expected finite numbers)");
+// One read of one value when all is well (a synchronization on a GPU), whatever the batch.
+void check_finite(const MetricSpec& spec, const torch::Tensor& original, const torch::Tensor& other) {
+  if (!(bad_images(original).any() | bad_images(other).any()).item<bool>()) return;
+  for (const auto& [maps, which] : {std::pair{&original, "original"}, std::pair{&other, "compared"}}) {
+    const torch::Tensor bad = bad_images(*maps);
+    if (!bad.any().item<bool>()) continue;
+    const int64_t first = bad.nonzero().min().item<int64_t>();
+    throw InputError("metric " + spec.name + ": " + which + " map " + std::to_string(first) +
+                     " contains NaN or Inf values (expected finite numbers)");
+  }
 }
 
 }  // namespace
@@ -29,8 +37,7 @@ torch::Tensor Metric::compare(const torch::Tensor& original, const torch::Tensor
     throw InputError("metric " + spec_.name + ": the maps to compare must have the original's shape " +
                      c10::str(original.sizes()) + ", got " + c10::str(other.sizes()));
   if (original.size(0) == 0) return torch::empty({0}, torch::kFloat64);
-  check_finite(spec_, original, "original");
-  check_finite(spec_, other, "compared");
+  check_finite(spec_, original, other);
   return score(original, other).to(torch::kCPU, torch::kFloat64).contiguous();
 }
 

@@ -5,21 +5,17 @@
 #include <deque>
 #include <mutex>
 
+#include "core/tensor_version.h"
 #include "models/layer.h"
 
 namespace sanity {
 namespace {
 
-using WeakWeight = c10::weak_intrusive_ptr<c10::TensorImpl, c10::UndefinedTensorImpl>;
-
-// A digest already computed, and the exact tensors (by identity and version) it was computed from.
-// The weak references keep a freed tensor's address from being reused by another while the entry
-// lives; every write to a parameter bumps its version (in-place tensor operations do; the one raw
-// write, Adam's fused step, bumps it by hand).
+// A digest already computed, and the exact tensors it was computed from, unchanged since
+// (core/tensor_version.h).
 struct RememberedFingerprint {
   std::string layout;  // node names and layer kinds
-  std::vector<WeakWeight> tensors;
-  std::vector<uint32_t> versions;
+  std::vector<TensorVersion> tensors;
   ContentKey::Digest digest;
 };
 
@@ -52,9 +48,7 @@ std::string node_layout(const Graph& g) {
 bool same_weights(const RememberedFingerprint& r, const std::string& layout, const std::vector<Tensor>& w) {
   if (r.layout != layout || r.tensors.size() != w.size()) return false;
   for (size_t i = 0; i < w.size(); ++i)
-    if (r.tensors[i].expired() || r.tensors[i]._unsafe_get_target() != w[i].unsafeGetTensorImpl() ||
-        r.versions[i] != w[i]._version())
-      return false;
+    if (!r.tensors[i].matches(w[i])) return false;
   return true;
 }
 
@@ -74,9 +68,8 @@ ContentKey::Digest fingerprint_uncached(const Graph& g) {
 
 ContentKey::Digest model_fingerprint(const Graph& g) {
   const std::vector<Tensor> w = weight_tensors(g);
-  // Inference tensors keep no version: a change to them could not be seen.
   for (const Tensor& t : w)
-    if (t.is_inference()) return fingerprint_uncached(g);
+    if (!TensorVersion::trackable(t)) return fingerprint_uncached(g);
   const std::string layout = node_layout(g);
   FingerprintMemo& m = fingerprint_memo();
   {
@@ -84,11 +77,8 @@ ContentKey::Digest model_fingerprint(const Graph& g) {
     for (const RememberedFingerprint& r : m.entries)
       if (same_weights(r, layout, w)) return r.digest;
   }
-  RememberedFingerprint r{layout, {}, {}, fingerprint_uncached(g)};
-  for (const Tensor& t : w) {
-    r.tensors.emplace_back(t.getIntrusivePtr());
-    r.versions.push_back(t._version());
-  }
+  RememberedFingerprint r{layout, {}, fingerprint_uncached(g)};
+  for (const Tensor& t : w) r.tensors.emplace_back(t);
   std::lock_guard<std::mutex> lock(m.m);
   m.entries.push_front(std::move(r));
   if (m.entries.size() > FingerprintMemo::kEntries) m.entries.pop_back();

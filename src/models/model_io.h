@@ -16,8 +16,9 @@ Graph load_onnx_bytes(const std::string& bytes, const std::string& name);
 // here opens in other tools. Throws if the graph holds a layer ONNX cannot express.
 void save_onnx(const Graph& graph, const std::string& path);
 
-// An .onnx path, or "cnn" / "mlp" for an untrained built-in architecture (MNIST shape, given seed).
-Graph load_model(const std::string& spec, uint64_t seed = 0);
+// An .onnx path, or "cnn" / "mlp" for an untrained built-in architecture (MNIST shape, given seed),
+// on `device`, its weights checked finite there.
+Graph load_model(const std::string& spec, uint64_t seed = 0, torch::Device device = torch::kCPU);
 
 // The ONNX operators load_onnx supports, for error messages and documentation.
 const std::vector<std::string>& supported_onnx_operators();

@@ -1,12 +1,13 @@
 #pragma once
 // Max pooling's argmax indices from recent forward passes, kept so that the backward sweep reads them
 // instead of pooling a second time (PyTorch's autograd saves them the same way). An entry serves only
-// the very tensor it was computed from, unchanged since: same TensorImpl (held by a weak reference,
-// so the address cannot be reused while the entry exists) and same version counter.
+// the very tensor it was computed from, unchanged since (core/tensor_version.h).
 #include <torch/types.h>
 
 #include <mutex>
 #include <vector>
+
+#include "core/tensor_version.h"
 
 namespace sanity {
 
@@ -22,8 +23,7 @@ class PoolIndexMemo {
 
  private:
   struct Entry {
-    c10::weak_intrusive_ptr<c10::TensorImpl, c10::UndefinedTensorImpl> input;
-    int64_t version;
+    TensorVersion input;
     torch::Tensor indices;
   };
   // A few sweeps may be alive at once (a rule comparing two passes); older ones recompute.

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <set>
 
+#include "core/build_info.h"
 #include "core/error.h"
 #include "metrics/registry.h"
 #include "report/checks.h"
@@ -77,7 +78,10 @@ RunSection build_run(const Study& study, const RunInfo& run, const ReportOptions
   append(s.figures, accuracy_figures(c));
   append(s.figures, activation_figures(c));
   const std::string maps = study.maps_dir(run.id);
-  if (fs::is_regular_file(fs::path(maps) / "index.json"))
+  if (!sanity_built_with_opencv())  // its tiles are OpenCV's PNGs; the rest of the report needs none
+    s.notes.push_back("No saliency map grids: this sanity was built without OpenCV (SANITY_WITH_OPENCV=OFF, the lean "
+                      "GPU build); report the study with a full build to draw them.");
+  else if (fs::is_regular_file(fs::path(maps) / "index.json"))
     append(s.figures, saliency_grid_figures(c, drawable_checks(read_maps_index(maps), s.notes), options.grid_images));
   else
     s.notes.push_back("No saliency maps were saved for this run (" + maps + "/index.json does not exist), so there is no map grid.");

@@ -6,13 +6,11 @@
 #include <cmath>
 #include <sstream>
 
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
-
 #include "attribution/prepare.h"
 #include "report/checks.h"
 #include "report/figures.h"
 #include "report/markup.h"
+#include "report/png_tiles.h"
 
 namespace sanity::report {
 
@@ -25,39 +23,13 @@ constexpr double kCharWidth = 0.6; // DejaVu Sans' average advance, in em, to si
 
 double text_width(const std::string& s, double font = kFont) { return kCharWidth * font * static_cast<double>(s.size()); }
 
-// A [C, H, W] image in [0, 1] (C = 1 or 3) as a base64 PNG, grey or RGB, or through the colormap;
-// for the PNG figure upscaled by an integer factor with nearest neighbours so that small (MNIST) maps
-// stay crisp once rsvg-convert (which smooths scaled images) draws it. The SVG file and the report's
-// inline copy keep the maps' own pixels: browsers scale them sharply (image-rendering: pixelated) and
-// the files stay small (36 times fewer pixels for an MNIST tile).
-std::string png_tile(const torch::Tensor& unit, bool colormap, bool upscale) {
-  const int h = static_cast<int>(unit.size(1)), w = static_cast<int>(unit.size(2));
-  torch::Tensor bytes = (unit * 255).round().clamp(0, 255).to(torch::kUInt8).permute({1, 2, 0}).contiguous();
-  cv::Mat m(h, w, unit.size(0) == 1 ? CV_8UC1 : CV_8UC3, bytes.data_ptr());
-  cv::Mat out;
-  if (colormap)
-    cv::applyColorMap(m, out, cv::COLORMAP_INFERNO);
-  else if (unit.size(0) == 3)
-    cv::cvtColor(m, out, cv::COLOR_RGB2BGR);
-  else
-    out = m.clone();
-  const int scale = upscale ? std::max(1, static_cast<int>(std::ceil(2 * kTile / h))) : 1;  // sharp at 2x zoom
-  if (scale > 1) cv::resize(out, out, {}, scale, scale, cv::INTER_NEAREST);
-  std::vector<uchar> png;
-  cv::imencode(".png", out, png);
-  return data_uri("image/png", std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
-}
-
-// The colorbar: the colormap from 1 (top) to 0 (bottom).
-std::string colorbar_png() {
-  cv::Mat ramp(256, 1, CV_8UC1);
-  for (int i = 0; i < 256; i++) ramp.at<uchar>(i) = static_cast<uchar>(255 - i);
-  cv::Mat out;
-  cv::applyColorMap(ramp, out, cv::COLORMAP_INFERNO);
-  cv::resize(out, out, {8, 256}, 0, 0, cv::INTER_NEAREST);
-  std::vector<uchar> png;
-  cv::imencode(".png", out, png);
-  return data_uri("image/png", std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
+// For the PNG figure, tiles are upscaled by an integer factor with nearest neighbours so that small
+// (MNIST) maps stay crisp once rsvg-convert (which smooths scaled images) draws it; sharp at 2x zoom.
+// The SVG file and the report's inline copy keep the maps' own pixels (scale 1): browsers scale them
+// sharply (image-rendering: pixelated) and the files stay small (36 times fewer pixels for an MNIST tile).
+int tile_scale(const torch::Tensor& unit, bool upscale) {
+  const int h = static_cast<int>(unit.size(1));
+  return upscale ? std::max(1, static_cast<int>(std::ceil(2 * kTile / h))) : 1;
 }
 
 std::string fmt(double v) {
@@ -173,12 +145,12 @@ std::vector<Figure> saliency_grid_figures(const RunContext& c, const MapsIndex& 
       g.subtitle = run_label(c.run) + " \u00b7 rows: methods \u00b7 columns: the input, then the explanation at each stage";
       g.columns.push_back("input");
       for (const MapsStage& st : check.stages) g.columns.push_back(st.label);
-      for (int v : {0, 1}) g.input_tile[v] = png_tile(display[i], false, v == 0);
+      for (int v : {0, 1}) g.input_tile[v] = png_tile(display[i], false, tile_scale(display[i], v == 0));
       for (size_t m = 0; m < index.methods.size(); m++) {
         g.rows.push_back(index.methods[m].spec);
         for (int v : {0, 1}) {
           std::vector<std::string> row;
-          for (const torch::Tensor& p : prepared[m]) row.push_back(png_tile(p[i], true, v == 0));
+          for (const torch::Tensor& p : prepared[m]) row.push_back(png_tile(p[i], true, tile_scale(p[i], v == 0)));
           g.tiles[v].push_back(std::move(row));
         }
       }

@@ -35,16 +35,15 @@ struct Record {
   std::mutex m;
   std::set<std::string> mixed;  // "op: argument k is a CPU tensor of shape [...]"
   // While watching: operators that computed on CPU tensors of more than kHostElements elements
-  // outside the fallback ("op [shape]"): work of the pipeline done on the host, not the device.
+  // outside the fallback and outside SANITY_HOST_PHASE scopes ("op [shape]"): work of the pipeline
+  // done on the host, not the device.
   std::set<std::string> host_compute;
-  std::atomic<int64_t> host_compute_elements{0};  // the largest such tensor
   std::atomic<bool> watching{false};
   std::atomic<int64_t> to_host{0}, to_host_bytes{0}, to_device{0}, host_reads{0}, ops{0};
   void clear() {
     std::lock_guard<std::mutex> l(m);
     mixed.clear();
     host_compute.clear();
-    host_compute_elements = 0;
     to_host = to_host_bytes = to_device = host_reads = ops = 0;
   }
 };
@@ -220,7 +219,7 @@ inline bool moves_data(const std::string& op) {
   static const std::set<std::string> ops{"aten::to", "aten::_to_copy", "aten::copy_", "aten::_copy_from",
                                          "aten::_copy_from_and_resize", "aten::_to_cpu", "aten::normal_",
                                          "aten::uniform_", "aten::randperm", "aten::random_", "aten::bernoulli_", "aten::empty", "aten::empty_like",
-                                         "aten::empty_strided", "aten::detach", "aten::contiguous", "aten::clone",
+                                         "aten::empty_strided", "aten::detach", "detach", "aten::contiguous", "aten::clone",
                                          "aten::view", "aten::reshape", "aten::_reshape_alias", "aten::narrow",
                                          "aten::slice", "aten::select", "aten::as_strided", "aten::alias",
                                          "aten::lift_fresh", "aten::_local_scalar_dense", "aten::item",
@@ -230,18 +229,29 @@ inline bool moves_data(const std::string& op) {
   return ops.count(op) > 0;
 }
 
+// Depth of SANITY_HOST_PHASE scopes (core/runtime.h) on this thread: host work by design, not recorded.
+inline thread_local int host_phases = 0;
+struct HostPhase : at::ObserverContext {};
+
 inline std::unique_ptr<at::ObserverContext> on_operator(const at::RecordFunction& fn) {
-  if (!record().watching || in_fallback || moves_data(fn.name())) return nullptr;
+  if (fn.scope() == at::RecordScope::USER_SCOPE && std::string_view(fn.name()).rfind("sanity::host ", 0) == 0) {
+    ++host_phases;
+    return std::make_unique<HostPhase>();
+  }
+  if (!record().watching || in_fallback || host_phases > 0 || moves_data(fn.name())) return nullptr;
   for (const c10::IValue& v : fn.inputs()) {
     if (!v.isTensor()) continue;
     const at::Tensor& t = v.toTensor();
     if (!t.defined() || !t.device().is_cpu() || t.numel() <= kHostElements) continue;
     std::lock_guard<std::mutex> l(record().m);
     record().host_compute.insert(std::string(fn.name()) + " " + c10::str(t.sizes()));
-    record().host_compute_elements = std::max<int64_t>(record().host_compute_elements, t.numel());
     break;
   }
   return nullptr;
+}
+
+inline void on_operator_end(const at::RecordFunction&, at::ObserverContext* phase) {
+  if (phase) --host_phases;
 }
 
 }  // namespace detail
@@ -250,7 +260,7 @@ inline std::unique_ptr<at::ObserverContext> on_operator(const at::RecordFunction
 // operator's inputs, so only the parts under test are watched.
 inline void watch() {
   static const bool added = [] {
-    at::addGlobalCallback(at::RecordFunctionCallback(&detail::on_operator).needsInputs(true));
+    at::addGlobalCallback(at::RecordFunctionCallback(&detail::on_operator, &detail::on_operator_end).needsInputs(true));
     return true;
   }();
   (void)added;

@@ -12,6 +12,8 @@
 #include "host_device.h"
 #include "attribution/explain_batch.h"
 #include "attribution/registry.h"
+#include "metrics/correlation.h"
+#include "metrics/hog.h"
 #include "metrics/registry.h"
 #include "models/builtin.h"
 #include "models/adam.h"
@@ -21,6 +23,7 @@
 #include "study/check_runner.h"
 #include "study/study_config.h"
 #include "study/checks/check.h"
+#include "study/checks/emprt.h"
 #include "test_util.h"
 
 namespace sanity {
@@ -92,8 +95,10 @@ TEST(Device, EveryCheckAndMetricRunsOnTheGivenDevice) {
   int64_t model_bytes = 0;
   for (const torch::Tensor& t : build_cnn(0).trainable_parameters()) model_bytes += static_cast<int64_t>(t.nbytes());
   EXPECT_LE(hd::record().to_host_bytes.load(), 40 * model_bytes);
-  // Still computed on the host (docs/GPU.md): the metrics, faithfulness's ranks and curves and the
-  // activation statistics, on maps copied there per batch.
+  // Nothing computed on the host: the maps stay on the device until written, and the metrics,
+  // faithfulness's ranks, replacements and curves, CSC's histograms and the checks' statistics are
+  // tensor code there (kendall's merge sort is the one metric that copies its rows to the host).
+  for (const std::string& h : hd::record().host_compute) ADD_FAILURE() << "computed on the host: " << h;
   std::printf("to host: %lld copies, %lld bytes (%.1f models' weights); item(): %lld; host-computing operators: %zu\n",
               (long long)hd::record().to_host.load(), (long long)hd::record().to_host_bytes.load(),
               static_cast<double>(hd::record().to_host_bytes.load()) / static_cast<double>(model_bytes),
@@ -125,12 +130,34 @@ TEST(Device, EveryMethodComputesOnTheModelsDevice) {
     hd::stop_watching();
     const std::string name = methods[k]->spec().str();
     expect_stayed_on_device(name);
-    // The noise baseline seeds its draws from 1,024 sampled weights per tensor, summed on the host
-    // (attribution/baselines.cpp): every device then draws the same maps.
-    const bool signature = name.rfind("noise", 0) == 0 && hd::record().host_compute_elements <= 1024;
-    if (!signature)
-      for (const auto& h : hd::record().host_compute) ADD_FAILURE() << name << " computed on the host: " << h;
+    for (const auto& h : hd::record().host_compute) ADD_FAILURE() << name << " computed on the host: " << h;
     EXPECT_TRUE(torch::equal(maps.cpu(), on_cpu[k])) << name;
+  }
+}
+
+// The tensor code that the metrics and eMPRT run on other devices gives the CPU loops' values: ranks
+// exactly (ties included), skimage's HOG features and the entropies to the last bits of a sum, and so
+// every metric's scores.
+TEST(Device, MetricsAsTensorCodeGiveTheCpuLoopsValues) {
+  torch::manual_seed(11);
+  // Maps with ties: values on a coarse grid, a constant map, signed zeros.
+  torch::Tensor maps = (torch::rand({6, 1, 28, 28}) * 8).floor() / 8;
+  maps[1].fill_(0.25);
+  maps[2].masked_fill_(maps[2] == 0, -0.0);
+  const torch::Tensor other = maps.flip(0) + 0.1 * (torch::rand({6, 1, 28, 28}) > 0.9);
+  const torch::Tensor rows = maps.reshape({6, -1}).to(torch::kFloat64);
+  EXPECT_TRUE(torch::equal(generic([&] { return average_ranks(rows); }), average_ranks(rows)));
+
+  for (const HogOptions& o : {HogOptions{9, 9, 3}, HogOptions{8, 4, 2}}) {
+    const torch::Tensor fast = hog_features(maps, o), slow = generic([&] { return hog_features(maps, o); });
+    EXPECT_LE((fast - slow).abs().max().item<double>(), 1e-12) << "cell " << o.cell;
+  }
+  EXPECT_LE((histogram_entropy(other) - generic([&] { return histogram_entropy(other); })).abs().max().item<double>(),
+            1e-12);
+  for (const MetricInfo& info : MetricRegistry::instance().metrics()) {
+    const MetricPtr m = MetricRegistry::instance().make(info.name);
+    const torch::Tensor fast = m->compare(maps, other), slow = generic([&] { return m->compare(maps, other); });
+    EXPECT_TRUE(torch::allclose(fast, slow, 0, 1e-9, /*equal_nan=*/true)) << info.name << fast << slow;
   }
 }
 

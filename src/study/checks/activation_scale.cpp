@@ -33,7 +33,7 @@ std::vector<LayerScale> activation_scale(const Graph& trained, const Graph& rand
   std::vector<LayerScale> out;
   for (int k : trained.layers_top_down()) {
     const int p = probe_node(trained, k);
-    const Tensor a = at[p].to(torch::kCPU), b = ar[p].to(torch::kCPU);
+    const Tensor &a = at[p], &b = ar[p];
     const Tensor na = a.reshape({a.size(0), -1}).to(torch::kFloat64).norm(2, 1);
     const Tensor nb = b.reshape({b.size(0), -1}).to(torch::kFloat64).norm(2, 1);
     LayerScale s;

@@ -123,9 +123,7 @@ void CheckContext::prepare() {
 }
 
 Graph CheckContext::load(const std::string& path) const {
-  Graph g = load_model(path);
-  g.to(device_);
-  return g;
+  return load_model(path, 0, device_);
 }
 
 // The largest batch must fit in memory: the forward values of every node are kept for the backward
@@ -200,11 +198,11 @@ nlohmann::json CheckContext::input_keys() const {
   bool permuted_used = false;
   for (const Spec& s : c_.resolved_checks()) permuted_used = permuted_used || CheckRegistry::instance().get(s.name).uses_permuted_model;
   if (permuted_used && !c_.permuted_model.empty()) {
-    const Graph permuted = load_model(c_.permuted_model);
+    const Graph permuted = load_model(c_.permuted_model, 0, device_);
     check_same_architecture(trained_, permuted, c_.permuted_model);
     j["permuted_model"] = weights_fingerprint(permuted);
     if (!c_.reference_model.empty()) {
-      const Graph reference = load_model(c_.reference_model);
+      const Graph reference = load_model(c_.reference_model, 0, device_);
       check_same_architecture(trained_, reference, c_.reference_model, "--reference-model");
       j["reference_model"] = weights_fingerprint(reference);
     }

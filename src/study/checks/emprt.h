@@ -8,7 +8,8 @@
 
 namespace sanity {
 
-// Discrete entropy (nats) of the `bins`-bin histogram of |e| per image: [N] float64.
+// Discrete entropy (nats) of the `bins`-bin histogram of |e| per image: [N] float64 on the maps'
+// device (the CPU's per-image histc, or the same bins as tensor code elsewhere: cpu_fast_path).
 torch::Tensor histogram_entropy(const torch::Tensor& maps, int64_t bins = 100);
 // eMPRT per image: [N] float64; NaN where the trained map is constant (H(e) = 0).
 torch::Tensor emprt_scores(const torch::Tensor& trained_maps, const torch::Tensor& randomized_maps);

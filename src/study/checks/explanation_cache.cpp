@@ -21,7 +21,7 @@ Tensor ExplanationCache::original(const PreparedMethod& m) {
       c_.config().out_dir + "/cache/" + std::to_string(c_.run()) + "/original/" + m.file + ".npy";
   Tensor e;
   try {
-    if (std::filesystem::exists(path)) e = read_checked_npy(path);
+    if (std::filesystem::exists(path)) e = read_checked_npy(path).to(c_.trained().device());
   } catch (const InputError&) {  // a cache that fails its checksum is computed again
   }
   if (!e.defined()) {

@@ -13,7 +13,7 @@
 namespace sanity {
 namespace {
 
-// The smoothed, normalized, absolute explanations [N, C, H, W] on the CPU: each image's n copies
+// The smoothed, normalized, absolute explanations [N, C, H, W] on the model's device: each image's n copies
 // are explained in chunks of batch_size rows that never span two images. The options carry the
 // training data and cache folder too: pattern methods fit on every randomized model they explain.
 Tensor smprt_explanations(const Method& method, const Graph& model, const Tensor& images, const Tensor& targets,
@@ -24,22 +24,22 @@ Tensor smprt_explanations(const Method& method, const Graph& model, const Tensor
   Tensor copies;
   for_each_row_chunk(images.size(0), n, batch_size, /*within_image=*/true, [&](const RowChunk& chunk) {
     const RowSegment& seg = chunk.segments.at(0);
-    const Tensor x = images[seg.image];
+    const Tensor x = images[seg.image].to(model.device());
     const Tensor id = ids[seg.image];
-    if (seg.first_copy == 0) {
+    if (seg.first_copy == 0) {  // drawn on the host (every device draws the same), added on the device
       at::Generator g = make_generator(derive_seed(seed, "smprt", static_cast<uint64_t>(id.item<int64_t>())));
       const double sigma = sigma_fraction * (x.max() - x.min()).item<double>();
-      Tensor noise = at::normal(0.0, 1.0, {n, x.size(0), x.size(1), x.size(2)}, g) * sigma;
+      Tensor noise = at::normal(0.0, 1.0, {n, x.size(0), x.size(1), x.size(2)}, g).to(model.device()) * sigma;
       noise[n - 1].zero_();  // the last copy is the clean input
-      copies = x.unsqueeze(0).to(torch::kCPU) + noise;
+      copies = x.unsqueeze(0) + noise;
     }
     const AttributionContext ctx{model, batch_size, seed, id.expand({seg.count}).contiguous(), nullptr, o.fit_data,
                                  o.cache_dir, o.save_fitted};
-    const Tensor rows = copies.narrow(0, seg.first_copy, seg.count).to(model.device());
+    const Tensor rows = copies.narrow(0, seg.first_copy, seg.count);
     const Tensor t = targets[seg.image].expand({seg.count}).contiguous().to(model.device());
     const Tensor maps = method.attribute(ctx, rows, t);
     require_finite_maps(maps, method.spec().str(), ctx.image_ids);
-    parts.push_back(maps.detach().to(torch::kCPU));
+    parts.push_back(maps.detach());
     if (seg.first_copy + seg.count < n) return;
     const Tensor e = torch::cat(parts, 0).mean(0, true).to(torch::kFloat64);
     parts.clear();
