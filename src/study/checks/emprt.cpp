@@ -26,10 +26,12 @@ Tensor histogram_entropy_loop(const Tensor& flat, int64_t bins) {
 }
 
 // Every image at once on any device: histc's bin (x - lo) * bins / (hi - lo), the top edge in the
-// last bin; counts added as integers, so in any order the same.
+// last bin; counts added as integers, so in any order the same. A constant map divides by 1 (its
+// values all fall in bin 0), never by 0: NaN has no bin.
 Tensor histogram_entropy_tensor(const Tensor& flat, int64_t bins) {
   const Tensor lo = flat.amin(1, true), width = flat.amax(1, true) - lo;
-  const Tensor bin = ((flat - lo) * static_cast<double>(bins) / width).floor().clamp(0, bins - 1).to(torch::kInt64);
+  const Tensor divisor = torch::where(width > 0, width, 1.0);
+  const Tensor bin = ((flat - lo) * static_cast<double>(bins) / divisor).floor().clamp(0, bins - 1).to(torch::kInt64);
   const Tensor counts = torch::zeros({flat.size(0), bins}, bin.options()).scatter_add_(1, bin, torch::ones_like(bin));
   const Tensor p = counts.to(torch::kFloat64) / static_cast<double>(flat.size(1));
   const Tensor entropy = -torch::where(p > 0, p * p.log(), 0.0).sum(1);
