@@ -1,6 +1,7 @@
 // skimage's HOG (hog.h) as tensor code, for maps on any device: the same arithmetic as the CPU's
 // loop in hog.cpp, element for element, except the sums of squares in the block normalization, whose
-// order differs (the last bits of a feature; tested against the loop in test_metrics_device).
+// order differs (the last bits of a feature; tested against the loop by test_device's
+// Device.MetricsAsTensorCodeGiveTheCpuLoopsValues).
 #include <cmath>
 
 #include "metrics/hog.h"
