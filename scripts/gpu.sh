@@ -15,6 +15,8 @@
 #                     random-weight ResNet-50: the CPU's maps against the device's, per image the same
 #                     target class and Pearson >= 0.999
 #         similarity  sanity check on the CNN on both: the stored scores within 1e-4
+#         precision   on the device, --precision bf16 and (CUDA) tf32 against float32: per method the
+#                     median image's Spearman rho >= 0.9 and the same target classes
 #         benchmark   forward + backward images/s of ResNet-50 and Inception v3, ours over PyTorch's
 #       --device cpu compares the CPU's fast paths (reference) with its generic tensor code
 #       (SANITY_GENERIC_PATHS=1, what every other device runs), at small sizes; exit status 1 if a
@@ -289,6 +291,26 @@ check_both() {
     --tolerance 1e-4 | tail -3 | detail
 }
 
+# The lower precisions on the device against its float32 (the CPU: bf16 where it has AVX512-BF16 or
+# AMX, else nothing to compare).
+precision_both() {
+  local args=(explain --model "$WORK/cnn/model.onnx" --data mnist --split test --count "$CNN_IMAGES" --methods "$METHODS"
+              --no-png --quiet --device "$DEVICE")
+  local names=(bf16)
+  [ "$DEVICE" = cuda ] && names+=(tf32)
+  rm -rf "$WORK"/precision-*
+  sanity_cli "${args[@]}" --out "$WORK/precision-float32" || return
+  for p in "${names[@]}"; do
+    if ! sanity_cli "${args[@]}" --precision "$p" --out "$WORK/precision-$p" 2>"$WORK/precision-$p.err"; then
+      if grep -q "no bfloat16 arithmetic" "$WORK/precision-$p.err"; then echo "precision $p: refused on this CPU" | detail; continue; fi
+      cat "$WORK/precision-$p.err"
+      return 1
+    fi
+    echo "precision, $p against float32 on $DEVICE (the CNN, $CNN_IMAGES images):" | detail
+    "$PYTHON" bench/precision_agreement.py maps "$WORK/precision-float32" "$WORK/precision-$p" | detail
+  done
+}
+
 benchmark() {
   echo "benchmark (bench_engine, forward + backward, $DEVICE):" | detail
   with_libs "$BUILD/bench/bench_engine" --device "$DEVICE" --batch "$BENCH_BATCH" --models resnet50,inception_v3 \
@@ -309,6 +331,7 @@ gpu.sh run --device $DEVICE: the plan
               a random ResNet-50 on $RESNET_IMAGES random images; per image the same target class and
               Pearson >= 0.999 (scripts/gpu_checks.py compare-maps)
   similarity  sanity check --checks cascading on the CNN, $CHECK_IMAGES images, on both; bench/compare_stores.py --tolerance 1e-4
+  precision   sanity explain --precision bf16$([ "$DEVICE" = cuda ] && echo " and tf32") on $DEVICE against float32: median Spearman >= 0.9 per method
   benchmark   bench_engine --device $DEVICE --batch $BENCH_BATCH --models resnet50,inception_v3: images/s, ours over PyTorch's
 PLAN
 }
@@ -353,6 +376,7 @@ run_checks() {
   step export-resnet50 "$PYTHON" scripts/gpu_checks.py export-resnet50 "$WORK" "$RESNET_IMAGES" &&
     step agreement-resnet50 explain_both resnet50 "$WORK/resnet50.onnx" "$WORK/resnet50-images.npy" || true
   step similarity check_both || true
+  step precision precision_both || true
   step benchmark benchmark || true
 }
 

@@ -64,3 +64,7 @@ set(SANITY_SCHEDULE_TESTS_test_hardening "Hardening.DamagedStoreOrMap*")
 set(SANITY_SCHEDULE_TESTS_test_faithfulness_study "FaithfulnessStudy.CheckRunnerRecordsOneResumable*")
 set(SANITY_SCHEDULE_TESTS_test_cli_explain "CliExplain.WritesOneArrayPerMethod*")
 set(SANITY_SCHEDULE_TESTS_test_determinism "Determinism.*")
+# Not a schedule test, but one whose kernels differ most between the choices: bf16's (oneDNN's
+# AVX-512 kernels take a bfloat16 signal with float32 weights, the others refuse mixed dtypes, as a
+# GPU's may), so every method's bf16 pass runs under both.
+set(SANITY_SCHEDULE_TESTS_test_precision "Precision.EveryMethodRunsInBf16NearFloat32")

@@ -226,4 +226,8 @@ std::shared_ptr<const Graph> model_on_device(const ModelHandle& m, const py::dic
   return copy;
 }
 
+Precision precision_of(const py::dict& request, const Graph& model) {
+  return parse_precision(get<std::string>(request, "precision", "float32"), model.device());
+}
+
 }  // namespace sanity::python

@@ -18,6 +18,7 @@
 
 #include "api/inputs.h"
 #include "core/error.h"
+#include "core/precision.h"
 #include "core/settings.h"
 #include "core/progress.h"
 #include "data/load.h"
@@ -64,6 +65,8 @@ struct ModelHandle {
 // The handle's model on the request's "device" (cpu, cuda, cuda:N, auto; default cpu): the handle's
 // own graph on the CPU, else a copy there (the caller's model stays where it is).
 std::shared_ptr<const Graph> model_on_device(const ModelHandle& m, const py::dict& request);
+// request["precision"] (default float32) for work on `model`'s device; InputError as --precision's.
+Precision precision_of(const py::dict& request, const Graph& model);
 
 // The test bed of a call: images in memory (dict keys "images", "labels", "name") or a data spec as
 // the CLI's --data and its options ("spec", "split", "count", "seed", "balanced", "labels", "resize",
@@ -148,6 +151,7 @@ struct CallerThreads {
 template <class F>
 auto compute(int threads, py::object bar, F&& f) -> decltype(f(std::declval<PythonHook&>())) {
   const CallerThreads restore;
+  const Float32Region float32;  // a torch.autocast around the call reaches only what precision= says
   configure_threads_for_call(threads);
   PythonHook hook(std::move(bar));
   try {

@@ -26,6 +26,7 @@ py::dict explain(const std::shared_ptr<ModelHandle>& model, const py::dict& data
   r.batch_size = get<int64_t>(request, "batch_size", r.batch_size);
   if (r.batch_size < 1) throw InputError("batch_size " + std::to_string(r.batch_size) + ": must be at least 1");
   const std::shared_ptr<const Graph> graph = model_on_device(*model, request);
+  r.precision = precision_of(request, *graph);
   const Prepared p = prepare(data, fit, *model, r.methods);
   const Inputs& in = p.in;
   p.attach(r);
@@ -96,6 +97,7 @@ py::dict faithfulness(const std::shared_ptr<ModelHandle>& model, const py::dict&
   if (r.batch_size < 1) throw InputError("batch_size " + std::to_string(r.batch_size) + ": must be at least 1");
   const std::string out = get<std::string>(request, "out", "");
   const std::shared_ptr<const Graph> graph = model_on_device(*model, request);
+  r.precision = precision_of(request, *graph);
   const Prepared p = prepare(data, fit, *model, r.methods);
   const Inputs& in = p.in;
   p.attach(r);
@@ -107,7 +109,7 @@ py::dict faithfulness(const std::shared_ptr<ModelHandle>& model, const py::dict&
     std::unique_ptr<api::FaithfulnessFiles> files;
     if (!out.empty())
       files = std::make_unique<api::FaithfulnessFiles>(
-          out, api::faithfulness_run(model->name, *graph, in.options, in.loaded, r.options));
+          out, api::faithfulness_run(model->name, *graph, in.options, in.loaded, r.options, r.precision));
     Progress bar("faithfulness", static_cast<int64_t>(r.methods.size()), progress);
     api::FaithfulnessRun run = api::faithfulness(*graph, in.loaded.data.images, in.loaded.ids, r,
                                                  [&](const api::MethodFaithfulness& m) {

@@ -40,6 +40,7 @@ py::dict check(const py::dict& config, int threads, const py::object& bar, bool 
   c.out_dir = get(config, "out", c.out_dir);
   c.repair = get(config, "repair", false);
   c.device = get(config, "device", c.device);
+  c.precision = get(config, "precision", c.precision);
   c.progress = progress;
   const CheckSummary s = compute(threads, bar, [&](PythonHook&) { return api::check(c); });
   return py::dict("run_id"_a = s.run_id, "units_done"_a = s.units_done, "units_skipped"_a = s.units_skipped,
@@ -53,8 +54,8 @@ py::dict run(const std::string& config, const py::dict& options, int threads, co
                                                  : load_study_config(config);
   c.out = get(options, "out", c.out);
   c.report = get(options, "report", c.report);
-  const StudyRunOptions o{get<std::string>(options, "data_dir", ""), get<std::string>(options, "device", ""), progress,
-                          get(options, "repair", false)};
+  const StudyRunOptions o{get<std::string>(options, "data_dir", ""), get<std::string>(options, "device", ""),
+                          get<std::string>(options, "precision", ""), progress, get(options, "repair", false)};
   const StudySummary s = compute(threads, bar, [&](PythonHook&) { return api::run(c, o); });
   return py::dict("seconds"_a = s.seconds, "units_done"_a = s.units_done, "units_skipped"_a = s.units_skipped,
                   "models_trained"_a = s.models_trained, "models_reused"_a = s.models_reused, "report"_a = s.report,

@@ -46,6 +46,20 @@ def _device(device):
     return device
 
 
+def _precision(precision):
+    """The arithmetic of the attribution passes, as the CLI's --precision: "float32", "tf32", "bf16",
+    or torch.float32 / torch.bfloat16."""
+    if type(precision).__name__ == "dtype" and type(precision).__module__ == "torch":
+        names = {"torch.float32": "float32", "torch.bfloat16": "bf16"}
+        if str(precision) not in names:
+            raise _sanity.InputError("precision: %s: expected torch.float32 or torch.bfloat16 (or \"tf32\")" % precision)
+        return names[str(precision)]
+    if not isinstance(precision, str):
+        raise TypeError("precision: expected \"float32\", \"tf32\", \"bf16\" or a torch dtype, got %s"
+                        % type(precision).__name__)
+    return precision
+
+
 def _threads(threads):
     """None: the CLI's default (every core); else a count the library checks against the machine's."""
     if threads is None:
@@ -149,7 +163,7 @@ class Explanations(_Aliased):
 
 
 def explain(model, x, methods, targets=None, *, labels=None, example=None, batch_size=64, seed=0, fit=None,
-            fit_count=5000, threads=None, device="cpu", progress=True, **data_options):
+            fit_count=5000, threads=None, device="cpu", precision="float32", progress=True, **data_options):
     """Saliency maps of `x` by every method: `sanity explain`.
 
     model: an .onnx path, ONNX bytes, a torch.nn.Module (exported with `example`, default x[:1]),
@@ -165,12 +179,15 @@ def explain(model, x, methods, targets=None, *, labels=None, example=None, batch
         built-in dataset: its train split).
     device: where the model and the maps are computed: "cpu", "cuda", "cuda:N", "auto" or a
         torch.device (the maps are returned on the CPU).
+    precision: the arithmetic of the attribution passes, as --precision: "float32" (the reference),
+        "tf32" (CUDA), "bf16" (CUDA; CPUs with AVX512-BF16 or AMX) or torch.bfloat16; it overrides a
+        torch.autocast around the call. The maps are float32 either way.
     Returns Explanations, a dict of maps by method (torch tensors for a torch x, NumPy otherwise).
     Raises ValueError for bad input and NotImplementedError for what the model cannot support, with the CLI's one-line messages."""
     specs, custom = _methods.split(methods)
     m, d = _model_and_data(model, x, labels, example, data_options, _explain_count, seed)
     request = {"methods": _spec_list(specs, "methods"), "batch_size": batch_size, "target": "predicted",
-               "classes": None, "device": _device(device)}
+               "classes": None, "device": _device(device), "precision": _precision(precision)}
     if targets is None or isinstance(targets, str):
         request["target"] = targets or "predicted"
     elif isinstance(targets, int) and not isinstance(targets, bool):
@@ -196,7 +213,8 @@ def explain(model, x, methods, targets=None, *, labels=None, example=None, batch
 def check(model, x, methods, checks="cascading,independent", metrics="spearman_abs, spearman, ssim, hog", out=None,
           *, labels=None, example=None, permuted_model=None, reference_model=None, layers=None, init="original",
           keep_bias=False, reset_bn_stats=False, per_image=False, target="predicted", batch_size=256,
-          grid_images=4, repair=False, seed=0, threads=None, device="cpu", progress=True, **data_options):
+          grid_images=4, repair=False, seed=0, threads=None, device="cpu", precision="float32", progress=True,
+          **data_options):
     """Sanity checks into a study directory: `sanity check`. Returns (DataFrame, store path).
 
     The DataFrame is frame(): this run's per-image measurements in long form, one number per row:
@@ -211,7 +229,7 @@ def check(model, x, methods, checks="cascading,independent", metrics="spearman_a
         keeps what is done, and the same call again resumes.
     The other options are `sanity check`'s: permuted_model / reference_model (the data check),
     layers, init, keep_bias, reset_bn_stats, per_image, target, batch_size, grid_images, repair,
-    device (as explain())."""
+    device and precision (as explain(); precision is part of the run's identity)."""
     if out is None:  # the CLI's default, which a notebook user would not guess
         print("sanity.check: writing the study into %s (out= chooses the directory)" % os.path.abspath("out"),
               file=sys.stderr)
@@ -224,7 +242,7 @@ def check(model, x, methods, checks="cascading,independent", metrics="spearman_a
               "metrics": _spec_list(metrics, "metrics"), "layers": _spec_list(layers, "layers") if layers else None,
               "init": init, "keep_bias": keep_bias, "reset_bn_stats": reset_bn_stats, "per_image": per_image,
               "target": target, "batch_size": batch_size, "grid_images": grid_images, "out": out, "repair": repair,
-              "device": _device(device)}
+              "device": _device(device), "precision": _precision(precision)}
     for key, other in (("permuted_model", permuted_model), ("reference_model", reference_model)):
         if other is not None:
             config[key] = _inputs.save_model(out, as_model(other, example))
@@ -296,16 +314,16 @@ class FaithfulnessResult:
 
 @_settings.with_settings("faithfulness")
 def faithfulness(model, x, methods, out=None, *, labels=None, example=None, batch_size=256, seed=0, fit=None,
-                 fit_count=5000, threads=None, device="cpu", progress=True, **options):
+                 fit_count=5000, threads=None, device="cpu", precision="float32", progress=True, **options):
     """Pixel flipping (MoRF/LeRF, AOPC) and insertion/deletion per method, and the ranking:
     `sanity faithfulness`, its flags as arguments (None: the default). Other keyword arguments are
     data options. With out=, also its files (curves.csv, scores.csv, ranking.csv, faithfulness.json)
-    and store. device: as explain()."""
+    and store. device, precision: as explain() (the perturbed inputs' passes are float32)."""
     settings = _settings.take(options, faithfulness)
     specs, custom = _methods.split(methods)
     m, d = _model_and_data(model, x, labels, example, options, 200, seed)
     request = {"methods": _spec_list(specs, "methods"), "batch_size": batch_size, "out": _study_dir(out, ""),
-               "settings": settings, "device": _device(device)}
+               "settings": settings, "device": _device(device), "precision": _precision(precision)}
     with _model_states.registered(custom, m), _python_words(data="x"):
         r = _sanity.faithfulness(m._handle, d, request, _fit(fit, fit_count), _threads(threads),
                                  _progress.bar_for(progress), _progress.enabled(progress))
@@ -331,9 +349,11 @@ def csc(model, x, methods=None, *, labels=None, example=None, start="random", in
     return _frames.records(rows)
 
 
-def run(config=None, *, out=None, report=True, repair=False, data_dir=None, threads=None, device=None, progress=True):
+def run(config=None, *, out=None, report=True, repair=False, data_dir=None, threads=None, device=None, precision=None,
+        progress=True):
     """A whole study: `sanity run`. config: None (the default study), a config file's path or a dict
-    (docs/STUDY_CONFIG.md); device: None (the config's "device", default cpu) or as explain().
+    (docs/STUDY_CONFIG.md); device: None (the config's "device", default cpu) or as explain();
+    precision: None (the config's "precision", default float32) or as explain(), for training too.
     Returns a summary dict (units, models, the store and report paths)."""
     if config is None:
         text = ""
@@ -349,7 +369,8 @@ def run(config=None, *, out=None, report=True, repair=False, data_dir=None, thre
         raise TypeError("config: expected None (the default study), a config file's path or a dict, got %s"
                         % type(config).__name__)
     options = {"out": _study_dir(out, None) if out is not None else None, "report": report, "repair": repair,
-               "data_dir": data_dir, "device": _device(device) if device is not None else ""}
+               "data_dir": data_dir, "device": _device(device) if device is not None else "",
+               "precision": _precision(precision) if precision is not None else ""}
     with _python_words():
         return _sanity.run(text, options, _threads(threads), _progress.bar_for(progress),
                            _progress.enabled(progress))

@@ -196,3 +196,28 @@ def test_absent_device(model, images, workdir, cli_explain):
         sanity.explain(model, images, "gradient", device=0)
     on_cpu = sanity.explain(model, images, "gradient", device=torch.device("cpu"), progress=False)
     assert np.array_equal(on_cpu["gradient"], sanity.explain(model, images, "gradient", progress=False)["gradient"])
+
+
+def test_precision_refused(model, images, workdir, cli_explain):
+    """precision= as --precision: tf32 on the CPU (a CUDA format) is the CLI's one line in Python
+    words from every function that takes it, before any work; a torch dtype is taken by its name."""
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    code, cli = cli_explain("--methods", "gradient", "--precision", "tf32")
+    assert code == 2
+    expected = python_words(cli)
+    assert expected.startswith("precision=tf32: ") and "\n" not in expected
+    calls = {
+        "explain": lambda: sanity.explain(model, images, "gradient", precision="tf32", progress=False),
+        "check": lambda: sanity.check(model, images, "gradient", out=str(workdir / "tf32_check"), precision="tf32",
+                                      progress=False),
+        "faithfulness": lambda: sanity.faithfulness(model, images, "gradient", precision="tf32", progress=False),
+        "run": lambda: sanity.run(out=str(workdir / "tf32_run"), precision="tf32", progress=False),
+    }
+    for name, call in calls.items():
+        assert python_error(sanity.InputError, call) == expected, name
+    assert not (workdir / "tf32_run").exists()
+    with pytest.raises(TypeError, match="precision: expected"):
+        sanity.explain(model, images, "gradient", precision=16)
+    with pytest.raises(sanity.InputError, match="expected torch.float32 or torch.bfloat16"):
+        sanity.explain(model, images, "gradient", precision=torch.float16)

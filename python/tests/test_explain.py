@@ -135,3 +135,27 @@ def test_data_spec_equals_the_cli(workdir):
     assert x.shape == (8, 1, 28, 28) and y.tolist() == info["labels"]
     np.testing.assert_array_equal(sanity.explain("cnn", x, "gradient", threads=2, progress=False)["gradient"],
                                   maps["gradient"])
+
+
+def test_precision(model, images):
+    """precision= decides the attribution passes' arithmetic, whatever torch.autocast surrounds the
+    call: float32 (the default) inside an autocast region gives the float32 maps bit for bit; bf16
+    (also as torch.bfloat16) gives float32 maps near them, not equal (autocast acted)."""
+    f32 = sanity.explain(model, images, "gradient,guided_backprop", progress=False)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        inside = sanity.explain(model, images, "gradient,guided_backprop", progress=False)
+    for spec in ("gradient", "guided_backprop"):
+        np.testing.assert_array_equal(inside[spec], f32[spec], err_msg=spec)
+    try:
+        bf16 = sanity.explain(model, images, "gradient,guided_backprop", precision="bf16", progress=False)
+    except sanity.InputError as e:
+        assert "no bfloat16 arithmetic" in str(e)
+        pytest.skip("this CPU has no bfloat16 arithmetic")
+    as_dtype = sanity.explain(model, images, "gradient,guided_backprop", precision=torch.bfloat16, progress=False)
+    for spec in ("gradient", "guided_backprop"):
+        assert bf16[spec].dtype == np.float32
+        np.testing.assert_array_equal(as_dtype[spec], bf16[spec], err_msg=spec)
+        assert not np.array_equal(bf16[spec], f32[spec]), spec
+        rho = [np.corrcoef(np.argsort(np.argsort(a.ravel())), np.argsort(np.argsort(b.ravel())))[0, 1]
+               for a, b in zip(bf16[spec], f32[spec])]
+        assert min(rho) > 0.9, (spec, rho)

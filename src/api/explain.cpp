@@ -41,6 +41,7 @@ ExplainRun explain(const Graph& model, const Dataset& data, const Tensor& ids, c
     MethodMaps out{r.methods[i], methods[i], {}, {}, 0, cam_layers[i]};
     // explain_all's batch plan: the maps are bit for bit those a study computes with this batch size.
     ExplainOptions o{r.batch_size, r.seed};
+    o.precision = r.precision;
     if (r.fit) r.fit->apply(o);
     const auto start = std::chrono::steady_clock::now();
     out.maps = explain_all(*methods[i], model, data.images, run.targets, ids, o, &out.diagnostics)

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "api/inputs.h"
+#include "core/precision.h"
 #include "models/graph.h"
 
 namespace sanity::api {
@@ -19,6 +20,7 @@ struct ExplainRequest {
   uint64_t seed = 0;                 // noise-based methods draw from (seed, image id)
   const FitContext* fit = nullptr;   // training images and patterns folder for pattern methods
   std::string data_name = "the data";  // names the data in errors ("--data images/")
+  Precision precision = Precision::kFloat32;  // of the attribution passes (core/precision.h)
 };
 
 // One method's result.

@@ -19,6 +19,7 @@ FaithfulnessRun faithfulness(const Graph& model, const Tensor& images, const Ten
   require_finite_outputs(logits, r.data_name);
   run.targets = logits.argmax(1).cpu();
   ExplainOptions explain{r.batch_size, r.seed};
+  explain.precision = r.precision;
   if (r.fit) {
     explain.fit_data = r.fit->data.size() > 0 ? &r.fit->data : nullptr;
     explain.cache_dir = r.fit->cache_dir;

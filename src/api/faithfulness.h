@@ -10,6 +10,7 @@
 #include "api/inputs.h"
 #include "faithfulness/faithfulness.h"
 #include "faithfulness/ranking.h"
+#include "core/precision.h"
 #include "models/graph.h"
 
 namespace sanity::api {
@@ -21,6 +22,7 @@ struct FaithfulnessRequest {
   uint64_t seed = 0;
   const FitContext* fit = nullptr;
   std::string data_name = "the data";
+  Precision precision = Precision::kFloat32;  // of the attribution passes; the perturbed passes are float32
 };
 
 struct MethodFaithfulness {

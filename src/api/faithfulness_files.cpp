@@ -18,11 +18,12 @@ std::vector<double> column_means(const Tensor& curve) {
 }  // namespace
 
 RunConfig faithfulness_run(const std::string& model_name, const Graph& model, const DataOptions& data,
-                           const LoadedData& loaded, const FaithfulnessOptions& options) {
+                           const LoadedData& loaded, const FaithfulnessOptions& options, Precision precision) {
   RunConfig rc;
   rc.model = model_name + "#" + model_fingerprint(model).hex(12);
   rc.data = data_identity(data, loaded);  // by content: other images at the same path are another run
   rc.options = {{"faithfulness", options.to_json()}, {"target", "predicted"}};
+  if (precision != Precision::kFloat32) rc.options["precision"] = to_string(precision);  // float32: as before it was an option
   rc.seed = data.testbed.seed;
   return rc;
 }

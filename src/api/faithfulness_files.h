@@ -15,9 +15,9 @@
 namespace sanity::api {
 
 // The store's run for a model (named as the user named it, keyed by its weights), a test bed (by
-// content) and a protocol: the same call again resumes it.
+// content), a protocol and the attribution passes' precision: the same call again resumes it.
 RunConfig faithfulness_run(const std::string& model_name, const Graph& model, const DataOptions& data,
-                           const LoadedData& loaded, const FaithfulnessOptions& options);
+                           const LoadedData& loaded, const FaithfulnessOptions& options, Precision precision);
 // What faithfulness.json records about the call besides the methods and the ranking.
 nlohmann::json faithfulness_header(const std::string& model_name, const DataOptions& data, const Dataset& tested,
                                    const FaithfulnessOptions& options, int64_t batch_size);

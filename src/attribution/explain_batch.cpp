@@ -16,7 +16,12 @@ Tensor explain_rows(const Method& method, const Graph& model, const Tensor& x, c
   ctx.cache_dir = o.cache_dir;
   ctx.save_fitted = o.save_fitted;
   try {
-    Tensor e = method.attribute(ctx, x, targets.narrow(0, i, n).to(model.device()));
+    Tensor e;
+    {
+      PrecisionScope precision(o.precision, model.device());
+      e = method.attribute(ctx, x, targets.narrow(0, i, n).to(model.device()));
+    }
+    if (o.precision != Precision::kFloat32) e = e.to(torch::kFloat32);  // a method's last step may be in bf16
     require_finite_maps(e, method.spec().str(), ctx.image_ids);
     return e.detach();
   } catch (const InputError& e) {  // a method's bad maps: say on which model state

@@ -9,6 +9,7 @@
 // of images_per_call(method, batch_size) consecutive images it falls in, and nothing else. explain_all
 // and explain_together make the same calls, whatever else runs beside them.
 #include "attribution/method.h"
+#include "core/precision.h"
 
 namespace sanity {
 
@@ -18,6 +19,9 @@ struct ExplainOptions {
   const Dataset* fit_data = nullptr;  // training images for methods that fit on data (PatternNet)
   std::string cache_dir;              // where such methods find what they fitted (AttributionContext)
   bool save_fitted = true;            // and whether they save it there
+  // Of the attribution passes (core/precision.h); the maps are float32 whatever it is. The targets
+  // and everything after the maps are computed in float32.
+  Precision precision = Precision::kFloat32;
 };
 
 // Images per call of the method: as many as fill one pass of batch_size rows of

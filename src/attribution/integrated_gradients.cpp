@@ -101,7 +101,8 @@ class IntegratedGradients : public Method {
       Tensor points = base.index_select(0, img).addcmul_(alphas.index_select(0, step).view(per_row),
                                                          diff.index_select(0, img));
       Tensor g = input_signal(ctx.model, points, t.index_select(0, img));
-      sum.index_add_(0, img, g.mul_(weights.index_select(0, step).view(per_row)));
+      // Summed in the images' dtype: under bf16 autocast (core/precision.h) g is bfloat16.
+      sum.index_add_(0, img, g.to(sum.scalar_type()).mul_(weights.index_select(0, step).view(per_row)));
     });
     Tensor e = diff * sum;
     if (ctx.diagnostics) {

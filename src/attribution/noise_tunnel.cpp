@@ -7,6 +7,7 @@
 #include "attribution/expanded_rows.h"
 #include "attribution/registry.h"
 #include "attribution/sweep.h"
+#include "core/precision.h"
 #include "core/rng.h"
 #include "models/fingerprint.h"
 
@@ -58,7 +59,8 @@ struct Moments {
     sum_sq = torch::zeros_like(x);
     shift = torch::zeros_like(x);
   }
-  void add(const Tensor& out, const Tensor& img, const RowChunk& chunk) {
+  void add(const Tensor& maps, const Tensor& img, const RowChunk& chunk) {
+    const Tensor out = maps.to(sum.scalar_type());  // in float32 also when the maps came in bf16 (autocast)
     sum.index_add_(0, img, out);
     if (!sum_sq.defined()) return;
     std::vector<int64_t> first_rows, first_imgs;
@@ -179,6 +181,7 @@ ContentKey::Digest tunnel_key(const Method& inner, const AttributionContext& ctx
       .add(ctx.seed)
       .add(sigma)
       .add(x.device().str())
+      .add(static_cast<int64_t>(arithmetic_key(x.device().type())))  // bf16 maps never serve float32
       .add(x)
       .add(targets.to(torch::kInt64))
       .add(image_ids_or_range(ctx, x.size(0)))

@@ -30,6 +30,7 @@ int run_check(CheckArgs& a) {
   c.progress = !a.common.quiet;
   c.shard = a.shard;
   c.device = a.common.device;
+  c.precision = a.common.precision;
   const CheckSummary s = api::check(c);
   if (world.rank() == 0)
     std::printf("run %lld: %lld units computed%s, %lld already done, %.1f s; results in %s/results.sqlite\n",
@@ -84,6 +85,7 @@ Command make_check_command() {
                   "K/N: compute only shard K of N of the units, into OUT/shards/K-of-N/ (job arrays; `sanity merge`\n"
                   "joins the shards). Under mpirun the ranks share the units without it");
     add_common_options(s, a->common);
+    add_precision_option(s, a->common);
     s->footer("Checks (option=default):\n" + api::synopsis("checks") + "\nMetrics:\n" + api::synopsis("metrics") +
               "\nMethods:\n" + api::synopsis("methods") + "\n`sanity list` shows every option with its type and meaning.");
     return s;

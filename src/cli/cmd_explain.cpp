@@ -47,7 +47,7 @@ nlohmann::json explain_header(const ExplainArgs& a, const std::string& model_spe
   j["target"] = a.target;
   j["targets"] = api::to_int64s(run.targets);
   j["options"] = {{"batch_size", a.batch_size}, {"seed", data_options.testbed.seed}, {"device", a.common.device},
-                  {"threads", torch::get_num_threads()}};
+                  {"precision", a.common.precision}, {"threads", torch::get_num_threads()}};
   j["heatmaps"] = {{"written", !a.no_png}, {"kind", a.heatmap}, {"reduction", a.reduce.empty() ? (heat.signed_map ? "sum" : "sum_abs") : a.reduce},
                    {"clip_percentile", a.clip}, {"overlay", a.overlay}, {"min_size", heat.min_size}};
   return j;
@@ -86,13 +86,15 @@ int run_explain(ExplainArgs& a) {
   api::ExplainRequest request;
   request.methods = parse_method_list(a.methods);
   api::make_methods(request.methods);
+  const torch::Device device = parse_device(a.common.device);
+  request.precision = parse_precision(a.common.precision, device);
 
   // Every image of a folder or .npy unless --count says otherwise; a test bed of 200 from a dataset.
   if (a.app->get_option("--count")->count() == 0 && !is_builtin_dataset(a.data.options.spec))
     a.data.options.testbed.count = 0;
   const DataOptions data_options = finish_data_options(a.data, a.common);
   Graph model = load_model(model_spec, data_options.testbed.seed);
-  model.to(parse_device(a.common.device));
+  model.to(device);
   const LoadedData loaded = load_data(data_options);
   const api::FitContext fit = api::load_fit_context(a.fit.source, data_options, model_spec, request.methods);
   request.target = a.target;
@@ -157,6 +159,7 @@ Command make_explain_command() {
               "\n`sanity list` shows every option with its type and meaning.");
     args->app = s;
     add_common_options(s, args->common);
+    add_precision_option(s, args->common);
     return s;
   };
   c.execute = [args] { return run_explain(*args); };

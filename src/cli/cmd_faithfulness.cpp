@@ -34,11 +34,13 @@ int run_faithfulness(FaithfulnessArgs& a) {
   api::FaithfulnessRequest request;
   request.methods = parse_method_list(a.methods);
   api::make_methods(request.methods);  // a typo should not cost a model load
+  const torch::Device device = parse_device(a.common.device);
+  request.precision = parse_precision(a.common.precision, device);
 
   const DataOptions data_options = finish_data_options(a.data, a.common);
   const uint64_t seed = data_options.testbed.seed;
   Graph model = load_model(a.model, seed);
-  model.to(parse_device(a.common.device));
+  model.to(device);
   const LoadedData loaded = load_data(data_options);
   const Dataset& data = loaded.data;
   const api::FitContext fit = api::load_fit_context(a.fit.source, data_options, a.model, request.methods);
@@ -48,7 +50,7 @@ int run_faithfulness(FaithfulnessArgs& a) {
   request.fit = &fit;
   request.data_name = "--data " + data_options.spec;
 
-  api::FaithfulnessFiles files(a.out, api::faithfulness_run(a.model, model, data_options, loaded, a.options));
+  api::FaithfulnessFiles files(a.out, api::faithfulness_run(a.model, model, data_options, loaded, a.options, request.precision));
   const api::FaithfulnessRun run =
       api::faithfulness(model, data.images, loaded.ids, request, [&](const api::MethodFaithfulness& m) {
         files.add(m, loaded.ids);
@@ -83,6 +85,7 @@ Command make_faithfulness_command() {
     add_data_options(s, a->data, 200);
     add_fit_options(s, a->fit);
     add_common_options(s, a->common);
+    add_precision_option(s, a->common);
     s->footer("Methods (option=default; `sanity list` shows every option):\n" + api::synopsis("methods"));
     return s;
   };

@@ -26,7 +26,8 @@ int run_study_command(const RunArgs& a) {
                                    : load_study_config(a.config);
   if (!a.out.empty()) c.out = a.out;
   if (a.no_report) c.report = false;
-  const StudySummary s = api::run(c, {a.common.data_dir, a.common.device_given(), !a.common.quiet, a.repair, a.shard});
+  const StudySummary s = api::run(c, {a.common.data_dir, a.common.device_given(), a.common.precision_given(),
+                                                !a.common.quiet, a.repair, a.shard});
   const std::string dir = distributed::parse_shard(a.shard).directory(c.out);
   if (world.rank() == 0)
     std::printf("study done in %.0f s: %lld work units computed%s, %lld reused; %lld models trained, %lld reused; "
@@ -62,6 +63,7 @@ Command make_run_command() {
                   "missing models once, into OUT/models/; `sanity merge` joins them). Under mpirun the ranks share the\n"
                   "units without it");
     add_common_options(s, a->common);
+    add_precision_option(s, a->common);
     return s;
   };
   c.execute = [a] { return run_study_command(*a); };

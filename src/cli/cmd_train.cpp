@@ -23,7 +23,7 @@ TrainOptions resolve_options(const TrainArgs& a) {
 
 int run_train(const TrainArgs& a) {
   apply_common_options(a.common);
-  TrainJob job{a.model, a.dataset, a.out, resolve_options(a), a.common.data_dir, a.common.device};
+  TrainJob job{a.model, a.dataset, a.out, resolve_options(a), a.common.data_dir, a.common.device, a.common.precision};
   if (job.out.empty()) job.out = "runs/" + a.model + "-" + a.dataset + (job.options.permute_labels ? "-permuted" : "");
   const nlohmann::json j = train_and_save(job);
   // No validation images: no validation accuracy to print (the trainer records -1).
@@ -56,6 +56,7 @@ Command make_train_command() {
                 "permute the training labels once at random (the data randomization test's model)");
     s->add_option("--out", args->out, "output directory (default runs/<model>-<dataset>[-permuted])");
     add_common_options(s, args->common);
+    add_precision_option(s, args->common);
     return s;
   };
   c.execute = [args] { return run_train(*args); };

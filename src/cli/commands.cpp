@@ -29,6 +29,14 @@ void add_common_options(CLI::App* sub, CommonOptions& o) {
   sub->add_flag("--quiet", o.quiet, "no progress bars");
 }
 
+void add_precision_option(CLI::App* sub, CommonOptions& o) {
+  o.precision_option =
+      sub->add_option("--precision", o.precision,
+                      "arithmetic of the attribution passes and training: float32 (the reference), tf32 (CUDA) or "
+                      "bf16 (CUDA; CPUs with AVX512-BF16 or AMX); see docs/GPU.md for its agreement with float32")
+          ->capture_default_str();
+}
+
 void apply_common_options(const CommonOptions& o) {
   // The ranks of a distributed run on one machine share its cores unless told otherwise.
   const distributed::World& world = distributed::World::instance();

@@ -35,8 +35,13 @@ struct CommonOptions {
   bool quiet = false;
   // --device as given, or "" where it was left out.
   std::string device_given() const { return device_option && device_option->count() > 0 ? device : ""; }
+  std::string precision = "float32";
+  CLI::Option* precision_option = nullptr;  // on the commands that explain or train
+  std::string precision_given() const { return precision_option && precision_option->count() > 0 ? precision : ""; }
 };
 void add_common_options(CLI::App* sub, CommonOptions& o);
+// --precision float32|tf32|bf16, checked against the device where it is used (core/precision.h).
+void add_precision_option(CLI::App* sub, CommonOptions& o);
 // Applies threads and device.
 void apply_common_options(const CommonOptions& o);
 

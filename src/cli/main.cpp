@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/stop_signals.h"
 #include "core/error.h"
+#include "core/precision.h"
 #include "core/runtime.h"
 #include "distributed/coordination.h"
 
@@ -46,6 +47,7 @@ int parse_error(CLI::App& app, const CLI::ParseError& e, int argc, char** argv) 
 
 int main(int argc, char** argv) {
   sanity::configure_allocator();
+  const sanity::Float32Region float32;  // IEEE float32 outside --precision's passes, on a GPU too
   CLI::App app{
       "sanity: do your saliency maps depend on the model and the data they explain?\n"
       "Sanity checks (Adebayo et al. 2018), modified-backprop analysis (Sixt et al. 2020) and\n"

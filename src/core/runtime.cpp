@@ -1,5 +1,7 @@
 #include "core/runtime.h"
 
+#include <c10/core/CachingDeviceAllocator.h>
+
 #include <dlfcn.h>
 #include <unistd.h>
 
@@ -45,6 +47,23 @@ int configure_threads(int n) {
 double physical_memory_bytes() {
   const long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
   return pages > 0 && size > 0 ? static_cast<double>(pages) * static_cast<double>(size) : 0.0;
+}
+
+double memory_for_batches(torch::Device device) {
+  if (device.is_cpu()) return physical_memory_bytes();
+  if (!device.is_cuda()) return 0;
+  const c10::DeviceIndex index = device.has_index() ? device.index() : 0;
+  c10::DeviceAllocator* allocator = c10::getDeviceAllocator(c10::DeviceType::CUDA);
+  const auto [free, total] = allocator->getMemoryInfo(index);
+  const auto stats = allocator->getDeviceStats(index);
+  const auto all = static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE);
+  const int64_t cached = stats.reserved_bytes[all].current - stats.allocated_bytes[all].current;
+  return static_cast<double>(free) + static_cast<double>(std::max<int64_t>(cached, 0));
+}
+
+std::string memory_owner(torch::Device device) {
+  if (device.is_cpu()) return "this machine's";
+  return (device.has_index() ? device.str() : device.str() + ":0") + "'s free";
 }
 
 void configure_allocator() {

@@ -18,8 +18,15 @@ int configure_threads(int n);
 // The most threads a process may ask for: 4 per core, at least 64.
 int max_threads();
 
-// Physical memory of this machine in bytes (0 if unknown): what batch sizes are checked against.
+// Physical memory of this machine in bytes (0 if unknown).
 double physical_memory_bytes();
+// The memory batches on `device` may use, in bytes (0 if unknown): the machine's physical memory for
+// the CPU; for a CUDA device its free memory plus what PyTorch's caching allocator holds unused (the
+// blocks it keeps for reuse). What batch sizes are checked against, and what bounds remembered
+// forward values (models/activation_reuse.h).
+double memory_for_batches(torch::Device device);
+// "this machine's" or "cuda:0's free", for messages about that memory.
+std::string memory_owner(torch::Device device);
 
 // Keeps freed memory in the process instead of handing it back to the kernel after every batch.
 // Activations are tens of megabytes; glibc serves blocks that large with mmap and unmaps them when

@@ -78,7 +78,7 @@ class HogMetric : public Metric {
     if (!auto_cell_) options_.cell = spec.get_int("cell", 16);
     pearson_ = spec.get_string("corr", "spearman") == "pearson";
     opencv_ = spec.get_string("impl", "skimage") == "opencv";
-    if (opencv_) require_opencv("hog(impl=opencv)", "use hog (impl=skimage, the default), which needs no OpenCV");
+    if (opencv_) require_opencv("hog(impl=opencv)", kHogWithoutOpencv);
   }
 
   MetricSpec spec_for(at::IntArrayRef shape) const override {

@@ -27,6 +27,8 @@ torch::Tensor hog_features_tensor(const torch::Tensor& maps, const HogOptions& o
 // OpenCV's HOG takes only 8-bit images), over the top-left region that whole cells cover. Computed
 // on the host (a reference, not a device path); returns [N, D] float64 on the CPU.
 torch::Tensor hog_features_opencv(const torch::Tensor& maps, const HogOptions& options);
+// What a build without OpenCV tells a user who asks for hog(impl=opencv) (core/build_info.h).
+inline constexpr const char* kHogWithoutOpencv = "use hog (impl=skimage, the default), which needs no OpenCV";
 
 // cell=auto: `preferred` when a block of `block` x `block` such cells fits in h x w, else the
 // largest cell size that still fits one block (9 for 28x28 MNIST maps with 3x3 blocks).

@@ -5,7 +5,7 @@
 namespace sanity {
 
 torch::Tensor hog_features_opencv(const torch::Tensor&, const HogOptions&) {
-  refuse_without_opencv("hog(impl=opencv)", "use hog (impl=skimage, the default), which needs no OpenCV");
+  refuse_without_opencv("hog(impl=opencv)", kHogWithoutOpencv);
 }
 
 }  // namespace sanity

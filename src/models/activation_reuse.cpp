@@ -6,6 +6,7 @@
 #include <mutex>
 #include <unordered_set>
 
+#include "core/precision.h"
 #include "models/graph.h"
 
 namespace sanity {
@@ -25,6 +26,7 @@ struct RememberedPass {
   Tensor x;
   int64_t x_version = 0;
   int64_t input = 0;  // passes of equal inputs share this number
+  uint32_t arithmetic = 0;  // arithmetic_key when computed: bf16 values never serve a float32 pass
   int last = 0;
   std::vector<RememberedNode> nodes;  // [0] unused
   Tensors values;              // [0] unused
@@ -99,6 +101,7 @@ RememberedPass remembered_pass(const Graph& g, int last, int reused, const Tenso
   RememberedPass p;
   p.x = values[0];
   p.x_version = p.x._version();
+  p.arithmetic = arithmetic_key(p.x.device().type());
   p.last = last;
   p.nodes.resize(static_cast<size_t>(last) + 1);
   p.values.resize(static_cast<size_t>(last) + 1);
@@ -127,8 +130,8 @@ int64_t number_input(ReuseState& s, const Tensor& x) {
 // A remembered pass of the same input that p extends is no longer needed.
 void drop_extended_passes(ReuseState& s, RememberedPass& p, const Graph& g) {
   for (auto it = s.passes.begin(); it != s.passes.end();) {
-    if (it->x.unsafeGetTensorImpl() == p.x.unsafeGetTensorImpl() && it->last <= p.last &&
-        shared_prefix(*it, g, p.last) == it->last) {
+    if (it->x.unsafeGetTensorImpl() == p.x.unsafeGetTensorImpl() && it->arithmetic == p.arithmetic &&
+        it->last <= p.last && shared_prefix(*it, g, p.last) == it->last) {
       s.bytes -= it->bytes;
       p.bytes += it->bytes;  // its values are p's now
       it = s.passes.erase(it);
@@ -190,8 +193,9 @@ int recall(const Graph& g, int last, Tensors& values) {
   if (s.scopes == 0 || !storable(values[0])) return 0;
   int best = 0;
   auto best_it = s.passes.end();
+  const uint32_t arithmetic = arithmetic_key(values[0].device().type());
   for (auto it = s.passes.begin(); it != s.passes.end(); ++it) {
-    if (!same_input(*it, values[0])) continue;
+    if (it->arithmetic != arithmetic || !same_input(*it, values[0])) continue;
     const int k = shared_prefix(*it, g, last);
     if (k > best) {
       best = k;

@@ -15,7 +15,11 @@ Tensor backprop(const Graph& graph, const Tensors& acts, int from, const Tensor&
   const int stop = std::max(0, options.stop_at);
   for (int k = from; k > stop; --k) {
     if (!signal[k].defined()) continue;  // not on a path from `from`
+    // As autograd: a node's signal has its output's dtype, and what it sends back its inputs'. Under
+    // bf16 autocast (core/precision.h) a node's output and inputs can differ (a float32 LayerNorm
+    // after a bfloat16 linear layer), and kernels refuse mixed dtypes. A no-op in float32.
     Tensor g = std::move(signal[k]);
+    if (g.scalar_type() != acts[k].scalar_type()) g = g.to(acts[k].scalar_type());
     if (options.observe) options.observe(k, g);
     const Node& n = graph.node(k);
     Tensors in;
@@ -27,6 +31,8 @@ Tensor backprop(const Graph& graph, const Tensors& acts, int from, const Tensor&
     Tensors back = rule ? rule->backward({graph, k, in, acts[k], g}) : n.layer->backward(in, acts[k], g);
     for (size_t j = 0; j < n.inputs.size() && j < back.size(); ++j) {
       if (!back[j].defined()) continue;
+      const Tensor& input = acts[n.inputs[j]];
+      if (input.defined() && back[j].scalar_type() != input.scalar_type()) back[j] = back[j].to(input.scalar_type());
       Tensor& slot = signal[n.inputs[j]];
       slot = slot.defined() ? slot + back[j] : back[j];
     }

@@ -37,6 +37,9 @@ Tensor Conv2d::apply_transpose(const Tensor& g, const Tensor& w, at::IntArrayRef
     in_shape[3] += pads.left + pads.right;
     pad = {0, 0};
   }
+  // The weights in the signal's dtype, as autocast casts them for the forward (core/precision.h):
+  // convolution_backward refuses mixed dtypes outside oneDNN. A no-op in float32.
+  const Tensor wt = w.scalar_type() == g.scalar_type() ? w : w.to(g.scalar_type());
   Tensor r;
   if (groups == 1 && w.size(1) <= 4 && cpu_fast_path(g)) {
     // A first layer (1-4 input channels): conv_transpose2d is 2.5-3x faster than oneDNN's backward
@@ -46,11 +49,11 @@ Tensor Conv2d::apply_transpose(const Tensor& g, const Tensor& w, at::IntArrayRef
     for (int d = 0; d < 2; ++d)
       extra[d] = in_shape[2 + d] -
                  ((g.size(2 + d) - 1) * stride[d] - 2 * pad[d] + dilation[d] * (w.size(2 + d) - 1) + 1);
-    r = at::conv_transpose2d(g, w, {}, stride, pad, extra, 1, dilation);
+    r = at::conv_transpose2d(g, wt, {}, stride, pad, extra, 1, dilation);
   } else {
     // convolution_backward is the kernel PyTorch's autograd uses (oneDNN on CPU). An uninitialized
     // tensor stands in for the input, whose shape is all it reads.
-    r = std::get<0>(at::convolution_backward(g, at::empty(in_shape, g.options()), w, c10::nullopt, stride, pad,
+    r = std::get<0>(at::convolution_backward(g, at::empty(in_shape, g.options()), wt, c10::nullopt, stride, pad,
                                              dilation, /*transposed=*/false, {0, 0}, groups, {true, false, false}));
   }
   if (!pads.symmetric()) r = r.narrow(2, pads.top, input_shape[2]).narrow(3, pads.left, input_shape[3]);

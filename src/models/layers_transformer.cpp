@@ -178,11 +178,13 @@ Tensor LayerNorm::inverse_std(const Tensor& x) const {
 
 Tensors LayerNorm::backward(const Tensors& in, const Tensor&, const Tensor& g) const {
   // PyTorch's fused kernels: the forward again for the mean and 1/std, then the input gradient alone.
-  const Tensor& x = in.at(0);
+  // In the weights' dtype, as autocast runs the forward (core/precision.h: bf16 inputs, float32 norm).
+  const Tensor x = in.at(0).to(weight().scalar_type());
   const auto shape = x.sizes().slice(positive_axis(axis, x.dim()));
   const auto stats = at::native_layer_norm(x, shape, weight(), bias(), eps);
-  return {std::get<0>(at::native_layer_norm_backward(g.contiguous(), x, shape, std::get<1>(stats),
-                                                     std::get<2>(stats), weight(), bias(), {true, false, false}))};
+  const Tensor grad = g.to(x.scalar_type()).contiguous();
+  return {std::get<0>(at::native_layer_norm_backward(grad, x, shape, std::get<1>(stats), std::get<2>(stats), weight(),
+                                                     bias(), {true, false, false}))};
 }
 
 std::string LayerNorm::describe() const {

@@ -182,10 +182,14 @@ EpochStats run_epoch(Graph& graph, Adam& adam, const TrainSplit& d, const Tensor
     lr = scheduled_lr(o, (epoch - 1) * steps + s, o.epochs * steps);
     Tensor idx = order.narrow(0, s * o.batch_size, std::min(o.batch_size, m - s * o.batch_size));
     Tensor xb = d.x_train.index_select(0, idx).to(device), yb = d.y_train.index_select(0, idx).to(device);
-    Tensor logits_b = graph.forward(xb, /*training=*/true);
-    Tensor loss = torch::nn::functional::cross_entropy(logits_b, yb);
-    if (o.l2 > 0)
-      for (const auto& w : decayed) loss = loss + 0.5 * o.l2 * w.pow(2).sum();
+    Tensor logits_b, loss;
+    {  // the backward pass follows the forward's precision (autocast records its casts)
+      PrecisionScope precision(o.precision, device);
+      logits_b = graph.forward(xb, /*training=*/true);
+      loss = torch::nn::functional::cross_entropy(logits_b, yb);  // float32 under autocast
+      if (o.l2 > 0)
+        for (const auto& w : decayed) loss = loss + 0.5 * o.l2 * w.pow(2).sum();
+    }
     loss.backward();
     adam.step(lr);
     loss_sum += loss.item<double>() * idx.size(0);

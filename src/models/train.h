@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/precision.h"
 #include "core/settings.h"
 #include "data/dataset.h"
 #include "models/graph.h"
@@ -27,6 +28,7 @@ struct TrainOptions {
   // permuted labels only the last). Never changes the weights: validation draws nothing at random.
   int validate_every = 0;
   bool progress = true;
+  Precision precision = Precision::kFloat32;  // of the forward pass and the loss (core/precision.h)
 };
 
 struct EpochStats {

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "core/precision.h"
 #include "core/runtime.h"
 #include "data/sources.h"
 #include "models/builtin.h"
@@ -15,23 +16,29 @@ namespace sanity {
 
 nlohmann::json train_options_json(const TrainJob& job) {
   const TrainOptions& t = job.options;
-  return {{"epochs", t.epochs},
-          {"batch_size", t.batch_size},
-          {"lr", t.lr},
-          {"lr_schedule", t.lr_schedule},
-          {"l2", t.l2},
-          {"seed", t.seed},
-          {"subset", t.subset},
-          {"validation", t.validation},
-          {"permute_labels", t.permute_labels},
-          {"optimizer", "adam"},
-          {"init", job.model == "cnn"   ? "truncated normal 0.1, bias 0.1 (the authors')"
-                   : job.model == "vit" ? "truncated normal sqrt(1/fan_in), bias 0; position embedding 0.02 (torchvision's)"
-                                        : "truncated normal 2/sqrt(fan_in), bias 0 (the authors')"}};
+  nlohmann::json j = {{"epochs", t.epochs},
+                      {"batch_size", t.batch_size},
+                      {"lr", t.lr},
+                      {"lr_schedule", t.lr_schedule},
+                      {"l2", t.l2},
+                      {"seed", t.seed},
+                      {"subset", t.subset},
+                      {"validation", t.validation},
+                      {"permute_labels", t.permute_labels},
+                      {"optimizer", "adam"},
+                      {"init", job.model == "cnn"   ? "truncated normal 0.1, bias 0.1 (the authors')"
+                               : job.model == "vit" ? "truncated normal sqrt(1/fan_in), bias 0; position embedding 0.02 (torchvision's)"
+                                                    : "truncated normal 2/sqrt(fan_in), bias 0 (the authors')"}};
+          // Recorded only when not float32, so that the models trained before precision was an option
+  // (all float32) are still reused.
+  if (job.precision != "float32") j["precision"] = job.precision;
+  return j;
 }
 
 nlohmann::json train_and_save(const TrainJob& job) {
-  const TrainOptions& t = job.options;
+  const torch::Device device = parse_device(job.device);
+  TrainOptions t = job.options;
+  t.precision = parse_precision(job.precision, device);
   check_train_options(t);  // before anything is loaded, written or printed
   ensure_directory(job.out, "--out");
   const auto start = std::chrono::steady_clock::now();
@@ -39,13 +46,13 @@ nlohmann::json train_and_save(const TrainJob& job) {
   Dataset test = load_builtin_dataset(job.dataset, "test", job.data_dir);
   Graph g = build_builtin(job.model, t.seed, train.images.size(1), train.images.size(2), train.images.size(3),
                           static_cast<int64_t>(train.class_names.size()));
-  g.to(parse_device(job.device));
+  g.to(device);
   if (t.progress)
-    std::fprintf(stderr, "training %s on %s (%lld images%s), %d epochs, batch %lld, Adam lr %g (%s), %d threads\n",
+    std::fprintf(stderr, "training %s on %s (%lld images%s), %d epochs, batch %lld, Adam lr %g (%s), %s, %d threads\n",
                  job.model.c_str(), job.dataset.c_str(),
                  (long long)(t.subset > 0 ? t.subset : train.size() - t.validation),
                  t.permute_labels ? ", permuted labels" : "", t.epochs, (long long)t.batch_size, t.lr,
-                 t.lr_schedule.c_str(), torch::get_num_threads());
+                 t.lr_schedule.c_str(), job.precision.c_str(), torch::get_num_threads());
   TrainResult r = train_classifier(g, train, t);
   const double test_acc = accuracy(g, test.images, test.labels);
 

@@ -17,6 +17,7 @@ struct TrainJob {
   TrainOptions options;
   std::string data_dir;           // cache of built-in datasets ("" = default)
   std::string device = "cpu";
+  std::string precision = "float32";  // float32, tf32 or bf16 (core/precision.h)
 };
 
 // The options as metrics.json records them: what identifies a trained model for reuse.

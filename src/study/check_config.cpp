@@ -109,6 +109,8 @@ nlohmann::json CheckConfig::identity() const {
                       {"check_options", check_options(given)}};
   for (const CheckInfo& info : CheckRegistry::instance().entries())
     if (info.config_identity) info.config_identity(*this, j);
+  // Only when not float32: the runs stored before precision was an option (all float32) resume.
+  if (precision != "float32") j["precision"] = precision;
   return j;
 }
 
@@ -127,6 +129,7 @@ nlohmann::json CheckConfig::to_json() const {
   j["grid_images"] = grid_images;
   j["activation_images"] = activation_images;
   j["device"] = device;
+  j["precision"] = precision;
   return j;
 }
 

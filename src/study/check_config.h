@@ -48,6 +48,9 @@ struct CheckConfig {
   // of the identity, as the thread count is not: a study may be resumed on another device
   // (docs/GPU.md says how far a GPU's values agree with the CPU's).
   std::string device = "cpu";
+  // The arithmetic of the attribution passes: float32, tf32 or bf16 (core/precision.h). Part of the
+  // identity: unlike the device, it changes the maps by more than rounding.
+  std::string precision = "float32";
 
   // Throws InputError for unknown checks or options, a check given twice, an unknown target, or a
   // check the configuration cannot run (data without a permuted model).

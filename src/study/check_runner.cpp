@@ -192,8 +192,8 @@ CheckSummary run_checks(const CheckConfig& config) {
   c.out_dir = shard.directory(config.out_dir);
   const distributed::World& world = distributed::World::instance();
   // Passes share the forward values of layers they have in common (models/activation_reuse.h): at
-  // most a sixteenth of the memory, and 1 GiB, for the values kept.
-  const double memory = physical_memory_bytes();
+  // most a sixteenth of the memory of the device they live on, and 1 GiB, for the values kept.
+  const double memory = memory_for_batches(parse_device(c.device));
   ActivationReuse reuse(static_cast<size_t>(std::min(memory > 0 ? memory / 16 : 5e8, double(size_t{1} << 30))));
   CheckSummary s = !world.distributed() ? run_here(c, checks, shard)
                    : world.rank() == 0  ? coordinate_run(c, checks, shard)

@@ -226,6 +226,9 @@ StudyConfig parse_study_config(const nlohmann::json& given, const std::string& o
   f.get("report", c.report, "true or false");
   f.get("device", c.device, "cpu, cuda, cuda:N or auto");
   parse_device(c.device, origin + ": field 'device' (" + c.device + ")");
+  f.get("precision", c.precision, "float32, tf32 or bf16");
+  if (c.precision != "float32" && c.precision != "tf32" && c.precision != "bf16")
+    f.fail("precision", "expected float32, tf32 or bf16, got '" + c.precision + "'");
   f.no_others();
   std::set<std::string> names;
   for (const auto& m : c.models)
@@ -281,6 +284,7 @@ nlohmann::json StudyConfig::to_json() const {
   j["grid_images"] = grid_images;
   j["report"] = report;
   j["device"] = device;
+  j["precision"] = precision;
   return j;
 }
 

@@ -52,6 +52,9 @@ struct StudyConfig {
   bool report = true;
   // Where training and the checks run: cpu, cuda, cuda:N or auto; `sanity run --device` overrides it.
   std::string device = "cpu";
+  // Of the attribution passes and of training: float32, tf32 or bf16 (core/precision.h); `sanity run
+  // --precision` overrides it.
+  std::string precision = "float32";
 
   nlohmann::json to_json() const;  // every field, defaults filled in: what study.json records
 };

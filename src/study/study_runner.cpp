@@ -7,6 +7,7 @@
 #include "attribution/registry.h"
 #include "core/error.h"
 #include "core/files.h"
+#include "core/precision.h"
 #include "core/runtime.h"
 #include "data/sources.h"
 #include "distributed/coordination.h"
@@ -24,13 +25,18 @@ namespace {
 
 // `sanity run --device` where given, else the configuration's.
 std::string device_of(const StudyConfig& c, const StudyRunOptions& o) { return o.device.empty() ? c.device : o.device; }
+// `sanity run --precision` where given, else the configuration's.
+std::string precision_of(const StudyConfig& c, const StudyRunOptions& o) {
+  return o.precision.empty() ? c.precision : o.precision;
+}
 
 // Trains a built-in model once for the whole study: on rank 0 of a distributed run (the others wait
 // and read the file), and under a lock that makes concurrent shards wait for the first to train it.
 std::string train_if_needed(const StudyModel& m, const std::string& suffix, const TrainOptions& options,
                             const StudyConfig& c, const StudyRunOptions& o, StudySummary& s) {
   return distributed::run_on_rank0([&] {
-    TrainJob job{m.builtin, m.dataset, c.out + "/models/" + m.name + suffix, options, o.data_dir, device_of(c, o)};
+    TrainJob job{m.builtin, m.dataset, c.out + "/models/" + m.name + suffix, options, o.data_dir, device_of(c, o),
+                 precision_of(c, o)};
     job.options.progress = o.progress;
     std::optional<DirectoryLock> shards_lock;
     if (!o.shard.empty()) shards_lock.emplace(job.out, /*wait=*/true);
@@ -48,6 +54,7 @@ void write_study_json(const StudyConfig& c, const StudyRunOptions& o, const std:
   const distributed::World& world = distributed::World::instance();
   nlohmann::json j;
   j["config"] = c.to_json();
+  j["config"]["precision"] = precision_of(c, o);  // what ran: it changes the values, unlike the device
   j["versions"] = {{"sanity", SANITY_VERSION}, {"torch", TORCH_VERSION}};
   j["machine"] = {{"threads", torch::get_num_threads()}, {"device", device_of(c, o)}};
   if (world.distributed()) j["machine"]["ranks"] = world.size();
@@ -121,6 +128,7 @@ CheckConfig check_config_for(const StudyModel& m, const StudyConfig& c, const St
   cc.repair = o.repair;
   cc.shard = o.shard;
   cc.device = device_of(c, o);
+  cc.precision = precision_of(c, o);
   return cc;
 }
 
@@ -171,7 +179,9 @@ StudySummary run_study(const StudyConfig& c, const StudyRunOptions& o) {
   const auto start = std::chrono::steady_clock::now();
   StudySummary s;
   validate_study(c);
-  parse_device(device_of(c, o));  // an absent device is refused before anything is written
+  // An absent device, or a precision it lacks, is refused before anything is written.
+  parse_precision(precision_of(c, o), parse_device(device_of(c, o)),
+                  o.precision.empty() ? "study config: field 'precision' (" + c.precision + ")" : "");
   const distributed::Shard shard = distributed::parse_shard(o.shard);
   const std::string dir = shard.directory(c.out);
   std::optional<DirectoryLock> lock;  // rank 0 alone writes the study directory

@@ -16,6 +16,7 @@ namespace sanity {
 struct StudyRunOptions {
   std::string data_dir;     // cache of the built-in datasets
   std::string device;       // "": the configuration's device (StudyConfig::device)
+  std::string precision;    // "": the configuration's precision (StudyConfig::precision)
   bool progress = true;
   bool repair = false;      // rebuild a damaged results store (CheckConfig::repair)
   // "K/N": this shard's units into OUT/shards/K-of-N/ (CheckConfig::shard); models are still trained

@@ -228,6 +228,24 @@ TEST(Device, AnAbsentDeviceIsOneLineEverywhere) {
   EXPECT_EQ(parse_device("auto"), cuda ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU));
 }
 
+// A batch that cannot fit in the memory of the model's device is refused before any work, in one line
+// naming that memory: the machine's RAM for the CPU (a CUDA device's free memory on a GPU; a device
+// whose memory is unknown, as the test device's, is not checked).
+TEST(Device, BatchSizeIsCheckedAgainstTheDevicesMemory) {
+  EXPECT_EQ(memory_for_batches(torch::kCPU), physical_memory_bytes());
+  EXPECT_GT(memory_for_batches(torch::kCPU), 1e9);
+  hd::install();
+  EXPECT_EQ(memory_for_batches(hd::device()), 0);
+  const test::CheckFixture f = test::make_check_fixture("device_batch", 2, 5);
+  const test::CommandResult r = test::run_cli("check --model " + f.model + " --data " + f.images +
+                                              " --methods gradient --batch-size 100000000 --out " + f.dir + "/checked");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_EQ(test::count_lines(r.output), 1) << r.output;
+  EXPECT_NE(r.output.find("--batch-size 100000000: a batch would need about "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(" GB of this machine's "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("; give --batch-size "), std::string::npos) << r.output;
+}
+
 // The CPU fast paths (core/runtime.h) against the generic code they stand in for: the MNIST CNN has
 // both (a one-channel first conv: conv_transpose2d; 2x2 max pools: our own loops), with every method
 // of the registry that needs no training data. The pools' winners are the same, so maps may differ

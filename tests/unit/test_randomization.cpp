@@ -117,7 +117,8 @@ void stage_models(const Graph& trained, const Tensor& images, StagedModels& out)
 
 // The maps of `trained` and its stage models explained together equal those explained one model at a
 // time on deep copies (no sharing), and sharing happened.
-void expect_together_as_alone(const Graph& trained, const Tensor& images, const Tensor& ids, const std::string& what) {
+void expect_together_as_alone(const Graph& trained, const Tensor& images, const Tensor& ids, const std::string& what,
+                              Precision precision = Precision::kFloat32) {
   StagedModels staged;
   stage_models(trained, images, staged);
   const std::vector<const Graph*>& models = staged.models;
@@ -125,6 +126,7 @@ void expect_together_as_alone(const Graph& trained, const Tensor& images, const 
   // A schedule that filled passes of 8 rows across images would give rows other neighbours.
   ExplainOptions opts;
   opts.batch_size = 8;
+  opts.precision = precision;
   for (const char* spec : {"gradient", "smoothgrad(gradient, n=3)", "smoothgrad(gradient, n=4)",
                            "smoothgrad(gradient, n=5)", "integrated_gradients(steps=3)", "guided_gradcam", "deeplift",
                            "lrp_epsilon_plus_flat"}) {
@@ -160,6 +162,8 @@ TEST(Randomization, StagesExplainedTogetherAreBitIdenticalToOneAtATime) {
     expect_together_as_alone(build_mlp(2), images, ids, "MLP, " + std::to_string(threads) + " thread(s)");
   }
   configure_threads(2);  // test_main's
+  // The same holds in bf16 (core/precision.h): a bf16 run is bit for bit across its schedules too.
+  if (cpu_has_bf16()) expect_together_as_alone(build_cnn(2), images, ids, "CNN in bf16", Precision::kBF16);
   // Accuracies too (the stage quantities): labels the trained model's classes of 64 images.
   const Graph trained = build_cnn(2);
   StagedModels staged;

@@ -102,6 +102,7 @@ void CheckContext::prepare() {
   }
   metrics_ = MetricRegistry::instance().make_list(c_.metrics);
   device_ = parse_device(c_.device);
+  precision_ = parse_precision(c_.precision, device_);
   trained_ = load(c_.model);
   LoadedData loaded = load_data(c_.data);
   data_ = loaded.data;
@@ -134,11 +135,11 @@ void CheckContext::check_batch_memory() const {
   for (const Tensor& a : trained_.forward_all(data_.images.narrow(0, 0, 1).to(trained_.device())))
     if (a.defined()) per_image += a.nbytes();
   const double need = 2.5 * static_cast<double>(per_image) * static_cast<double>(c_.batch_size);
-  const double have = physical_memory_bytes();
+  const double have = memory_for_batches(device_);
   if (have > 0 && need > 0.8 * have) {
     const int64_t fits = std::max<int64_t>(1, static_cast<int64_t>(0.8 * have / (2.5 * static_cast<double>(per_image))));
     throw InputError("--batch-size " + std::to_string(c_.batch_size) + ": a batch would need about " +
-                     std::to_string(static_cast<int64_t>(need / 1e9)) + " GB of this machine's " +
+                     std::to_string(static_cast<int64_t>(need / 1e9)) + " GB of " + memory_owner(device_) + " " +
                      std::to_string(static_cast<int64_t>(have / 1e9)) + " GB; give --batch-size " +
                      std::to_string(fits) + " or less");
   }
@@ -197,12 +198,14 @@ nlohmann::json CheckContext::input_keys() const {
   if (fit_.size() > 0) j["fit_data"] = fit_.name + "#" + fit_.content;
   bool permuted_used = false;
   for (const Spec& s : c_.resolved_checks()) permuted_used = permuted_used || CheckRegistry::instance().get(s.name).uses_permuted_model;
+  // Read on the host: the identity needs only their weights' fingerprints (the data check loads them
+  // onto the device when it runs).
   if (permuted_used && !c_.permuted_model.empty()) {
-    const Graph permuted = load_model(c_.permuted_model, 0, device_);
+    const Graph permuted = load_model(c_.permuted_model, 0, torch::kCPU);
     check_same_architecture(trained_, permuted, c_.permuted_model);
     j["permuted_model"] = weights_fingerprint(permuted);
     if (!c_.reference_model.empty()) {
-      const Graph reference = load_model(c_.reference_model, 0, device_);
+      const Graph reference = load_model(c_.reference_model, 0, torch::kCPU);
       check_same_architecture(trained_, reference, c_.reference_model, "--reference-model");
       j["reference_model"] = weights_fingerprint(reference);
     }
@@ -287,6 +290,7 @@ void CheckContext::drop_unsupported_methods() {
 
 ExplainOptions CheckContext::explain_options() const {
   ExplainOptions o{c_.batch_size, c_.data.testbed.seed};
+  o.precision = precision_;
   if (fit_.size() > 0) o.fit_data = &fit_;
   o.cache_dir = cache_dir_;
   o.save_fitted = false;  // refit in each process (kept in memory): nothing is written beside the models

@@ -111,6 +111,7 @@ class CheckContext {
   std::vector<PreparedMethod> methods_;
   std::vector<MetricPtr> metrics_;
   torch::Device device_ = torch::kCPU;
+  Precision precision_ = Precision::kFloat32;
   Graph trained_;
   Dataset data_, fit_;
   Tensor ids_, targets0_, accuracy_images_, accuracy_labels_;
