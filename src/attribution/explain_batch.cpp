@@ -16,12 +16,7 @@ Tensor explain_rows(const Method& method, const Graph& model, const Tensor& x, c
   ctx.cache_dir = o.cache_dir;
   ctx.save_fitted = o.save_fitted;
   try {
-    Tensor e;
-    {
-      PrecisionScope precision(o.precision, model.device());
-      e = method.attribute(ctx, x, targets.narrow(0, i, n).to(model.device()));
-    }
-    if (o.precision != Precision::kFloat32) e = e.to(torch::kFloat32);  // a method's last step may be in bf16
+    const Tensor e = attribute_at(o.precision, method, ctx, x, targets.narrow(0, i, n).to(model.device()));
     require_finite_maps(e, method.spec().str(), ctx.image_ids);
     return e.detach();
   } catch (const InputError& e) {  // a method's bad maps: say on which model state
@@ -32,6 +27,16 @@ Tensor explain_rows(const Method& method, const Graph& model, const Tensor& x, c
 }
 
 }  // namespace
+
+Tensor attribute_at(Precision precision, const Method& method, const AttributionContext& ctx, const Tensor& x,
+                    const Tensor& targets) {
+  Tensor e;
+  {
+    PrecisionScope scope(precision, ctx.model.device());
+    e = method.attribute(ctx, x, targets);
+  }
+  return precision == Precision::kFloat32 ? e : e.to(torch::kFloat32);  // a method's last step may be in bf16
+}
 
 int64_t images_per_call(const Method& method, int64_t batch_size) {
   return std::max<int64_t>(1, batch_size / std::max<int64_t>(1, method.rows_per_image()));

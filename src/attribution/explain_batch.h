@@ -24,6 +24,11 @@ struct ExplainOptions {
   Precision precision = Precision::kFloat32;
 };
 
+// method.attribute at a precision (core/precision.h), the maps float32 whatever it is. Every
+// attribution pass goes through here: explain_all's and explain_together's calls, sMPRT's noisy copies.
+Tensor attribute_at(Precision precision, const Method& method, const AttributionContext& ctx, const Tensor& x,
+                    const Tensor& targets);
+
 // Images per call of the method: as many as fill one pass of batch_size rows of
 // method.rows_per_image() each, at least one.
 int64_t images_per_call(const Method& method, int64_t batch_size);

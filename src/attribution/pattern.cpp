@@ -8,6 +8,7 @@
 #include "attribution/canonizers.h"
 #include "core/error.h"
 #include "core/files.h"
+#include "core/precision.h"
 #include "core/rng.h"
 #include "models/fingerprint.h"
 #include "models/layers.h"
@@ -230,7 +231,12 @@ std::shared_ptr<const Patterns> patterns_for(const AttributionContext& ctx, cons
     const Tensor perm = torch::randperm(images.size(0), make_generator(derive_seed(fit.seed, "pattern_fit")));
     images = images.index_select(0, perm.narrow(0, 0, fit.count));
   }
-  Patterns p = fit_patterns(g, images.to(g.device()), fit.batch_size, fit.mean_y_all);
+  // Fitted in float32 at every precision (core/precision.h): the patterns are a statistic of the data
+  // on the model, like the targets, and the caches above serve them to every precision.
+  Patterns p = [&] {
+    const Float32Region float32;
+    return fit_patterns(g, images.to(g.device()), fit.batch_size, fit.mean_y_all);
+  }();
   if (ctx.save_fitted && !ctx.cache_dir.empty() && fs::is_directory(ctx.cache_dir))
     save_patterns(p, ctx.cache_dir + "/patterns-" + key + ".pt");
   return finish(std::move(p), key);

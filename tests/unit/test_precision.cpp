@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "attribution/explain_batch.h"
+#include "attribution/pattern.h"
 #include "check_fixture.h"
 #include "attribution/registry.h"
 #include "core/error.h"
@@ -158,6 +159,39 @@ TEST(Precision, RememberedPassesServeOnlyTheirOwnArithmetic) {
   EXPECT_TRUE(torch::equal(explain_all(*m, g, x, targets, ids, f32), f32_alone));
   EXPECT_TRUE(torch::equal(explain_all(*m, g, x, targets, ids, bf16), bf16_alone));
   EXPECT_GT(ActivationReuse::counts().reused, before.reused) << "the second bf16 pass reused nothing";
+}
+
+// PatternNet's and PatternAttribution's patterns are a statistic of the data on the model: fitted in
+// float32 at every precision, so the caches that keep them (in memory, beside the model) serve every
+// precision. Fitted inside a bf16 scope they equal a plain float32 fit bit for bit.
+TEST(Precision, PatternsAreFittedInFloat32) {
+  if (!cpu_has_bf16()) GTEST_SKIP() << "this CPU has no bfloat16 arithmetic (AVX512-BF16 or AMX)";
+  const Graph g = build_cnn(9);
+  torch::manual_seed(9);
+  Dataset fit;
+  fit.images = torch::rand({48, 1, 28, 28});
+  fit.labels = torch::zeros({48}, torch::kInt64);
+  fit.name = "precision-test";
+  fit.content = "fit-in-float32";
+  PatternFit settings;
+  settings.batch_size = 16;
+  AttributionContext ctx{g, 16, 0, torch::arange(1)};
+  ctx.fit_data = &fit;
+  std::shared_ptr<const Patterns> in_bf16;
+  {
+    PrecisionScope bf16(Precision::kBF16, torch::kCPU);
+    in_bf16 = patterns_for(ctx, settings);
+  }
+  const Patterns reference = fit_patterns(g, fit.images, settings.batch_size, settings.mean_y_all);
+  ASSERT_EQ(in_bf16->per_node.size(), reference.per_node.size());
+  int fitted = 0;
+  for (size_t k = 0; k < reference.per_node.size(); ++k) {
+    ASSERT_EQ(in_bf16->per_node[k].defined(), reference.per_node[k].defined()) << k;
+    if (!reference.per_node[k].defined()) continue;
+    EXPECT_TRUE(torch::equal(in_bf16->per_node[k], reference.per_node[k])) << "node " << k;
+    ++fitted;
+  }
+  EXPECT_GE(fitted, 4);
 }
 
 // Training under bf16 autocast: the weights stay float32 and finite, and one full-batch Adam step

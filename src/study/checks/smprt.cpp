@@ -37,7 +37,7 @@ Tensor smprt_explanations(const Method& method, const Graph& model, const Tensor
                                  o.cache_dir, o.save_fitted};
     const Tensor rows = copies.narrow(0, seg.first_copy, seg.count);
     const Tensor t = targets[seg.image].expand({seg.count}).contiguous().to(model.device());
-    const Tensor maps = method.attribute(ctx, rows, t);
+    const Tensor maps = attribute_at(o.precision, method, ctx, rows, t);
     require_finite_maps(maps, method.spec().str(), ctx.image_ids);
     parts.push_back(maps.detach());
     if (seg.first_copy + seg.count < n) return;
