@@ -198,14 +198,12 @@ nlohmann::json CheckContext::input_keys() const {
   if (fit_.size() > 0) j["fit_data"] = fit_.name + "#" + fit_.content;
   bool permuted_used = false;
   for (const Spec& s : c_.resolved_checks()) permuted_used = permuted_used || CheckRegistry::instance().get(s.name).uses_permuted_model;
-  // Read on the host: the identity needs only their weights' fingerprints (the data check loads them
-  // onto the device when it runs).
   if (permuted_used && !c_.permuted_model.empty()) {
-    const Graph permuted = load_model(c_.permuted_model, 0, torch::kCPU);
+    const Graph permuted = load_model(c_.permuted_model, 0, device_);
     check_same_architecture(trained_, permuted, c_.permuted_model);
     j["permuted_model"] = weights_fingerprint(permuted);
     if (!c_.reference_model.empty()) {
-      const Graph reference = load_model(c_.reference_model, 0, torch::kCPU);
+      const Graph reference = load_model(c_.reference_model, 0, device_);
       check_same_architecture(trained_, reference, c_.reference_model, "--reference-model");
       j["reference_model"] = weights_fingerprint(reference);
     }
